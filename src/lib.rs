@@ -6,3 +6,8 @@ pub mod pb {
     #![allow(clippy::all, missing_docs)]
     tonic::include_proto!("extdb.v1");
 }
+
+pub mod auth;
+pub mod error;
+pub mod protocol;
+pub mod store;

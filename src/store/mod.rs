@@ -1,0 +1,3 @@
+//! The reference store: the whole upstream contract on SQLite.
+//!
+//! STUB: to be written (owner: store).
