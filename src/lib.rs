@@ -7,7 +7,12 @@ pub mod pb {
     tonic::include_proto!("extdb.v1");
 }
 
+pub mod app;
 pub mod auth;
+pub mod config;
 pub mod error;
+pub mod http;
 pub mod protocol;
+pub mod routing;
 pub mod store;
+pub mod upstream;

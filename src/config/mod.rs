@@ -1,0 +1,333 @@
+//! The sidecar's configuration: one YAML file, every key overridable by an
+//! environment variable (`EXTDB_` prefix, `__` between path segments, e.g.
+//! `EXTDB_UPSTREAMS__STORE__TIMEOUT_MS=2000`), unknown keys rejected, and
+//! every semantic problem reported by its path.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::auth::V3AuthConfig;
+
+/// Prefix of environment variables that override file keys.
+pub const ENV_PREFIX: &str = "EXTDB";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address of the protocol listener (the port Wix calls).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub http: HttpConfig,
+    pub auth: AuthConfig,
+    /// Named gRPC backends.
+    pub upstreams: BTreeMap<String, UpstreamConfig>,
+    /// Wix collection id (exact, or a pattern with `*`) to route.
+    #[serde(default)]
+    pub collections: BTreeMap<String, RouteConfig>,
+    /// Upstream for collections no route matches (and for capabilities).
+    /// Without it, unknown collections answer 404 COLLECTION_NOT_FOUND.
+    #[serde(default)]
+    pub default_upstream: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Largest accepted request body; larger ones get 413. Wix's reference
+    /// adaptor accepts 6 MB, so the floor is 6 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// v3 service-plugin authentication (signed JWT bodies). Without it the
+    /// v3 endpoints are off.
+    #[serde(default)]
+    pub v3: Option<V3AuthConfig>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UpstreamKind {
+    /// A gRPC service at `endpoint`.
+    #[default]
+    Grpc,
+    /// The reference store, started inside the sidecar on `db_path` and
+    /// reached through the same gRPC contract on loopback.
+    Embedded,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    #[serde(default)]
+    pub kind: UpstreamKind,
+    /// `http://host:port` (plaintext) or `https://host:port` (TLS). Required
+    /// for `grpc` upstreams.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// SQLite file of an `embedded` upstream.
+    #[serde(default)]
+    pub db_path: Option<PathBuf>,
+    /// Deadline of every call, sent as `grpc-timeout` and enforced locally.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    /// Extra gRPC metadata sent on every call (e.g. an API key the backend
+    /// expects).
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file of the CA that signed the backend's certificate; the
+    /// system's roots are used when absent.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Name to verify the certificate against, when it differs from the
+    /// endpoint's host.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    pub upstream: String,
+    /// The collection's name on the upstream, when it differs from Wix's id.
+    /// Not allowed on patterns.
+    #[serde(default)]
+    pub rename: Option<String>,
+    /// Refuse writes and advertise only read operations.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_timeout_ms() -> u64 {
+    5_000
+}
+fn default_connect_timeout_ms() -> u64 {
+    1_000
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<ConfigProblem>),
+}
+
+/// One semantic problem, named by its config path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Where configuration values come from. Production reads the process
+/// environment; tests inject a map so they never touch global state.
+pub trait EnvSource {
+    fn vars(&self) -> HashMap<String, String>;
+}
+
+/// The real process environment.
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn vars(&self) -> HashMap<String, String> {
+        std::env::vars().collect()
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn vars(&self) -> HashMap<String, String> {
+        self.clone()
+    }
+}
+
+impl Config {
+    /// Reads `path`, applies environment overrides and validates.
+    pub fn load(path: &Path, env: &dyn EnvSource) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| config::ConfigError::Message(format!("{}: {e}", path.display())))?;
+        Self::from_yaml(&text, env)
+    }
+
+    /// Parses YAML text, applies environment overrides and validates.
+    pub fn from_yaml(text: &str, env: &dyn EnvSource) -> Result<Config, ConfigError> {
+        let vars: config::Map<String, String> = env
+            .vars()
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .collect();
+        let cfg: Config = config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Yaml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(vars)),
+            )
+            .build()?
+            .try_deserialize()?;
+        let problems = cfg.validate();
+        if problems.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+
+    /// Every semantic problem, each named by its path.
+    pub fn validate(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem =
+            |path: String, message: String| problems.push(ConfigProblem { path, message });
+
+        if self.http.max_body_bytes < 6 * 1024 * 1024 {
+            problem(
+                "http.max_body_bytes".into(),
+                format!(
+                    "{} is below Wix's 6 MiB request size (6291456)",
+                    self.http.max_body_bytes
+                ),
+            );
+        }
+        if self.auth.v3.is_none() {
+            problem(
+                "auth.v3".into(),
+                "no protocol is enabled: configure auth.v3 keys".into(),
+            );
+        }
+        if let Some(v3) = &self.auth.v3 {
+            if v3.keys.is_empty() {
+                problem(
+                    "auth.v3.keys".into(),
+                    "at least one public key is needed".into(),
+                );
+            } else if let Err(e) = crate::auth::V3Verifier::new(v3) {
+                problem("auth.v3.keys".into(), e.to_string());
+            }
+        }
+        if self.upstreams.is_empty() {
+            problem("upstreams".into(), "at least one upstream is needed".into());
+        }
+        for (name, up) in &self.upstreams {
+            let at = |field: &str| format!("upstreams.{name}.{field}");
+            match up.kind {
+                UpstreamKind::Grpc => match &up.endpoint {
+                    None => problem(at("endpoint"), "required for a grpc upstream".into()),
+                    Some(e) => {
+                        if let Err(why) = check_endpoint_uri(e) {
+                            problem(at("endpoint"), why);
+                        }
+                    }
+                },
+                UpstreamKind::Embedded => {
+                    if up.db_path.is_none() {
+                        problem(at("db_path"), "required for an embedded upstream".into());
+                    }
+                    if up.endpoint.is_some() {
+                        problem(at("endpoint"), "not used by an embedded upstream".into());
+                    }
+                }
+            }
+            if up.timeout_ms == 0 {
+                problem(at("timeout_ms"), "must be greater than 0".into());
+            }
+            if up.connect_timeout_ms == 0 {
+                problem(at("connect_timeout_ms"), "must be greater than 0".into());
+            }
+            for key in up.metadata.keys() {
+                if tonic::metadata::MetadataKey::<tonic::metadata::Ascii>::from_bytes(
+                    key.as_bytes(),
+                )
+                .is_err()
+                {
+                    problem(
+                        at(&format!("metadata.{key}")),
+                        "not a valid gRPC metadata key".into(),
+                    );
+                }
+            }
+        }
+        let no_upstream = |u: &str| {
+            let known = self
+                .upstreams
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("no upstream named \"{u}\" (known: {known})")
+        };
+        if let Some(d) = &self.default_upstream
+            && !self.upstreams.contains_key(d)
+        {
+            problem("default_upstream".into(), no_upstream(d));
+        }
+        for (id, route) in &self.collections {
+            let at = |field: &str| format!("collections.{id}.{field}");
+            if id.is_empty() {
+                problem("collections".into(), "empty collection id".into());
+            }
+            if !self.upstreams.contains_key(&route.upstream) {
+                problem(at("upstream"), no_upstream(&route.upstream));
+            }
+            if id.contains('*') && route.rename.is_some() {
+                problem(at("rename"), "a pattern route cannot rename".into());
+            }
+            if route.rename.as_deref() == Some("") {
+                problem(at("rename"), "must not be empty".into());
+            }
+        }
+        problems
+    }
+}
+
+/// Checks an upstream endpoint without connecting.
+fn check_endpoint_uri(endpoint: &str) -> Result<(), String> {
+    let uri: ::http::Uri = endpoint
+        .parse()
+        .map_err(|e| format!("\"{endpoint}\" is not a URI: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(format!(
+                "\"{endpoint}\" must start with http:// or https://"
+            ));
+        }
+    }
+    if uri.host().is_none() {
+        return Err(format!("\"{endpoint}\" has no host"));
+    }
+    Ok(())
+}

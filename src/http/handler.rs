@@ -1,0 +1,244 @@
+//! One request, start to finish.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::auth::V3Verifier;
+use crate::error::ApiError;
+use crate::pb;
+use crate::protocol::{self, Endpoint};
+use crate::routing::UpstreamRouter;
+
+/// Everything a request needs, shared by all connections.
+pub struct Sidecar {
+    pub router: UpstreamRouter,
+    /// v3 verification; `None` turns the v3 endpoints off (404).
+    pub v3: Option<V3Verifier>,
+    pub max_body_bytes: usize,
+}
+
+impl Sidecar {
+    /// Answers one HTTP request; never fails: every error becomes a protocol
+    /// error response.
+    pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+        let started = Instant::now();
+        let endpoint = Endpoint::from_path(req.uri().path());
+        let mut request_id = None;
+        let result = self.run(req, endpoint, &mut request_id).await;
+        let response = match &result {
+            Ok(body) => json_response(StatusCode::OK, body),
+            Err(e) => error_response(e),
+        };
+        let status = response.status().as_u16();
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        let endpoint_name = endpoint.map(Endpoint::name).unwrap_or("unknown");
+        let request_id = request_id.as_deref().unwrap_or("-");
+        match &result {
+            Err(ApiError::Unauthorized { reason }) => {
+                tracing::warn!(
+                    endpoint = endpoint_name,
+                    status,
+                    elapsed_us,
+                    reason,
+                    "request rejected: authentication failed"
+                )
+            }
+            Err(e) if status >= 500 => {
+                tracing::warn!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request failed")
+            }
+            Err(e) => {
+                tracing::info!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request refused")
+            }
+            Ok(_) => tracing::info!(
+                endpoint = endpoint_name,
+                status,
+                elapsed_us,
+                request_id,
+                "request served"
+            ),
+        }
+        response
+    }
+
+    async fn run(
+        &self,
+        req: Request<Incoming>,
+        endpoint: Option<Endpoint>,
+        request_id: &mut Option<String>,
+    ) -> Result<Vec<u8>, ApiError> {
+        // Route first: an unknown path costs no body read and no crypto.
+        let (Some(endpoint), Some(verifier)) = (endpoint, self.v3.as_ref()) else {
+            return Err(ApiError::UnknownEndpoint {
+                path: req.uri().path().to_owned(),
+            });
+        };
+        if req.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            });
+        }
+        let body = self.read_body(req).await?;
+
+        let verified = verifier.verify_jws(&body, unix_now())?;
+        drop(body);
+        let context = call_context(&verified.metadata, verified.audience.as_deref());
+        *request_id = Some(context.request_id.clone());
+
+        let operation = protocol::v3::decode(endpoint, &verified.request, context)?;
+        drop(verified);
+        let echo = operation.reply_echo();
+        let reply = self.router.dispatch(operation).await?;
+        let json = protocol::v3::encode(&reply, echo);
+        serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
+            message: format!("cannot serialise the response: {e}"),
+        })
+    }
+
+    async fn read_body(&self, req: Request<Incoming>) -> Result<Bytes, ApiError> {
+        let limit = self.max_body_bytes;
+        let too_large = ApiError::PayloadTooLarge { limit };
+        // Refuse a declared oversize body before reading any of it.
+        if let Some(len) = req.headers().get(CONTENT_LENGTH)
+            && len
+                .to_str()
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|n| n > limit as u64)
+        {
+            return Err(too_large);
+        }
+        match Limited::new(req.into_body(), limit).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
+            Err(e) => Err(ApiError::bad_request(format!(
+                "cannot read the request body: {e}"
+            ))),
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The calling context from the verified `data.metadata` (spec envelope
+/// §2.4-2.5). Parsed leniently: unknown keys and odd types are ignored.
+fn call_context(metadata: &Value, audience: Option<&str>) -> pb::CallContext {
+    let text = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let request_id = match text("requestId") {
+        "" => uuid::Uuid::new_v4().to_string(),
+        id => id.to_owned(),
+    };
+    let identity = metadata.get("identity").map(|i| {
+        let field = |key: &str| i.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (r#type, id_key) = match field("identityType") {
+            "ANONYMOUS_VISITOR" => (pb::IdentityType::AnonymousVisitor, "anonymousVisitorId"),
+            "MEMBER" => (pb::IdentityType::Member, "memberId"),
+            "WIX_USER" => (pb::IdentityType::WixUser, "wixUserId"),
+            "APP" => (pb::IdentityType::App, "appId"),
+            _ => (pb::IdentityType::Unknown, ""),
+        };
+        pb::Identity {
+            r#type: r#type as i32,
+            id: if id_key.is_empty() {
+                String::new()
+            } else {
+                field(id_key).to_owned()
+            },
+        }
+    });
+    let languages = metadata
+        .get("languages")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    pb::CallContext {
+        request_id,
+        instance_id: text("instanceId").to_owned(),
+        identity,
+        protocol: pb::Protocol::V3 as i32,
+        audience: audience.unwrap_or_default().to_owned(),
+        installation_id: String::new(),
+        settings: Default::default(),
+        languages,
+    }
+}
+
+fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::copy_from_slice(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&e.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = json_response(status, &body);
+    if matches!(e, ApiError::MethodNotAllowed { .. }) {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn context_from_metadata() {
+        let ctx = call_context(
+            &json!({
+                "requestId": "1767225600.555",
+                "instanceId": "3f0c",
+                "identity": {"identityType": "MEMBER", "memberId": "b7e3"},
+                "languages": ["en-US"],
+                "unknownKey": 1
+            }),
+            Some("app-1"),
+        );
+        assert_eq!(ctx.request_id, "1767225600.555");
+        assert_eq!(ctx.instance_id, "3f0c");
+        assert_eq!(
+            ctx.identity,
+            Some(pb::Identity {
+                r#type: pb::IdentityType::Member as i32,
+                id: "b7e3".into()
+            })
+        );
+        assert_eq!(ctx.languages, vec!["en-US".to_owned()]);
+        assert_eq!(ctx.audience, "app-1");
+        assert_eq!(ctx.protocol, pb::Protocol::V3 as i32);
+    }
+
+    #[test]
+    fn missing_request_id_is_generated_and_odd_types_ignored() {
+        let ctx = call_context(&json!({"requestId": 5, "identity": "x"}), None);
+        assert_eq!(ctx.request_id.len(), 36);
+        assert_eq!(ctx.identity.map(|i| i.r#type), Some(0));
+    }
+}
