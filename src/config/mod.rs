@@ -193,6 +193,7 @@ impl Config {
             .add_source(config::File::from_str(text, config::FileFormat::Yaml))
             .add_source(
                 config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
                     .source(Some(vars)),
@@ -330,4 +331,97 @@ fn check_endpoint_uri(endpoint: &str) -> Result<(), String> {
         return Err(format!("\"{endpoint}\" has no host"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwKtbcFTr3ti7B7Qs+8fhYcSjXyxQBMRNIDsMjIOw9PW8wyHT3WeSbGL4bmq+MZWuISqbnjDJcNaTeTBLEiDlgA==";
+
+    fn yaml(extra: &str) -> String {
+        format!(
+            "auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\n    audiences: [app]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n{extra}"
+        )
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match Config::from_yaml(text, &env(&[])) {
+            Err(ConfigError::Invalid(p)) => p.iter().map(ToString::to_string).collect(),
+            other => panic!("expected validation problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.http.max_body_bytes, 8 * 1024 * 1024);
+        let up = &c.upstreams["store"];
+        assert_eq!(
+            (up.kind, up.timeout_ms, up.connect_timeout_ms),
+            (UpstreamKind::Grpc, 5000, 1000)
+        );
+    }
+
+    #[test]
+    fn environment_overrides_file_keys() {
+        let c = Config::from_yaml(
+            &yaml(""),
+            &env(&[
+                ("EXTDB_UPSTREAMS__STORE__TIMEOUT_MS", "1234"),
+                ("EXTDB_LISTEN", "0.0.0.0:9000"),
+                ("OTHER_VAR", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.upstreams["store"].timeout_ms, 1234);
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let e = Config::from_yaml(&yaml("colections: {}\n"), &env(&[])).unwrap_err();
+        assert!(e.to_string().contains("colections"), "{e}");
+        let e = Config::from_yaml(&yaml("    timeout: 5\n"), &env(&[])).unwrap_err();
+        assert!(e.to_string().contains("timeout"), "{e}");
+    }
+
+    #[test]
+    fn semantic_problems_are_named_by_path() {
+        let p = problems(&yaml(
+            "    timeout_ms: 0\n  bad:\n    endpoint: ftp://x\n  emb:\n    kind: embedded\ncollections:\n  orders:\n    upstream: ordrs\n  \"audit_*\":\n    upstream: store\n    rename: x\ndefault_upstream: nope\nhttp:\n  max_body_bytes: 1000\n",
+        ));
+        let expected = [
+            "upstreams.store.timeout_ms: must be greater than 0",
+            "upstreams.bad.endpoint: \"ftp://x\" must start with http:// or https://",
+            "upstreams.emb.db_path: required for an embedded upstream",
+            "collections.orders.upstream: no upstream named \"ordrs\" (known: bad, emb, store)",
+            "collections.audit_*.rename: a pattern route cannot rename",
+            "default_upstream: no upstream named \"nope\" (known: bad, emb, store)",
+            "http.max_body_bytes: 1000 is below Wix's 6 MiB request size (6291456)",
+        ];
+        for e in expected {
+            assert!(p.iter().any(|x| x == e), "missing {e:?} in {p:#?}");
+        }
+        assert_eq!(p.len(), expected.len(), "{p:#?}");
+    }
+
+    #[test]
+    fn grpc_upstream_needs_an_endpoint() {
+        let text = "auth:\n  v3:\n    keys:\n      - public_key: \"x\"\nupstreams:\n  a: {}\n";
+        let p = problems(text);
+        assert!(
+            p.iter()
+                .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
+            "{p:#?}"
+        );
+    }
 }

@@ -76,18 +76,12 @@ impl Endpoint {
         }
     }
 
-    /// Finds the method whose path the request path ends with. The match is
-    /// on a whole path segment: `/api/v3/items/query` matches, but
-    /// `/xv3/items/query` does not.
+    /// Finds the method whose path the request path ends with. Every method
+    /// path starts with `/`, so the match is on whole segments:
+    /// `/api/v3/items/query` matches, `/xv3/items/query` does not.
     pub fn from_path(path: &str) -> Option<Endpoint> {
         let path = path.trim_end_matches('/');
-        Endpoint::ALL.into_iter().find(|e| {
-            let suffix = e.path();
-            path.ends_with(suffix) && {
-                let rest = &path[..path.len() - suffix.len()];
-                rest.is_empty() || rest.ends_with('/')
-            }
-        })
+        Endpoint::ALL.into_iter().find(|e| path.ends_with(e.path()))
     }
 
     /// A short stable name for metrics labels and logs.

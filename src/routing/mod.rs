@@ -338,8 +338,8 @@ mod tests {
         assert!(!glob_matches("ab*ba", "aba"));
     }
 
-    #[test]
-    fn exact_then_most_specific_pattern_then_default() {
+    #[tokio::test]
+    async fn exact_then_most_specific_pattern_then_default() {
         let r = router(Some("a"));
         let orders = r.route("orders").unwrap();
         assert_eq!(
@@ -358,8 +358,8 @@ mod tests {
         assert!(router(None).route("anything").is_none());
     }
 
-    #[test]
-    fn reverse_mapping_only_for_reachable_collections() {
+    #[tokio::test]
+    async fn reverse_mapping_only_for_reachable_collections() {
         let r = router(Some("a"));
         assert_eq!(
             r.wix_id_for("b", "sales_orders"),

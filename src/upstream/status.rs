@@ -158,7 +158,7 @@ mod tests {
         let mut details = ErrorDetails::with_error_info(
             "VALIDATION_ERROR",
             "extdb",
-            Vec::<(String, String)>::new(),
+            std::collections::HashMap::<String, String>::new(),
         );
         details.set_bad_request(vec![FieldViolation::new("pages", "must be a number")]);
         let e = api_error_from_status(
@@ -179,7 +179,7 @@ mod tests {
         let mut details = ErrorDetails::with_error_info(
             "COLLECTION_CHANGE_NOT_SUPPORTED",
             "extdb",
-            Vec::<(String, String)>::new(),
+            std::collections::HashMap::<String, String>::new(),
         );
         details.set_bad_request(vec![FieldViolation::new(
             "title",
