@@ -1,0 +1,73 @@
+//! The HTTP front without signatures: paths, methods, body limits, and the
+//! protocol error shape of the sidecar's own errors.
+
+mod support;
+
+use bytes::Bytes;
+use serde_json::json;
+use support::backend::ScriptedBackend;
+use support::{SPEC_VECTOR_PUBLIC_KEY, TestSidecar, config_yaml};
+
+async fn sidecar() -> (ScriptedBackend, TestSidecar) {
+    let backend = ScriptedBackend::start().await;
+    let yaml = config_yaml(SPEC_VECTOR_PUBLIC_KEY, "app", &backend.endpoint(), "");
+    (backend, TestSidecar::start(&yaml).await)
+}
+
+#[tokio::test]
+async fn unknown_path_is_404_in_protocol_shape() {
+    let (backend, sidecar) = sidecar().await;
+    let r = sidecar.post("/v3/items/get", "x").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.headers["content-type"], "application/json");
+    assert_eq!(r.body["errorCode"], "NOT_FOUND");
+    assert_eq!(r.body["errorMessage"], "no such endpoint: /v3/items/get");
+    assert_eq!(r.body["applicationError"]["code"], "NOT_FOUND");
+    assert!(backend.received().is_empty());
+}
+
+#[tokio::test]
+async fn non_post_is_405_with_allow_header() {
+    let (backend, sidecar) = sidecar().await;
+    for method in ["GET", "PUT", "DELETE"] {
+        let r = sidecar.send(method, "/v3/items/query", Bytes::new()).await;
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.headers["allow"], "POST");
+        assert_eq!(r.body["errorCode"], "METHOD_NOT_ALLOWED");
+    }
+    assert!(backend.received().is_empty());
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let (backend, sidecar) = sidecar().await;
+    let big = vec![b'a'; 8 * 1024 * 1024 + 1];
+    let r = sidecar.post("/api/v3/items/insert", big).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["errorCode"], "PAYLOAD_TOO_LARGE");
+    assert!(backend.received().is_empty());
+}
+
+#[tokio::test]
+async fn six_mebibytes_are_read_and_then_verified() {
+    let (backend, sidecar) = sidecar().await;
+    // Under the limit the body is read: it then fails authentication, not
+    // the size check.
+    let body = vec![b'a'; 6 * 1024 * 1024];
+    let r = sidecar.post("/v3/items/insert", body).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.body,
+        json!({
+            "errorCode": "UNAUTHORIZED",
+            "errorMessage": "request signature could not be verified",
+            "data": {"description": "request signature could not be verified"},
+            "applicationError": {
+                "code": "UNAUTHORIZED",
+                "description": "request signature could not be verified",
+                "data": {"description": "request signature could not be verified"}
+            }
+        })
+    );
+    assert!(backend.received().is_empty());
+}
