@@ -232,20 +232,7 @@ fn present_collection(c: &mut pb::Collection, wix_id: &str, read_only: bool) {
         c.id = wix_id.to_owned();
     }
     if read_only {
-        restrict_to_reads(c);
-    }
-}
-
-/// Keeps only the read operations in a collection's capabilities.
-pub fn restrict_to_reads(c: &mut pb::Collection) {
-    use pb::DataOperation as Op;
-    if let Some(caps) = c.capabilities.as_mut() {
-        caps.data_operations.retain(|op| {
-            matches!(
-                Op::try_from(*op),
-                Ok(Op::Query | Op::Count | Op::Aggregate | Op::Distinct | Op::QueryReferenced)
-            )
-        });
+        crate::protocol::schema::restrict_to_reads(c);
     }
 }
 
