@@ -149,19 +149,26 @@ impl UpstreamRouter {
             .call(op, Some(&wix_id))
             .await
             .map_err(|e| restore_collection_id(e, &route.upstream_collection, &wix_id))?;
+        // Wix needs the stored collection back: an empty answer is the
+        // backend breaking the contract, not a success.
+        let missing = |what: &str| ApiError::Internal {
+            message: format!(
+                "upstream {} answered without the {what}",
+                route.upstream.name()
+            ),
+        };
         Ok(match reply {
             Reply::CreatedCollection(mut r) => {
-                if let Some(c) = r.collection.as_mut() {
-                    present_collection(c, &wix_id, route.read_only);
-                }
+                let c = r.collection.as_mut().ok_or_else(|| missing("collection"))?;
+                present_collection(c, &wix_id, route.read_only);
                 Reply::CreatedCollection(r)
             }
             Reply::UpdatedCollection(mut r) => {
-                if let Some(c) = r.collection.as_mut() {
-                    present_collection(c, &wix_id, route.read_only);
-                }
+                let c = r.collection.as_mut().ok_or_else(|| missing("collection"))?;
+                present_collection(c, &wix_id, route.read_only);
                 Reply::UpdatedCollection(r)
             }
+            Reply::CreatedIndex(r) if r.index.is_none() => return Err(missing("index")),
             other => other,
         })
     }

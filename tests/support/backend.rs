@@ -109,7 +109,11 @@ impl ScriptedBackend {
     /// The only call so far (panics otherwise).
     pub fn single_call(&self) -> Received {
         let calls = self.received();
-        assert_eq!(calls.len(), 1, "expected exactly one upstream call, got {calls:#?}");
+        assert_eq!(
+            calls.len(),
+            1,
+            "expected exactly one upstream call, got {calls:#?}"
+        );
         calls.into_iter().next().unwrap()
     }
 
