@@ -127,3 +127,92 @@ default_upstream: backend
 {extra}"#
     )
 }
+
+/// Test-only keys (tests/keys/, never used outside tests).
+pub fn test_key(name: &str) -> String {
+    let path = format!("{}/tests/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+pub const AUDIENCE: &str = "test-app";
+
+/// Metadata every signed test call carries.
+pub fn test_metadata() -> Value {
+    serde_json::json!({
+        "requestId": "req-1",
+        "instanceId": "inst-1",
+        "appExtensionType": "EXTERNAL_DATABASE_PROVIDER",
+        "identity": {"identityType": "MEMBER", "memberId": "m-1"},
+        "languages": ["en-US"]
+    })
+}
+
+/// The calling context the sidecar must derive from `test_metadata()`.
+pub fn expected_context() -> extdb_bridge::pb::CallContext {
+    use extdb_bridge::pb;
+    pb::CallContext {
+        request_id: "req-1".into(),
+        instance_id: "inst-1".into(),
+        identity: Some(pb::Identity {
+            r#type: pb::IdentityType::Member as i32,
+            id: "m-1".into(),
+        }),
+        protocol: pb::Protocol::V3 as i32,
+        audience: AUDIENCE.into(),
+        installation_id: String::new(),
+        settings: Default::default(),
+        languages: vec!["en-US".into()],
+    }
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Signs v3 calls the way Wix does, with test key A (ES256).
+pub struct WixSigner {
+    signer: extdb_bridge::auth::RequestSigner,
+}
+
+impl WixSigner {
+    pub fn es256() -> WixSigner {
+        Self::from_key("test-only-ec-p256-a.private.pem")
+    }
+
+    pub fn from_key(name: &str) -> WixSigner {
+        WixSigner {
+            signer: extdb_bridge::auth::RequestSigner::from_pem(&test_key(name)).unwrap(),
+        }
+    }
+
+    pub fn sign_claims(&self, claims: &Value) -> String {
+        self.signer.sign(claims, None).unwrap()
+    }
+
+    /// A token for `request` with the standard test metadata, valid now.
+    pub fn sign(&self, request: Value) -> String {
+        self.sign_claims(&extdb_bridge::auth::request_claims(
+            request,
+            test_metadata(),
+            AUDIENCE,
+            unix_now(),
+            300,
+        ))
+    }
+}
+
+/// The public key matching `WixSigner::es256()`.
+pub fn es256_public_key() -> String {
+    test_key("test-only-ec-p256-a.public.pem").replace('\n', "\\n")
+}
+
+/// A scripted backend and a sidecar in front of it, verifying with key A.
+pub async fn bridge(extra_yaml: &str) -> (backend::ScriptedBackend, TestSidecar) {
+    let backend = backend::ScriptedBackend::start().await;
+    let yaml = config_yaml(&es256_public_key(), AUDIENCE, &backend.endpoint(), extra_yaml);
+    let sidecar = TestSidecar::start(&yaml).await;
+    (backend, sidecar)
+}
