@@ -81,13 +81,11 @@ impl Endpoint {
     /// `/xv3/items/query` does not.
     pub fn from_path(path: &str) -> Option<Endpoint> {
         let path = path.trim_end_matches('/');
-        Endpoint::ALL.into_iter().find(|e| {
-            let suffix = e.path();
-            path.ends_with(suffix) && {
-                let rest = &path[..path.len() - suffix.len()];
-                rest.is_empty() || rest.ends_with('/')
-            }
-        })
+        // Every suffix starts with '/', so a suffix match is always on a
+        // segment boundary.
+        Endpoint::ALL
+            .into_iter()
+            .find(|e| path.ends_with(e.path()))
     }
 
     /// A short stable name for metrics labels and logs.
