@@ -83,9 +83,7 @@ impl Endpoint {
         let path = path.trim_end_matches('/');
         // Every suffix starts with '/', so a suffix match is always on a
         // segment boundary.
-        Endpoint::ALL
-            .into_iter()
-            .find(|e| path.ends_with(e.path()))
+        Endpoint::ALL.into_iter().find(|e| path.ends_with(e.path()))
     }
 
     /// A short stable name for metrics labels and logs.
