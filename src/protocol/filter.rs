@@ -54,10 +54,10 @@ fn clauses(
             format!("filter nests deeper than {MAX_FILTER_DEPTH} levels"),
         ));
     }
-    if object.len() == 1 {
-        if let Some((key, value)) = object.iter().next() {
-            return clause(key, value, path, depth);
-        }
+    if object.len() == 1
+        && let Some((key, value)) = object.iter().next()
+    {
+        return clause(key, value, path, depth);
     }
     let mut all = Vec::with_capacity(object.len());
     for (key, value) in object {
@@ -144,10 +144,10 @@ fn field_clause(
 ) -> Result<pb::Filter, ApiError> {
     match value {
         Value::Object(operators) if is_operator_object(value) => {
-            if operators.len() == 1 {
-                if let Some((operator, operand)) = operators.iter().next() {
-                    return operation(field, operator, operand, path, depth);
-                }
+            if operators.len() == 1
+                && let Some((operator, operand)) = operators.iter().next()
+            {
+                return operation(field, operator, operand, path, depth);
             }
             let mut all = Vec::with_capacity(operators.len());
             for (operator, operand) in operators {
