@@ -48,11 +48,7 @@ fn clauses(
     depth: usize,
 ) -> Result<pb::Filter, ApiError> {
     if depth >= MAX_FILTER_DEPTH {
-        return Err(invalid(
-            path,
-            &Value::Null,
-            format!("filter nests deeper than {MAX_FILTER_DEPTH} levels"),
-        ));
+        return Err(too_deep(path));
     }
     if object.len() == 1
         && let Some((key, value)) = object.iter().next()
@@ -219,6 +215,8 @@ fn operation(
                     format!("{operator} needs an array operand"),
                 ));
             }
+            // Elements are not limited to scalars: equality on objects and
+            // arrays is defined (by value), so a backend can honour them.
             let list = value_at(operand, at)?;
             Ok(match operator {
                 "$in" => condition(field, Operator::In, list),
@@ -280,11 +278,7 @@ fn operation(
         // Field-level negation: `{"f": {"$not": {"$eq": 1}}}`.
         "$not" => {
             if depth + 1 >= MAX_FILTER_DEPTH {
-                return Err(invalid(
-                    at,
-                    &Value::Null,
-                    format!("filter nests deeper than {MAX_FILTER_DEPTH} levels"),
-                ));
+                return Err(too_deep(at));
             }
             if !is_operator_object(operand) {
                 return Err(invalid(
@@ -297,6 +291,14 @@ fn operation(
         }
         _ => Err(unknown_operator(path, operator, operand)),
     }
+}
+
+fn too_deep(path: &Path<'_>) -> ApiError {
+    ApiError::validation(
+        path.to_string(),
+        "",
+        format!("filter nests deeper than {MAX_FILTER_DEPTH} levels"),
+    )
 }
 
 fn unknown_operator(path: &Path<'_>, operator: &str, operand: &Value) -> ApiError {

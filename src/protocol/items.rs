@@ -34,20 +34,25 @@ pub fn decode(
     };
     let root = Path::ROOT;
     let context = Some(context);
+    // Every items call names its collection; checked first so a request
+    // without one is reported as such whatever else is wrong with it.
+    let collection_id = required_string(req, "collectionId", &root)?;
     Ok(match endpoint {
-        Endpoint::ItemsQuery => Operation::QueryItems(query(req, context)?),
+        Endpoint::ItemsQuery => Operation::QueryItems(query(req, context, collection_id)?),
         Endpoint::ItemsCount => Operation::CountItems(pb::CountItemsRequest {
             context,
-            collection_id: collection_id(req)?,
+            collection_id,
             filter: filter_at(get(req, "filter"), &root.key("filter"))?,
             consistent_read: bool_field(req, "consistentRead", &root)?,
         }),
-        Endpoint::ItemsAggregate => Operation::AggregateItems(aggregate(req, context)?),
+        Endpoint::ItemsAggregate => {
+            Operation::AggregateItems(aggregate(req, context, collection_id)?)
+        }
         Endpoint::ItemsDistinct => {
             let (paging, _) = paging(req, &root)?;
             Operation::QueryDistinctValues(pb::QueryDistinctValuesRequest {
                 context,
-                collection_id: collection_id(req)?,
+                collection_id,
                 filter: filter_at(get(req, "filter"), &root.key("filter"))?,
                 field_path: required_string(req, "fieldName", &root)?,
                 order: sort_order(get(req, "order"), &root.key("order"))? as i32,
@@ -58,28 +63,28 @@ pub fn decode(
         }
         Endpoint::ItemsInsert => Operation::InsertItems(pb::InsertItemsRequest {
             context,
-            collection_id: collection_id(req)?,
+            collection_id,
             items: items(req)?,
         }),
         Endpoint::ItemsUpdate => Operation::UpdateItems(pb::UpdateItemsRequest {
             context,
-            collection_id: collection_id(req)?,
+            collection_id,
             items: items(req)?,
         }),
         Endpoint::ItemsRemove => Operation::RemoveItems(pb::RemoveItemsRequest {
             context,
-            collection_id: collection_id(req)?,
+            collection_id,
             item_ids: strings(get(req, "itemIds"), &root.key("itemIds"))?,
         }),
         Endpoint::ItemsTruncate => Operation::TruncateItems(pb::TruncateItemsRequest {
             context,
-            collection_id: collection_id(req)?,
+            collection_id,
         }),
         Endpoint::ItemsQueryReferenced => {
             let (paging, _) = paging(req, &root)?;
             Operation::QueryReferencedItems(pb::QueryReferencedItemsRequest {
                 context,
-                collection_id: collection_id(req)?,
+                collection_id,
                 referring_field_key: required_string(req, "referringFieldKey", &root)?,
                 referring_item_ids: strings(
                     get(req, "referringItemIds"),
@@ -100,7 +105,7 @@ pub fn decode(
         Endpoint::ItemsInsertReferences => {
             Operation::InsertReferences(pb::InsertReferencesRequest {
                 context,
-                collection_id: collection_id(req)?,
+                collection_id,
                 referring_field_key: required_string(req, "referringFieldKey", &root)?,
                 references: references(req)?,
             })
@@ -108,14 +113,15 @@ pub fn decode(
         Endpoint::ItemsRemoveReferences => {
             Operation::RemoveReferences(pb::RemoveReferencesRequest {
                 context,
-                collection_id: collection_id(req)?,
+                collection_id,
                 referring_field_key: required_string(req, "referringFieldKey", &root)?,
                 references: references(req)?,
             })
         }
-        other => {
+        // v3 routes every other endpoint to the schema decoder.
+        _ => {
             return Err(ApiError::Internal {
-                message: format!("{} is not an items endpoint", other.path()),
+                message: format!("{} is not an items endpoint", endpoint.path()),
             });
         }
     })
@@ -124,6 +130,7 @@ pub fn decode(
 fn query(
     req: &Object,
     context: Option<pb::CallContext>,
+    collection_id: String,
 ) -> Result<pb::QueryItemsRequest, ApiError> {
     let root = Path::ROOT;
     let query_path = root.key("query");
@@ -147,7 +154,7 @@ fn query(
     }
     Ok(pb::QueryItemsRequest {
         context,
-        collection_id: collection_id(req)?,
+        collection_id,
         filter: filter_at(get(query, "filter"), &query_path.key("filter"))?,
         sort,
         fields: strings(get(query, "fields"), &query_path.key("fields"))?,
@@ -192,6 +199,7 @@ fn reference_inclusions(req: &Object) -> Result<Vec<pb::ReferenceInclusion>, Api
 fn aggregate(
     req: &Object,
     context: Option<pb::CallContext>,
+    collection_id: String,
 ) -> Result<pb::AggregateItemsRequest, ApiError> {
     let root = Path::ROOT;
     let aggregation_path = root.key("aggregation");
@@ -204,7 +212,7 @@ fn aggregate(
     let (paging, _) = paging(req, &root)?;
     Ok(pb::AggregateItemsRequest {
         context,
-        collection_id: collection_id(req)?,
+        collection_id,
         initial_filter: filter_at(get(req, "initialFilter"), &root.key("initialFilter"))?,
         grouping_fields: strings(
             get(aggregation, "groupingFields"),
@@ -452,10 +460,6 @@ fn sort_order(json: Option<&Value>, path: &Path<'_>) -> Result<pb::SortOrder, Ap
 /// A field, with `null` treated as absent (proto3 JSON).
 fn get<'a>(object: &'a Object, key: &str) -> Option<&'a Value> {
     object.get(key).filter(|v| !v.is_null())
-}
-
-fn collection_id(req: &Object) -> Result<String, ApiError> {
-    required_string(req, "collectionId", &Path::ROOT)
 }
 
 /// A string field that has no natural default: missing, empty or not a
@@ -1543,6 +1547,8 @@ mod tests {
                 json!({}),
                 json!({"collectionId": ""}),
                 json!({"collectionId": 5}),
+                // Reported before anything else that is wrong.
+                json!({"collectionId": null, "paging": {"limit": -1}, "query": {"paging": 3}}),
             ] {
                 let err = decode(endpoint, &request, ctx()).unwrap_err();
                 assert_eq!(err.error_code(), "VALIDATION_ERROR");

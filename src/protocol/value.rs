@@ -149,9 +149,9 @@ fn kind_at(json: &Value, path: &Path<'_>, depth: usize) -> Result<Kind, ApiError
 fn check_depth(depth: usize, path: &Path<'_>) -> Result<(), ApiError> {
     if depth >= MAX_VALUE_DEPTH {
         // Echoing a 64-level value back would be noise: name the place only.
-        return Err(invalid(
-            path,
-            &Value::Null,
+        return Err(ApiError::validation(
+            path.to_string(),
+            "",
             format!("value nests deeper than {MAX_VALUE_DEPTH} levels"),
         ));
     }
