@@ -1,4 +1,28 @@
 //! The auth stage: who may call. v3 requests are compact JWS bodies verified
 //! against configured public keys (spec envelope §2.7-2.9).
 //!
-//! STUB: to be written (owner: auth).
+//! * [`V3AuthConfig`]: the `auth.v3` configuration.
+//! * [`V3Verifier`]: built once from it (keys parsed at load); its
+//!   [`V3Verifier::verify_jws`] turns a request body into a
+//!   [`VerifiedRequest`] or an [`AuthFailure`] (→ `ApiError::Unauthorized`).
+//! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
+//!   tests, the `sign` CLI and load generation.
+//!
+//! Crypto is aws-lc-rs (already linked for TLS); the choice is measured in
+//! BENCHMARKS.md.
+
+mod config;
+mod der;
+mod jws;
+mod keys;
+mod sign;
+
+pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
+pub use jws::{AuthFailure, V3Verifier, VerifiedRequest, WIX_ISSUER};
+pub use keys::{JwsAlgorithm, KeyError, KeyProblem};
+pub use sign::{
+    RequestSigner, SignError, assemble_token, request_claims, sign_request, signing_input,
+};
+
+#[cfg(test)]
+mod tests;
