@@ -1,56 +1,28 @@
-//! PROVISIONAL placeholder with the agreed API; replaced by the auth branch.
+//! The auth stage: who may call. v3 requests are compact JWS bodies verified
+//! against configured public keys (spec envelope §2.7-2.9).
+//!
+//! * [`V3AuthConfig`]: the `auth.v3` configuration.
+//! * [`V3Verifier`]: built once from it (keys parsed at load); its
+//!   [`V3Verifier::verify_jws`] turns a request body into a
+//!   [`VerifiedRequest`] or an [`AuthFailure`] (→ `ApiError::Unauthorized`).
+//! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
+//!   tests, the `sign` CLI and load generation.
+//!
+//! Crypto is aws-lc-rs (already linked for TLS); the choice is measured in
+//! BENCHMARKS.md.
 
-use serde::Deserialize;
+mod config;
+mod der;
+mod jws;
+mod keys;
+mod sign;
 
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct V3AuthConfig {
-    #[serde(default)]
-    pub keys: Vec<KeyConfig>,
-    #[serde(default)]
-    pub audiences: Vec<String>,
-}
+pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
+pub use jws::{AuthFailure, V3Verifier, VerifiedRequest, WIX_ISSUER};
+pub use keys::{JwsAlgorithm, KeyError, KeyProblem};
+pub use sign::{
+    RequestSigner, SignError, assemble_token, request_claims, sign_request, signing_input,
+};
 
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct KeyConfig {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub public_key: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("key error")]
-pub struct KeyError;
-
-pub struct V3Verifier;
-
-impl V3Verifier {
-    pub fn new(_c: &V3AuthConfig) -> Result<Self, KeyError> {
-        Ok(V3Verifier)
-    }
-    pub fn verify_jws(&self, _body: &[u8], _now: u64) -> Result<VerifiedRequest, AuthFailure> {
-        Err(AuthFailure)
-    }
-}
-
-pub struct VerifiedRequest {
-    pub request: serde_json::Value,
-    pub metadata: serde_json::Value,
-    pub audience: Option<String>,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("not verified")]
-pub struct AuthFailure;
-
-impl AuthFailure {
-    pub fn reason(&self) -> &'static str {
-        "placeholder"
-    }
-}
-
-impl From<AuthFailure> for crate::error::ApiError {
-    fn from(f: AuthFailure) -> Self {
-        crate::error::ApiError::Unauthorized { reason: f.reason() }
-    }
-}
+#[cfg(test)]
+mod tests;
