@@ -88,7 +88,13 @@ fn item_error(reason: &str, message: &str, meta: &[(&str, &str)]) -> pb::ItemErr
 
 /// Sends `request` signed to `path`, answers `reply` from the backend, and
 /// checks what the backend saw and what Wix got.
-async fn exchange(path: &str, request: Value, reply: Reply, expected_op: Operation, expected: Value) {
+async fn exchange(
+    path: &str,
+    request: Value,
+    reply: Reply,
+    expected_op: Operation,
+    expected: Value,
+) {
     let (backend, sidecar) = bridge("").await;
     backend.answer(reply);
     let token = WixSigner::es256().sign(request);
@@ -105,7 +111,10 @@ async fn exchange(path: &str, request: Value, reply: Reply, expected_op: Operati
     assert_eq!(meta.get("x-extdb-instance-id").unwrap(), "inst-1");
     assert_eq!(meta.get("x-extdb-identity-type").unwrap(), "MEMBER");
     assert_eq!(meta.get("x-extdb-identity-id").unwrap(), "m-1");
-    assert!(meta.get("grpc-timeout").is_some(), "{path}: no deadline sent");
+    assert!(
+        meta.get("grpc-timeout").is_some(),
+        "{path}: no deadline sent"
+    );
     sidecar.stop().await;
     backend.stop().await;
 }
@@ -120,12 +129,19 @@ fn books_collection() -> pb::Collection {
             r#type: pb::FieldType::Text as i32,
             capabilities: Some(pb::FieldCapabilities {
                 sortable: true,
-                query_operators: vec![Operator::Eq as i32, Operator::In as i32, Operator::Contains as i32],
+                query_operators: vec![
+                    Operator::Eq as i32,
+                    Operator::In as i32,
+                    Operator::Contains as i32,
+                ],
             }),
             ..Default::default()
         }],
         capabilities: Some(pb::CollectionCapabilities {
-            data_operations: vec![pb::DataOperation::Query as i32, pb::DataOperation::Insert as i32],
+            data_operations: vec![
+                pb::DataOperation::Query as i32,
+                pb::DataOperation::Insert as i32,
+            ],
         }),
         permissions: None,
         paging_mode: pb::PagingMode::Offset as i32,
@@ -156,7 +172,10 @@ async fn capabilities_get() {
         Reply::Capabilities(pb::GetCapabilitiesResponse {
             capabilities: Some(pb::Capabilities {
                 supports_collection_modifications: true,
-                supported_field_types: vec![pb::FieldType::Text as i32, pb::FieldType::Datetime as i32],
+                supported_field_types: vec![
+                    pb::FieldType::Text as i32,
+                    pb::FieldType::Datetime as i32,
+                ],
                 index_options: Some(pb::IndexOptions {
                     supports_indexes: true,
                     max_number_of_regular_indexes_per_collection: 10,
@@ -332,8 +351,16 @@ async fn items_query_offset_paging() {
         }),
         Reply::Items(pb::QueryItemsResponse {
             items: vec![
-                item(&[("_id", s("b-7f3a")), ("title", s("Salt Lines")), ("pages", n(312.0))]),
-                item(&[("_id", s("b-11c0")), ("title", s("Night Orchard")), ("pages", n(188.0))]),
+                item(&[
+                    ("_id", s("b-7f3a")),
+                    ("title", s("Salt Lines")),
+                    ("pages", n(312.0)),
+                ]),
+                item(&[
+                    ("_id", s("b-11c0")),
+                    ("title", s("Night Orchard")),
+                    ("pages", n(188.0)),
+                ]),
             ],
             paging_metadata: Some(pb::PagingMetadata {
                 total: Some(5),
@@ -473,7 +500,12 @@ async fn items_aggregate_accepts_item_count_and_count() {
                 "returnTotalCount": true
             }),
             Reply::Aggregated(pb::AggregateItemsResponse {
-                rows: vec![item(&[("genre", s("history")), ("avgPages", n(421.5)), ("n", n(4.0)), ("_id", s("g1"))])],
+                rows: vec![item(&[
+                    ("genre", s("history")),
+                    ("avgPages", n(421.5)),
+                    ("n", n(4.0)),
+                    ("_id", s("g1")),
+                ])],
                 paging_metadata: Some(pb::PagingMetadata {
                     total: Some(1),
                     cursors: None,
@@ -616,7 +648,10 @@ async fn items_remove_and_truncate() {
         json!({"collectionId": "books", "itemIds": ["b-7f3a"]}),
         Reply::Removed(pb::RemoveItemsResponse {
             results: vec![pb::ItemResult {
-                result: Some(pb::item_result::Result::Item(item(&[("_id", s("b-7f3a")), ("pages", n(312.0))]))),
+                result: Some(pb::item_result::Result::Item(item(&[
+                    ("_id", s("b-7f3a")),
+                    ("pages", n(312.0)),
+                ]))),
             }],
         }),
         Operation::RemoveItems(pb::RemoveItemsRequest {

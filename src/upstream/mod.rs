@@ -172,7 +172,11 @@ impl UpstreamClient {
     ) -> ApiError {
         // A deadline the backend (or tonic) reported is the same 504 as
         // our own timer firing.
-        if status.code() == tonic::Code::DeadlineExceeded {
+        // tonic's client reports its own expiry of grpc-timeout as
+        // CANCELLED "Timeout expired".
+        let local_expiry =
+            status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired";
+        if status.code() == tonic::Code::DeadlineExceeded || local_expiry {
             return self.timed_out();
         }
         status::api_error_from_status(&self.name, status, wix_collection_id, method)

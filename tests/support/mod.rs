@@ -212,7 +212,12 @@ pub fn es256_public_key() -> String {
 /// A scripted backend and a sidecar in front of it, verifying with key A.
 pub async fn bridge(extra_yaml: &str) -> (backend::ScriptedBackend, TestSidecar) {
     let backend = backend::ScriptedBackend::start().await;
-    let yaml = config_yaml(&es256_public_key(), AUDIENCE, &backend.endpoint(), extra_yaml);
+    let yaml = config_yaml(
+        &es256_public_key(),
+        AUDIENCE,
+        &backend.endpoint(),
+        extra_yaml,
+    );
     let sidecar = TestSidecar::start(&yaml).await;
     (backend, sidecar)
 }
