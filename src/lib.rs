@@ -10,6 +10,7 @@ pub mod pb {
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod devtools;
 pub mod error;
 pub mod http;
 pub mod protocol;

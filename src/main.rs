@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use extdb_bridge::config::{Config, ProcessEnv};
+use extdb_bridge::devtools;
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +24,36 @@ struct Cli {
 enum Command {
     /// Run the sidecar (the default).
     Run,
+    /// Write a development ES256 key pair and print the config lines.
+    Keygen {
+        /// Folder for private.pem and public.pem.
+        #[arg(long, default_value = "config/dev")]
+        out_dir: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sign a v3 request (JSON from FILE, or stdin) as Wix does and print
+    /// the token to send as the HTTP body.
+    Sign {
+        /// The request object (e.g. {"collectionId": "books", "query": {}}); `-` or absent: stdin.
+        file: Option<PathBuf>,
+        /// Private key PEM (PKCS#8 EC P-256 or RSA).
+        #[arg(long, default_value = "config/dev/private.pem")]
+        key: PathBuf,
+        /// The `aud` claim: the audience the sidecar is configured with.
+        #[arg(long, default_value = "extdb-demo")]
+        audience: String,
+        /// Token lifetime in seconds.
+        #[arg(long, default_value_t = 300)]
+        lifetime: u64,
+        /// Also print a curl command for this method path, e.g. /v3/items/query.
+        #[arg(long)]
+        path: Option<String>,
+        /// Base URL for the curl command.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -35,6 +66,113 @@ fn main() -> ExitCode {
         .init();
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(cli.config),
+        Command::Keygen { out_dir, force } => keygen(&out_dir, force),
+        Command::Sign {
+            file,
+            key,
+            audience,
+            lifetime,
+            path,
+            url,
+        } => sign(file, &key, &audience, lifetime, path.as_deref(), &url),
+    }
+}
+
+fn keygen(out_dir: &std::path::Path, force: bool) -> ExitCode {
+    let private = out_dir.join("private.pem");
+    let public = out_dir.join("public.pem");
+    if !force && (private.exists() || public.exists()) {
+        eprintln!(
+            "error: {} or {} exists; pass --force to replace",
+            private.display(),
+            public.display()
+        );
+        return ExitCode::from(2);
+    }
+    let pair = match devtools::generate_key_pair() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let written = std::fs::create_dir_all(out_dir)
+        .and_then(|()| std::fs::write(&private, &pair.private_pem))
+        .and_then(|()| std::fs::write(&public, &pair.public_pem));
+    if let Err(e) = written {
+        eprintln!("error: cannot write the keys to {}: {e}", out_dir.display());
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "# wrote {} (keep it secret) and {}",
+        private.display(),
+        public.display()
+    );
+    println!("# config lines for the sidecar:");
+    println!(
+        "auth:\n  v3:\n    keys:\n      - public_key_file: {}",
+        public.display()
+    );
+    println!("# the same public key as a Wix connection would show it:");
+    println!("#   {}", pair.public_base64);
+    ExitCode::SUCCESS
+}
+
+fn sign(
+    file: Option<PathBuf>,
+    key: &std::path::Path,
+    audience: &str,
+    lifetime: u64,
+    path: Option<&str>,
+    url: &str,
+) -> ExitCode {
+    let text = match file.as_deref() {
+        Some(f) if f != std::path::Path::new("-") => std::fs::read_to_string(f),
+        _ => std::io::read_to_string(std::io::stdin()),
+    };
+    let request: serde_json::Value = match text
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("the request is not JSON: {e}")))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let private = match std::fs::read_to_string(key) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("error: {}: {e}", key.display());
+            return ExitCode::from(2);
+        }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let options = devtools::SignOptions {
+        audience,
+        now_unix: now,
+        lifetime_seconds: lifetime,
+        metadata: None,
+    };
+    match devtools::sign_v3_request(request, &private, &options) {
+        Ok(token) => {
+            match path {
+                Some(p) => println!(
+                    "curl -sS -X POST '{}{}' -H 'content-type: text/plain' --data-binary '{token}'",
+                    url.trim_end_matches('/'),
+                    p
+                ),
+                None => println!("{token}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
