@@ -13,6 +13,7 @@ pub mod config;
 pub mod devtools;
 pub mod error;
 pub mod http;
+pub mod loadgen;
 pub mod protocol;
 pub mod routing;
 pub mod store;

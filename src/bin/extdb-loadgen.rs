@@ -1,0 +1,213 @@
+//! `extdb-loadgen`: benchmarks the sidecar against the direct gRPC path.
+//! See BENCHMARKS.md for how to run it and what the numbers mean.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use extdb_bridge::loadgen::driver::Load;
+use extdb_bridge::loadgen::harness::{self, Plan, SidecarChoice, UpstreamChoice};
+use extdb_bridge::loadgen::scenarios::Scenario;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Load generator: the sidecar over HTTP/1.1 vs the same upstream over gRPC"
+)]
+struct Cli {
+    /// A few seconds of every scenario against the canned backend with an
+    /// in-process sidecar (CI); other options are ignored.
+    #[arg(long)]
+    smoke: bool,
+    /// Scenarios to run (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    scenario: Vec<Scenario>,
+    /// Fixed-rate loads in requests/s (open loop). Default, with neither
+    /// --rate nor --concurrency: --rate 1000 --concurrency 16.
+    #[arg(long, value_delimiter = ',')]
+    rate: Vec<f64>,
+    /// Closed-loop loads: workers (one connection each) sending back to back.
+    #[arg(long, value_delimiter = ',')]
+    concurrency: Vec<usize>,
+    /// Workers (connections) for the fixed-rate loads.
+    #[arg(long, default_value_t = 16)]
+    connections: usize,
+    /// Measured seconds per path per round.
+    #[arg(long, default_value_t = 5.0)]
+    duration: f64,
+    /// Unmeasured seconds per path before each load.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Rounds per scenario and load; the order of the two paths alternates.
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
+    /// `canned` (in-process canned backend) or the URL of any upstream
+    /// implementing the contract (seeded with the benchmark collection).
+    #[arg(long, default_value = "canned")]
+    upstream: String,
+    /// Run the sidecar as a child `process` (memory and CPU are measured)
+    /// or `inproc` (inside this process).
+    #[arg(long, default_value = "process")]
+    sidecar: String,
+    /// The sidecar binary (default: extdb-bridge next to this executable).
+    #[arg(long)]
+    sidecar_bin: Option<PathBuf>,
+    /// RUST_LOG for the sidecar process (its logs go to /dev/null).
+    #[arg(long, default_value = "info")]
+    sidecar_log: String,
+    /// Distinct pre-signed requests per scenario.
+    #[arg(long, default_value_t = 64)]
+    pool: usize,
+    /// Worker threads of the load generator's runtime.
+    #[arg(long, default_value_t = 2)]
+    client_threads: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let plan = match plan(&cli) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.client_threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let load_before = load_average();
+    let report = runtime.block_on(harness::run(&plan, &mut |line| eprintln!("{line}")));
+    let load_after = load_average();
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "## extdb-loadgen{}\n",
+        if cli.smoke { " --smoke" } else { "" }
+    );
+    println!(
+        "machine: {} cores, {}; load average before {load_before}, after {load_after}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        cpu_model(),
+    );
+    println!(
+        "plan: {:.1} s x {} rounds per path, warm-up {:.1} s, {} pre-signed requests per scenario\n",
+        plan.duration.as_secs_f64(),
+        plan.rounds,
+        plan.warmup.as_secs_f64(),
+        plan.pool
+    );
+    // Targets apply to full runs against the canned backend only.
+    print!(
+        "{}",
+        report.to_markdown(plan.upstream.is_canned() && !cli.smoke)
+    );
+    let errors = report.errors();
+    if errors > 0 {
+        eprintln!("FAILED: {errors} errors");
+        return ExitCode::FAILURE;
+    }
+    let requests: u64 = report
+        .results
+        .iter()
+        .map(|r| r.direct.requests + r.sidecar.requests)
+        .sum();
+    eprintln!("ok: {requests} requests, no errors");
+    ExitCode::SUCCESS
+}
+
+fn plan(cli: &Cli) -> Result<Plan, String> {
+    if cli.smoke {
+        return Ok(Plan::smoke());
+    }
+    let seconds = |s: f64, name: &str| {
+        Duration::try_from_secs_f64(s).map_err(|_| format!("--{name} must be a positive number"))
+    };
+    let mut loads: Vec<Load> = cli
+        .rate
+        .iter()
+        .map(|&per_second| Load::Rate {
+            per_second,
+            connections: cli.connections,
+        })
+        .chain(
+            cli.concurrency
+                .iter()
+                .map(|&concurrency| Load::Closed { concurrency }),
+        )
+        .collect();
+    if loads.is_empty() {
+        loads = vec![
+            Load::Rate {
+                per_second: 1000.0,
+                connections: cli.connections,
+            },
+            Load::Closed { concurrency: 16 },
+        ];
+    }
+    if loads
+        .iter()
+        .any(|l| matches!(l, Load::Rate { per_second, .. } if !(*per_second > 0.0)))
+    {
+        return Err("--rate must be positive".into());
+    }
+    Ok(Plan {
+        scenarios: if cli.scenario.is_empty() {
+            Scenario::ALL.to_vec()
+        } else {
+            cli.scenario.clone()
+        },
+        loads,
+        duration: seconds(cli.duration, "duration")?,
+        warmup: seconds(cli.warmup, "warmup")?,
+        rounds: cli.rounds.max(1),
+        upstream: match cli.upstream.as_str() {
+            "canned" => UpstreamChoice::Canned,
+            url => UpstreamChoice::Url(url.to_owned()),
+        },
+        sidecar: match cli.sidecar.as_str() {
+            "process" => SidecarChoice::Process {
+                bin: cli.sidecar_bin.clone(),
+                log: cli.sidecar_log.clone(),
+            },
+            "inproc" => SidecarChoice::InProcess,
+            other => return Err(format!("--sidecar {other}: expected process or inproc")),
+        },
+        pool: cli.pool.max(1),
+    })
+}
+
+/// The 1-, 5- and 15-minute load averages, as `uptime` shows them.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
