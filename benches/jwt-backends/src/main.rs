@@ -10,17 +10,30 @@
 //!   provider = aws-lc-rs; the provider only changes the crypto, which the
 //!   `raw` rows already compare).
 //!
+//! * `sidecar`: the sidecar's own `V3Verifier::verify_jws` (its `src/auth`
+//!   compiled into this binary), including rotation and rejection costs.
+//!
 //! Cases are run in interleaved rounds and the median round is reported, so
 //! that noise from other processes on the machine hits all backends alike.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use aws_lc_rs::encoding::{AsDer as _, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as lc, KeyPair as _};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Value, json};
+
+// The sidecar's auth stage, compiled from its sources so the numbers are for
+// the real code without building the whole sidecar here.
+#[allow(dead_code, unused_imports)]
+#[path = "../../../src/auth/mod.rs"]
+mod auth;
+#[allow(dead_code, unused_imports)]
+#[path = "../../../src/error.rs"]
+mod error;
 
 const ROUNDS: usize = 15;
 const ROUND_TIME: Duration = Duration::from_millis(120);
@@ -114,6 +127,79 @@ fn main() {
         });
     }
 
+    // The sidecar's verifier, keys given as bare base64 SPKI DER.
+    let spki =
+        |der: PublicKeyX509Der| base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let ec_spki = spki(ec_pair.public_key().as_der().expect("ec spki"));
+    let rsa_spki = spki(rsa_pair.public_key().as_der().expect("rsa spki"));
+    let other_ec_pkcs8 =
+        lc::EcdsaKeyPair::generate_pkcs8(&lc::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("keygen");
+    let other_ec = lc::EcdsaKeyPair::from_pkcs8(
+        &lc::ECDSA_P256_SHA256_FIXED_SIGNING,
+        other_ec_pkcs8.as_ref(),
+    )
+    .expect("ec key");
+    let other_ec_spki = spki(other_ec.public_key().as_der().expect("ec spki"));
+    let sidecar = |keys: &[&String]| {
+        let config = auth::V3AuthConfig {
+            keys: keys
+                .iter()
+                .map(|text| auth::KeyConfig {
+                    public_key: Some((*text).clone()),
+                    ..Default::default()
+                })
+                .collect(),
+            audiences: vec![AUDIENCE.to_owned()],
+            ..Default::default()
+        };
+        std::rc::Rc::new(auth::V3Verifier::new(&config).expect("sidecar verifier"))
+    };
+    let one_ec = sidecar(&[&ec_spki]);
+    let one_rsa = sidecar(&[&rsa_spki]);
+    let rotated_ec = sidecar(&[&other_ec_spki, &ec_spki]);
+    let forged = {
+        let mut parts: Vec<String> = es_token.split('.').map(str::to_owned).collect();
+        parts[1] = B64URL.encode(claims.to_string().replace("inventory", "payroll"));
+        parts.join(".")
+    };
+    let sidecar_cases: [(&str, std::rc::Rc<auth::V3Verifier>, &String, bool); 5] = [
+        (
+            "ES256 sidecar verify_jws, 1 key",
+            one_ec.clone(),
+            &es_token,
+            true,
+        ),
+        ("RS256 sidecar verify_jws, 1 key", one_rsa, &rs_token, true),
+        (
+            "ES256 sidecar verify_jws, signer is 2nd of 2 keys, no kid",
+            rotated_ec,
+            &es_token,
+            true,
+        ),
+        (
+            "ES256 sidecar rejects forged payload (1 key)",
+            one_ec.clone(),
+            &forged,
+            false,
+        ),
+        (
+            "sidecar rejects a JSON body (no crypto)",
+            one_ec,
+            &claims.to_string(),
+            false,
+        ),
+    ];
+    for (name, verifier, body, valid) in sidecar_cases {
+        let body = body.clone().into_bytes();
+        assert_eq!(verifier.verify_jws(&body, NOW).is_ok(), valid, "{name}");
+        cases.push(Case {
+            name: name.to_owned(),
+            run: Box::new(move || verifier.verify_jws(black_box(&body), NOW).is_ok() == valid),
+            samples_ns: Vec::new(),
+        });
+    }
+
     // Correctness first: every case must accept its valid token, and the
     // shared full path must reject a tampered one.
     for case in &cases {
@@ -152,7 +238,7 @@ fn main() {
         let median = case.samples_ns[ROUNDS / 2];
         let best = case.samples_ns[0];
         println!(
-            "| {} | {:.1} | {:.0} | {:.1} | {:.0} |",
+            "| {} | {:.2} | {:.0} | {:.2} | {:.0} |",
             case.name,
             best / 1e3,
             1e9 / best,
