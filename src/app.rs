@@ -65,12 +65,11 @@ pub async fn start(
 async fn build_sidecar(config: &Config) -> Result<Sidecar, StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
-            if v3.audiences.is_empty() {
-                tracing::warn!(
-                    "auth.v3.audiences is empty: tokens for ANY audience signed by the configured keys are accepted"
-                );
+            let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
+            for key in verifier.keys_without_audience() {
+                tracing::warn!(key, "auth.v3: this key accepts tokens for any audience");
             }
-            Some(V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?)
+            Some(verifier)
         }
         None => None,
     };
