@@ -170,8 +170,8 @@ fn with_capabilities(mut field: pb::Field) -> pb::Field {
                 let nested_kind = kind_of(&nested);
                 nested.capabilities = Some(pb::FieldCapabilities {
                     sortable: nested_kind.is_scalar(),
-                    query_operators: sql::advertised_operators(StorageKind::Any)
-                        .into_iter()
+                    query_operators: sql::operators_on_path(StorageKind::Object)
+                        .iter()
                         .map(|op| op as i32)
                         .collect(),
                 });

@@ -261,11 +261,18 @@ pub(crate) fn operators_on_path(kind: StorageKind) -> &'static [Operator] {
     }
 }
 
-/// Operators a field advertises: those on the field plus, for objects,
-/// those on dotted paths into it.
+/// Operators a field advertises: those on the field plus, for OBJECT
+/// fields, those on dotted paths into it (Wix filters objects by path; the
+/// comparison and text operators apply to paths only). ANY fields accept
+/// dotted paths too but advertise only what works on the whole value.
 pub(crate) fn advertised_operators(kind: StorageKind) -> Vec<Operator> {
     let mut ops: Vec<Operator> = operators_on_field(kind).to_vec();
-    for op in operators_on_path(kind) {
+    let path_operators = if kind == StorageKind::Object {
+        operators_on_path(kind)
+    } else {
+        &[]
+    };
+    for op in path_operators {
         if !ops.contains(op) {
             ops.push(*op);
         }
@@ -516,7 +523,7 @@ fn push_condition(
                     )));
                 }
             };
-            if !wanted {
+            if wanted {
                 sql.push("NOT ");
             }
             push_is_null(sql, target)?;
