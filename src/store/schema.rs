@@ -172,7 +172,7 @@ fn with_capabilities(mut field: pb::Field) -> pb::Field {
                     sortable: nested_kind.is_scalar(),
                     query_operators: sql::operators_on_path(StorageKind::Object)
                         .iter()
-                        .map(|op| op as i32)
+                        .map(|op| *op as i32)
                         .collect(),
                 });
                 nested
