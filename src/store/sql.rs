@@ -409,10 +409,7 @@ fn push_list(
     Ok(())
 }
 
-fn operand_list<'a>(
-    condition: &'a pb::Condition,
-    op: Operator,
-) -> Result<&'a [pb::Value], StoreError> {
+fn operand_list(condition: &pb::Condition, op: Operator) -> Result<&[pb::Value], StoreError> {
     match condition.value.as_ref().and_then(|v| v.kind.as_ref()) {
         Some(Kind::ListValue(list)) => Ok(&list.values),
         _ => Err(StoreError::bad_request(format!(
@@ -423,7 +420,7 @@ fn operand_list<'a>(
     }
 }
 
-fn operand_string<'a>(condition: &'a pb::Condition, op: Operator) -> Result<&'a str, StoreError> {
+fn operand_string(condition: &pb::Condition, op: Operator) -> Result<&str, StoreError> {
     match condition.value.as_ref().and_then(|v| v.kind.as_ref()) {
         Some(Kind::StringValue(s)) => Ok(s),
         _ => Err(StoreError::bad_request(format!(
