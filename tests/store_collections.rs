@@ -484,3 +484,31 @@ async fn indexes() {
     let names: Vec<String> = list(c.clone()).await.into_iter().map(|i| i.name).collect();
     assert_eq!(names, vec!["_id_"]);
 }
+
+#[tokio::test]
+async fn health_reports_serving() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let store = TestStore::start().await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", store.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel);
+    for service in ["", "extdb.v1.ExternalDatabase"] {
+        let response = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            response.status,
+            ServingStatus::Serving as i32,
+            "{service:?}"
+        );
+    }
+}
