@@ -83,7 +83,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(db = %args.db.display(), listen = %args.listen, "extdb-store serving");
+    // Log the bound address: with port 0 the OS picks one.
+    let bound = listener.local_addr().unwrap_or(args.listen);
+    tracing::info!(db = %args.db.display(), listen = %bound, "extdb-store serving");
     match serve_store(store, listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
