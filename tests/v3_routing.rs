@@ -45,13 +45,21 @@ async fn collections_get_without_ids_merges_every_upstream() {
         collections: vec![collection("books"), collection("shop_items")],
     }));
     b.answer(Reply::Collections(pb::ListCollectionsResponse {
-        collections: vec![collection("shop_items"), collection("sales_orders"), collection("stray")],
+        collections: vec![
+            collection("shop_items"),
+            collection("sales_orders"),
+            collection("stray"),
+        ],
     }));
-    let r = sidecar.post("/v3/collections/get", WixSigner::es256().sign(json!({}))).await;
+    let r = sidecar
+        .post("/v3/collections/get", WixSigner::es256().sign(json!({})))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(ids(&r.body), ["books", "shop_items", "orders"]);
     for backend in [&a, &b] {
-        let Operation::ListCollections(req) = backend.single_call().operation else { panic!() };
+        let Operation::ListCollections(req) = backend.single_call().operation else {
+            panic!()
+        };
         assert!(req.collection_ids.is_empty());
     }
 }
@@ -66,13 +74,19 @@ async fn collections_get_with_ids_asks_each_owner_and_keeps_request_order() {
         collections: vec![collection("sales_orders"), collection("shop_x")],
     }));
     let request = json!({"collectionIds": ["shop_x", "missing", "orders", "books"]});
-    let r = sidecar.post("/v3/collections/get", WixSigner::es256().sign(request)).await;
+    let r = sidecar
+        .post("/v3/collections/get", WixSigner::es256().sign(request))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     // Unknown ids are left out (the documented reading, spec envelope §4.4).
     assert_eq!(ids(&r.body), ["shop_x", "orders", "books"]);
-    let Operation::ListCollections(to_a) = a.single_call().operation else { panic!() };
+    let Operation::ListCollections(to_a) = a.single_call().operation else {
+        panic!()
+    };
     assert_eq!(to_a.collection_ids, ["missing", "books"]);
-    let Operation::ListCollections(to_b) = b.single_call().operation else { panic!() };
+    let Operation::ListCollections(to_b) = b.single_call().operation else {
+        panic!()
+    };
     assert_eq!(to_b.collection_ids, ["shop_x", "sales_orders"]);
 }
 
