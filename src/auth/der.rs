@@ -2,6 +2,7 @@
 //! signature checks themselves are done by aws-lc-rs on the whole encoding.
 
 pub(crate) const TAG_SEQUENCE: u8 = 0x30;
+pub(crate) const TAG_INTEGER: u8 = 0x02;
 pub(crate) const TAG_OID: u8 = 0x06;
 pub(crate) const TAG_BIT_STRING: u8 = 0x03;
 

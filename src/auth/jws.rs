@@ -226,6 +226,7 @@ impl V3Verifier {
                 "ES256 signature is not 64 bytes (raw r||s, not DER)",
             ));
         }
+        // In bounds: header, dot and payload are a prefix of `token`.
         let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
         let Some(key) = candidates
             .iter()

@@ -11,7 +11,7 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::config::KeyConfig;
-use super::der::{DerReader, TAG_BIT_STRING, TAG_OID, TAG_SEQUENCE, oid_to_string};
+use super::der::{DerReader, TAG_BIT_STRING, TAG_INTEGER, TAG_OID, TAG_SEQUENCE, oid_to_string};
 
 // OID contents (DER, without tag and length).
 const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]; // 1.2.840.10045.2.1
@@ -106,6 +106,8 @@ pub enum KeyProblem {
     UnsupportedAlgorithm(String),
     #[error("EC key on curve {0}; only P-256 (ES256) is supported")]
     UnsupportedCurve(String),
+    #[error("RSA key has {0} bits; RS256 needs 2048 to 8192")]
+    RsaKeySize(usize),
     #[error("invalid {algorithm} public key ({reason})")]
     Rejected {
         algorithm: JwsAlgorithm,
@@ -195,7 +197,10 @@ pub(crate) fn parse_public_key(text: &str) -> Result<(JwsAlgorithm, ParsedPublic
     let (algorithm, der) = match der {
         PublicDer::Spki(der) => (spki_algorithm(&der)?, der),
         // aws-lc-rs takes PKCS#1 RSAPublicKey as it is.
-        PublicDer::Pkcs1Rsa(der) => (JwsAlgorithm::Rs256, der),
+        PublicDer::Pkcs1Rsa(der) => {
+            check_rsa_size(&der)?;
+            (JwsAlgorithm::Rs256, der)
+        }
     };
     let key = ParsedPublicKey::new(algorithm.verification(), &der).map_err(|rejected| {
         KeyProblem::Rejected {
@@ -232,11 +237,14 @@ fn spki_algorithm(der: &[u8]) -> Result<JwsAlgorithm, KeyProblem> {
     }
     let mut spki = DerReader::new(spki);
     let mut algorithm_id = DerReader::new(spki.read(TAG_SEQUENCE).ok_or(KeyProblem::NotSpki)?);
-    if spki.read(TAG_BIT_STRING).is_none() || !spki.is_empty() {
+    let public_key = spki.read(TAG_BIT_STRING).ok_or(KeyProblem::NotSpki)?;
+    if !spki.is_empty() {
         return Err(KeyProblem::NotSpki);
     }
     let oid = algorithm_id.read(TAG_OID).ok_or(KeyProblem::NotSpki)?;
     if oid == OID_RSA_ENCRYPTION {
+        // The BIT STRING holds the PKCS#1 key after its unused-bits byte.
+        check_rsa_size(public_key.get(1..).ok_or(KeyProblem::NotSpki)?)?;
         return Ok(JwsAlgorithm::Rs256);
     }
     if oid == OID_EC_PUBLIC_KEY {
@@ -248,6 +256,28 @@ fn spki_algorithm(der: &[u8]) -> Result<JwsAlgorithm, KeyProblem> {
         };
     }
     Err(KeyProblem::UnsupportedAlgorithm(named_oid(oid)))
+}
+
+/// aws-lc-rs accepts any RSA key at parse time and only refuses sizes
+/// outside 2048..8192 bits when verifying: check at load so a weak key is a
+/// config error, not a stream of `bad_signature`s.
+fn check_rsa_size(pkcs1: &[u8]) -> Result<(), KeyProblem> {
+    let mut outer = DerReader::new(pkcs1);
+    let mut rsa_key = DerReader::new(outer.read(TAG_SEQUENCE).ok_or(KeyProblem::NotSpki)?);
+    let modulus = rsa_key.read(TAG_INTEGER).ok_or(KeyProblem::NotSpki)?;
+    let significant = match modulus.iter().position(|&byte| byte != 0) {
+        Some(first) => &modulus[first..],
+        None => &[],
+    };
+    let bits = match significant.first() {
+        Some(&top) => significant.len() * 8 - top.leading_zeros() as usize,
+        None => 0,
+    };
+    if (2048..=8192).contains(&bits) {
+        Ok(())
+    } else {
+        Err(KeyProblem::RsaKeySize(bits))
+    }
 }
 
 /// OIDs people plausibly paste, named so the error is actionable.

@@ -42,8 +42,9 @@ struct Cli {
     /// Rounds per scenario and load; the order of the two paths alternates.
     #[arg(long, default_value_t = 2)]
     rounds: u32,
-    /// `canned` (in-process canned backend) or the URL of any upstream
-    /// implementing the contract (seeded with the benchmark collection).
+    /// `canned` (in-process canned backend), `store` (the reference store
+    /// on a fresh SQLite file, in-process) or the URL of any upstream
+    /// implementing the contract. Real upstreams are seeded first.
     #[arg(long, default_value = "canned")]
     upstream: String,
     /// Run the sidecar as a child `process` (memory and CPU are measured)
@@ -178,6 +179,7 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
         rounds: cli.rounds.max(1),
         upstream: match cli.upstream.as_str() {
             "canned" => UpstreamChoice::Canned,
+            "store" => UpstreamChoice::Store,
             url => UpstreamChoice::Url(url.to_owned()),
         },
         sidecar: match cli.sidecar.as_str() {

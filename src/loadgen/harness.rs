@@ -36,6 +36,9 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum UpstreamChoice {
     /// The canned backend, in this process on its own thread.
     Canned,
+    /// The reference store (SQLite) on a fresh database file, in this
+    /// process on its own thread, seeded with the benchmark collection.
+    Store,
     /// Any implementation of the contract at this URL (seeded first).
     Url(String),
 }
@@ -135,6 +138,7 @@ impl Report {
 pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
     let upstream = match &plan.upstream {
         UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
+        UpstreamChoice::Store => start_store()?,
         UpstreamChoice::Url(url) => Upstream::External(url.clone()),
     };
     let endpoint = upstream.endpoint();
@@ -224,6 +228,7 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     Ok(Report {
         upstream: match &plan.upstream {
             UpstreamChoice::Canned => "canned".to_owned(),
+            UpstreamChoice::Store => "reference store (SQLite, in-process)".to_owned(),
             UpstreamChoice::Url(url) => url.clone(),
         },
         sidecar: sidecar_name,
@@ -557,8 +562,9 @@ impl ServerThread {
     }
 }
 
-impl Drop for ServerThread {
-    fn drop(&mut self) {
+impl ServerThread {
+    /// Stops the server and waits for its thread (idempotent).
+    fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -568,18 +574,53 @@ impl Drop for ServerThread {
     }
 }
 
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 enum Upstream {
     Canned(ServerThread),
+    Store { server: ServerThread, dir: PathBuf },
     External(String),
 }
 
 impl Upstream {
     fn endpoint(&self) -> String {
         match self {
-            Upstream::Canned(t) => format!("http://{}", t.addr),
+            Upstream::Canned(t) | Upstream::Store { server: t, .. } => format!("http://{}", t.addr),
             Upstream::External(url) => url.clone(),
         }
     }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Upstream::Store { server, dir } = self {
+            // The database files go once the server no longer uses them.
+            server.stop();
+            let _ = std::fs::remove_dir_all(&*dir);
+        }
+    }
+}
+
+fn start_store() -> Result<Upstream, String> {
+    let dir = std::env::temp_dir().join(format!("extdb-loadgen-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let store = crate::store::ReferenceStore::open(dir.join("bench.db"))
+        .map_err(|e| format!("reference store: {e}"))?;
+    // One worker thread like the canned backend; SQLite work runs where
+    // the store puts it.
+    let server = ServerThread::spawn("reference-store", 1, move |listener, stopped| async move {
+        crate::store::serve_store(store, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })?;
+    Ok(Upstream::Store { server, dir })
 }
 
 fn start_canned() -> Result<ServerThread, String> {
