@@ -755,7 +755,20 @@ impl Sidecar {
     fn stop(self) {
         match self.kind {
             SidecarRun::Process { mut child, dir } => {
-                // Our own child, by handle: nothing else is signalled.
+                // SIGTERM first so the sidecar shuts down as in production
+                // (and a profiler wrapping it writes its output); SIGKILL
+                // if it has not exited within 5 s. Only our own child, by
+                // its pid.
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(child.id().to_string())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = std::fs::remove_dir_all(dir);
