@@ -64,7 +64,7 @@ fn main() {
         ),
     ] {
         let signer = RequestSigner::from_pem(&key(private)).expect("signer");
-        let verifier = verifier(&key(public));
+        let verifier = std::rc::Rc::new(verifier(&key(public)));
         for scenario in [Scenario::QueryPage, Scenario::InsertMany] {
             let claims = request_claims(
                 scenario.request(0),
@@ -74,6 +74,7 @@ fn main() {
                 300,
             );
             let token = signer.sign(&claims, None).expect("sign");
+            let verifier = verifier.clone();
             assert!(verifier.verify_jws(token.as_bytes(), NOW + 1).is_ok());
             cases.push(Case {
                 name: format!(
@@ -155,11 +156,21 @@ fn main() {
         let json_size = serde_json::to_vec(&protocol::v3::encode(&reply, echo))
             .map(|v| v.len())
             .unwrap_or(0);
+        let direct_reply = reply.clone();
         cases.push(Case {
-            name: format!("encode typed reply -> JSON bytes, {label} ({json_size} B)"),
+            name: format!("encode typed reply -> Value -> JSON bytes, {label} ({json_size} B)"),
             run: Box::new(move || {
                 let json = protocol::v3::encode(black_box(&reply), echo);
                 serde_json::to_vec(&json).is_ok_and(|v| !v.is_empty())
+            }),
+            samples_ns: Vec::new(),
+        });
+        // What the sidecar runs: the same bytes without the Value tree.
+        cases.push(Case {
+            name: format!("encode typed reply -> JSON bytes (encode_to_vec), {label}"),
+            run: Box::new(move || {
+                protocol::v3::encode_to_vec(black_box(&direct_reply), echo)
+                    .is_ok_and(|v| !v.is_empty())
             }),
             samples_ns: Vec::new(),
         });

@@ -96,8 +96,7 @@ impl Sidecar {
         drop(verified);
         let echo = operation.reply_echo();
         let reply = self.router.dispatch(operation).await?;
-        let json = protocol::v3::encode(&reply, echo);
-        serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
+        protocol::v3::encode_to_vec(&reply, echo).map_err(|e| ApiError::Internal {
             message: format!("cannot serialise the response: {e}"),
         })
     }

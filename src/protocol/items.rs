@@ -591,6 +591,74 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
     Value::Object(body)
 }
 
+/// [`encode`] straight to response bytes. Query answers and per-item
+/// results (the large, hot ones) are serialised from the typed items with
+/// no intermediate `Value` tree; other replies go through [`encode`]. The
+/// bytes are the same either way (tested).
+pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+    use super::value::ItemJson;
+    use serde::ser::{SerializeMap as _, Serializer as _};
+
+    struct Items<'a>(&'a [pb::Item]);
+    impl serde::Serialize for Items<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(ItemJson))
+        }
+    }
+    struct Results<'a>(&'a [pb::ItemResult]);
+    impl serde::Serialize for Results<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use pb::item_result::Result as R;
+            s.collect_seq(
+                self.0
+                    .iter()
+                    .map(|r| match &r.result {
+                        Some(R::Item(item)) => Ok(ItemJson(item)),
+                        _ => Err(item_result(r)),
+                    })
+                    .map(ResultJson),
+            )
+        }
+    }
+    struct ResultJson<'a>(Result<ItemJson<'a>, Value>);
+    impl serde::Serialize for ResultJson<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match &self.0 {
+                Ok(item) => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry("item", item)?;
+                    map.end()
+                }
+                Err(value) => value.serialize(s),
+            }
+        }
+    }
+
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    // Keys in serde_json::Map's sorted order, as `encode` emits them.
+    match reply {
+        Reply::Items(r) => {
+            let mut map = (&mut ser).serialize_map(Some(2))?;
+            map.serialize_entry("items", &Items(&r.items))?;
+            map.serialize_entry(
+                "pagingMetadata",
+                &paging_metadata(r.items.len(), r.paging_metadata.as_ref(), echo),
+            )?;
+            map.end()?;
+        }
+        Reply::Inserted(pb::InsertItemsResponse { results })
+        | Reply::Updated(pb::UpdateItemsResponse { results })
+        | Reply::Removed(pb::RemoveItemsResponse { results }) => {
+            let mut map = (&mut ser).serialize_map(Some(1))?;
+            map.serialize_entry("results", &Results(results))?;
+            map.end()?;
+        }
+        other => return serde_json::to_vec(&encode(other, echo)),
+    }
+    Ok(out)
+}
+
 /// `pagingMetadata` (spec §4.8): offset mode is exactly `{count, offset}`,
 /// cursor mode `{count, cursors: {next, prev}}`; both add `total` only when
 /// it was asked for and the backend gave it (the reference tests compare
@@ -1971,5 +2039,123 @@ mod tests {
             value_to_json(&v),
             json!({"$date": "2024-05-01T08:30:00.000Z"})
         );
+    }
+
+    #[test]
+    fn encode_to_vec_writes_the_same_bytes_as_encode() {
+        use prost_types::Timestamp;
+        let ts = |seconds, nanos| pb::Value {
+            kind: Some(V::TimestampValue(Timestamp { seconds, nanos })),
+        };
+        let list = |values| pb::Value {
+            kind: Some(V::ListValue(pb::ListValue { values })),
+        };
+        let object = |fields: Vec<(&str, pb::Value)>| pb::Value {
+            kind: Some(V::ObjectValue(pb::ObjectValue {
+                fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            })),
+        };
+        let item = |fields: Vec<(&str, pb::Value)>| pb::Item {
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        };
+        let every_kind = item(vec![
+            ("_id", s("b-1")),
+            ("unset", pb::Value { kind: None }),
+            (
+                "null",
+                pb::Value {
+                    kind: Some(V::NullValue(0)),
+                },
+            ),
+            (
+                "yes",
+                pb::Value {
+                    kind: Some(V::BoolValue(true)),
+                },
+            ),
+            ("int", n(312.0)),
+            ("neg", n(-0.0)),
+            ("frac", n(4.25)),
+            ("tiny", n(1e-300)),
+            ("huge", n(1e300)),
+            ("two63", n(9_223_372_036_854_775_808.0)),
+            ("nan", n(f64::NAN)),
+            ("inf", n(f64::INFINITY)),
+            ("quote", s("a \"q\" \\ \n \u{1} é 😀")),
+            ("when", date("2024-05-01T08:30:00.123Z")),
+            ("bc", ts(-62_167_219_200 - 86_400, 0)),
+            ("far", ts(i64::MAX, 0)),
+            ("sloppy", ts(5, 2_000_000_001)),
+            ("negnanos", ts(5, -1)),
+            (
+                "list",
+                list(vec![n(1.0), s("x"), list(vec![]), object(vec![])]),
+            ),
+            (
+                "obj",
+                object(vec![
+                    ("z", n(1.0)),
+                    ("a", object(vec![("k", date("2020-01-01T00:00:00.000Z"))])),
+                ]),
+            ),
+            ("Zcase", s("sorted before lower case")),
+        ]);
+        let echoes = [
+            ReplyEcho::default(),
+            ReplyEcho {
+                paging: PagingEcho::Offset { offset: 20 },
+                return_total_count: true,
+            },
+            ReplyEcho {
+                paging: PagingEcho::Cursor,
+                return_total_count: true,
+            },
+        ];
+        let results = vec![
+            pb::ItemResult {
+                result: Some(pb::item_result::Result::Item(every_kind.clone())),
+            },
+            pb::ItemResult {
+                result: Some(pb::item_result::Result::Error(pb::ItemError {
+                    reason: "ITEM_ALREADY_EXISTS".into(),
+                    message: "Item already exists: b-1".into(),
+                    metadata: [("itemId".to_owned(), "b-1".to_owned())].into(),
+                    violations: vec![],
+                })),
+            },
+            pb::ItemResult { result: None },
+        ];
+        let replies = [
+            Reply::Items(pb::QueryItemsResponse {
+                items: vec![every_kind.clone(), item(vec![]), every_kind.clone()],
+                paging_metadata: Some(pb::PagingMetadata {
+                    total: Some(3),
+                    cursors: Some(pb::Cursors {
+                        next: Some("n".into()),
+                        prev: None,
+                    }),
+                }),
+            }),
+            Reply::Items(pb::QueryItemsResponse::default()),
+            Reply::Inserted(pb::InsertItemsResponse {
+                results: results.clone(),
+            }),
+            Reply::Updated(pb::UpdateItemsResponse {
+                results: results.clone(),
+            }),
+            Reply::Removed(pb::RemoveItemsResponse { results }),
+            Reply::Count(pb::CountItemsResponse { total_count: 7 }),
+        ];
+        for reply in &replies {
+            for echo in echoes {
+                let expected = serde_json::to_vec(&encode(reply, echo)).unwrap();
+                let got = encode_to_vec(reply, echo).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&expected),
+                    "{reply:?} {echo:?}"
+                );
+            }
+        }
     }
 }

@@ -50,3 +50,14 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
         _ => super::items::encode(reply, echo),
     }
 }
+
+/// [`encode`] serialised: the response body. Items replies are written
+/// straight from the typed answer (no `Value` tree); same bytes.
+pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+    match reply {
+        Reply::Items(_) | Reply::Inserted(_) | Reply::Updated(_) | Reply::Removed(_) => {
+            super::items::encode_to_vec(reply, echo)
+        }
+        _ => serde_json::to_vec(&encode(reply, echo)),
+    }
+}

@@ -309,6 +309,56 @@ fn fields_to_json(fields: &std::collections::BTreeMap<String, pb::Value>) -> Val
     )
 }
 
+/// Serialises a value exactly as [`value_to_json`] encodes it, without
+/// building the `serde_json::Value` tree first: on large answers that tree
+/// (allocated, then dropped) was the biggest cost of encoding
+/// (BENCHMARKS.md, request_path).
+pub struct ValueJson<'a>(pub &'a pb::Value);
+
+/// Serialises an item exactly as [`item_to_json`] encodes it.
+pub struct ItemJson<'a>(pub &'a pb::Item);
+
+struct FieldsJson<'a>(&'a std::collections::BTreeMap<String, pb::Value>);
+
+impl serde::Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match &self.0.kind {
+            None | Some(Kind::NullValue(_)) => s.serialize_unit(),
+            Some(Kind::BoolValue(b)) => s.serialize_bool(*b),
+            // Same rules as number_to_json.
+            Some(Kind::NumberValue(n)) => match number_to_json(*n) {
+                Value::Number(number) => number.serialize(s),
+                _ => s.serialize_unit(),
+            },
+            Some(Kind::StringValue(text)) => s.serialize_str(text),
+            Some(Kind::TimestampValue(ts)) => match format_timestamp(ts) {
+                Some(text) => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry(DATE_KEY, &text)?;
+                    map.end()
+                }
+                None => s.serialize_unit(),
+            },
+            Some(Kind::ListValue(list)) => s.collect_seq(list.values.iter().map(ValueJson)),
+            Some(Kind::ObjectValue(object)) => FieldsJson(&object.fields).serialize(s),
+        }
+    }
+}
+
+impl serde::Serialize for ItemJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FieldsJson(&self.0.fields).serialize(s)
+    }
+}
+
+impl serde::Serialize for FieldsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // BTreeMap order is serde_json::Map's (sorted) order: same bytes.
+        s.collect_map(self.0.iter().map(|(k, v)| (k, ValueJson(v))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
