@@ -163,7 +163,8 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
     }
     if loads
         .iter()
-        .any(|l| matches!(l, Load::Rate { per_second, .. } if !(*per_second > 0.0)))
+        // Also refuses NaN, which compares false with everything.
+        .any(|l| matches!(l, Load::Rate { per_second, .. } if per_second.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)))
     {
         return Err("--rate must be positive".into());
     }

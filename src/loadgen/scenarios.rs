@@ -143,7 +143,7 @@ pub fn new_book(n: usize) -> Value {
         "genre": GENRES[n % GENRES.len()],
         "pages": 100 + (n * 37) % 900,
         "price": ((n * 7) % 5000) as f64 / 100.0 + 0.99,
-        "inStock": n % 3 != 0,
+        "inStock": !n.is_multiple_of(3),
         "published": {"$date": format!("20{:02}-{:02}-{:02}T08:30:00.000Z", n % 25, 1 + n % 12, 1 + n % 28)},
         "tags": ["bench", GENRES[(n + 3) % GENRES.len()], format!("t{}", n % 50)],
     })
