@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::auth::V3Verifier;
 use crate::config::{Config, UpstreamKind};
 use crate::http::{self, Sidecar};
+use crate::protocol::legacy::LegacyProtocol;
 use crate::routing::UpstreamRouter;
 use crate::upstream::UpstreamClient;
 
@@ -90,9 +91,18 @@ async fn build_sidecar(config: &Config) -> Result<Sidecar, StartError> {
         &config.collections,
         config.default_upstream.clone(),
     );
+    let legacy = config.auth.legacy.as_ref().map(|legacy| {
+        if legacy.provision_without_key {
+            tracing::warn!(
+                "auth.legacy.provision_without_key is on: /provision answers callers without a secret key"
+            );
+        }
+        LegacyProtocol::new(legacy)
+    });
     Ok(Sidecar {
         router,
         v3,
+        legacy,
         max_body_bytes: config.http.max_body_bytes,
     })
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::V3AuthConfig;
+use crate::auth::{LegacyAuthConfig, V3AuthConfig};
 
 /// Prefix of environment variables that override file keys.
 pub const ENV_PREFIX: &str = "EXTDB";
@@ -57,6 +57,10 @@ pub struct AuthConfig {
     /// v3 endpoints are off.
     #[serde(default)]
     pub v3: Option<V3AuthConfig>,
+    /// Legacy protocol authentication (secret key in the JSON body, spec
+    /// envelope §6). Without it the legacy endpoints are off.
+    #[serde(default)]
+    pub legacy: Option<LegacyAuthConfig>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
@@ -223,11 +227,28 @@ impl Config {
                 ),
             );
         }
-        if self.auth.v3.is_none() {
+        if self.auth.v3.is_none() && self.auth.legacy.is_none() {
             problem(
-                "auth.v3".into(),
-                "no protocol is enabled: configure auth.v3 keys".into(),
+                "auth".into(),
+                "no protocol is enabled: configure auth.v3 keys and/or auth.legacy secret_keys"
+                    .into(),
             );
+        }
+        if let Some(legacy) = &self.auth.legacy {
+            if legacy.secret_keys.is_empty() {
+                problem(
+                    "auth.legacy.secret_keys".into(),
+                    "at least one secret key is needed".into(),
+                );
+            }
+            for (index, key) in legacy.secret_keys.iter().enumerate() {
+                if key.is_empty() {
+                    problem(
+                        format!("auth.legacy.secret_keys[{index}]"),
+                        "must not be empty".into(),
+                    );
+                }
+            }
         }
         if let Some(v3) = &self.auth.v3 {
             if v3.keys.is_empty() {
@@ -423,5 +444,78 @@ mod tests {
                 .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
             "{p:#?}"
         );
+    }
+
+    const LEGACY_ONLY: &str = "auth:\n  legacy:\n    secret_keys: [\"s3cret-a\"]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+
+    #[test]
+    fn legacy_alone_is_enough_and_gets_defaults() {
+        let c = Config::from_yaml(LEGACY_ONLY, &env(&[])).unwrap();
+        assert!(c.auth.v3.is_none());
+        let legacy = c.auth.legacy.unwrap();
+        assert_eq!(legacy.secret_keys, ["s3cret-a"]);
+        assert!(!legacy.provision_without_key);
+        assert_eq!(legacy.dialect, crate::auth::LegacyDialect::V2);
+        assert_eq!(legacy.schema_ttl_seconds, 3600);
+        assert!(legacy.check_schema_roles);
+    }
+
+    #[test]
+    fn legacy_keys_are_overridable_from_the_environment() {
+        let c = Config::from_yaml(
+            LEGACY_ONLY,
+            &env(&[
+                ("EXTDB_AUTH__LEGACY__SECRET_KEYS", "new-key,old-key"),
+                ("EXTDB_AUTH__LEGACY__PROVISION_WITHOUT_KEY", "true"),
+                ("EXTDB_AUTH__LEGACY__DIALECT", "v1"),
+                ("EXTDB_AUTH__LEGACY__SCHEMA_TTL_SECONDS", "60"),
+                ("EXTDB_AUTH__LEGACY__CHECK_SCHEMA_ROLES", "false"),
+            ]),
+        )
+        .unwrap();
+        let legacy = c.auth.legacy.unwrap();
+        assert_eq!(legacy.secret_keys, ["new-key", "old-key"]);
+        assert!(legacy.provision_without_key);
+        assert_eq!(legacy.dialect, crate::auth::LegacyDialect::V1);
+        assert_eq!(legacy.schema_ttl_seconds, 60);
+        assert!(!legacy.check_schema_roles);
+        // A numeric secret from the environment is still a secret string.
+        let c = Config::from_yaml(
+            LEGACY_ONLY,
+            &env(&[("EXTDB_AUTH__LEGACY__SECRET_KEYS", "12345")]),
+        )
+        .unwrap();
+        assert_eq!(c.auth.legacy.unwrap().secret_keys, ["12345"]);
+    }
+
+    #[test]
+    fn legacy_problems_are_named_by_path() {
+        let none = "auth: {}\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+        assert_eq!(
+            problems(none),
+            ["auth: no protocol is enabled: configure auth.v3 keys and/or auth.legacy secret_keys"]
+        );
+        let empty = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[]");
+        assert_eq!(
+            problems(&empty),
+            ["auth.legacy.secret_keys: at least one secret key is needed"]
+        );
+        let blank = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[\"a\", \"\"]");
+        assert_eq!(
+            problems(&blank),
+            ["auth.legacy.secret_keys[1]: must not be empty"]
+        );
+        let e = Config::from_yaml(
+            &LEGACY_ONLY.replace("secret_keys", "dialect: v3\n    secret_keys"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("v3"), "{e}");
+        let e = Config::from_yaml(
+            &LEGACY_ONLY.replace("secret_keys", "secret: x\n    secret_keys"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("secret"), "{e}");
     }
 }

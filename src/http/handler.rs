@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::auth::V3Verifier;
 use crate::error::ApiError;
 use crate::pb;
+use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
 use crate::protocol::{self, Endpoint};
 use crate::routing::UpstreamRouter;
 
@@ -20,7 +21,32 @@ pub struct Sidecar {
     pub router: UpstreamRouter,
     /// v3 verification; `None` turns the v3 endpoints off (404).
     pub v3: Option<V3Verifier>,
+    /// The legacy protocol; `None` turns its endpoints off (404).
+    pub legacy: Option<LegacyProtocol>,
     pub max_body_bytes: usize,
+}
+
+/// Which protocol a path belongs to. v3 paths are tried first: a v3 path
+/// is never a legacy one (`/v3/provision` also ends with `/provision`).
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    V3(Endpoint),
+    Legacy(LegacyEndpoint),
+}
+
+impl Route {
+    fn from_path(path: &str) -> Option<Route> {
+        Endpoint::from_path(path)
+            .map(Route::V3)
+            .or_else(|| LegacyEndpoint::from_path(path).map(Route::Legacy))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Route::V3(e) => e.name(),
+            Route::Legacy(e) => e.name(),
+        }
+    }
 }
 
 impl Sidecar {
@@ -28,16 +54,24 @@ impl Sidecar {
     /// error response.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let started = Instant::now();
-        let endpoint = Endpoint::from_path(req.uri().path());
+        let route = Route::from_path(req.uri().path());
         let mut request_id = None;
-        let result = self.run(req, endpoint, &mut request_id).await;
+        let result = match route {
+            Some(Route::Legacy(endpoint)) if self.legacy.is_some() => {
+                self.run_legacy(req, endpoint, &mut request_id).await
+            }
+            Some(Route::V3(endpoint)) => self.run(req, Some(endpoint), &mut request_id).await,
+            _ => self.run(req, None, &mut request_id).await,
+        };
+        let legacy_shape = matches!(route, Some(Route::Legacy(_))) && self.legacy.is_some();
         let response = match &result {
             Ok(body) => json_response(StatusCode::OK, body),
+            Err(e) if legacy_shape => legacy_error_response(e),
             Err(e) => error_response(e),
         };
         let status = response.status().as_u16();
         let elapsed_us = started.elapsed().as_micros() as u64;
-        let endpoint_name = endpoint.map(Endpoint::name).unwrap_or("unknown");
+        let endpoint_name = route.map(Route::name).unwrap_or("unknown");
         let request_id = request_id.as_deref().unwrap_or("-");
         match &result {
             Err(ApiError::Unauthorized { reason }) => {
@@ -95,6 +129,33 @@ impl Sidecar {
         let echo = operation.reply_echo();
         let reply = self.router.dispatch(operation).await?;
         let json = protocol::v3::encode(&reply, echo);
+        serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
+            message: format!("cannot serialise the response: {e}"),
+        })
+    }
+
+    /// A legacy call: POST only, JSON body, authenticated and served by the
+    /// legacy protocol module.
+    async fn run_legacy(
+        &self,
+        req: Request<Incoming>,
+        endpoint: LegacyEndpoint,
+        request_id: &mut Option<String>,
+    ) -> Result<Vec<u8>, ApiError> {
+        let Some(legacy) = self.legacy.as_ref() else {
+            return Err(ApiError::UnknownEndpoint {
+                path: req.uri().path().to_owned(),
+            });
+        };
+        if req.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            });
+        }
+        let body = self.read_body(req).await?;
+        let json = legacy
+            .serve(endpoint, &body, &self.router, request_id)
+            .await?;
         serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
             message: format!("cannot serialise the response: {e}"),
         })
@@ -195,7 +256,18 @@ fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
 fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&e.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = json_response(status, &body);
+    with_allow(e, json_response(status, &body))
+}
+
+/// The legacy protocol's error: `{"message"}` with a legacy status code.
+fn legacy_error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    let status =
+        StatusCode::from_u16(legacy::legacy_status(e)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&legacy::legacy_error_body(e)).unwrap_or_else(|_| b"{}".to_vec());
+    with_allow(e, json_response(status, &body))
+}
+
+fn with_allow(e: &ApiError, mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     if matches!(e, ApiError::MethodNotAllowed { .. }) {
         response
             .headers_mut()

@@ -11,6 +11,7 @@
 pub mod endpoint;
 pub mod filter;
 pub mod items;
+pub mod legacy;
 pub mod schema;
 pub mod v3;
 pub mod value;
