@@ -221,3 +221,93 @@ pub async fn bridge(extra_yaml: &str) -> (backend::ScriptedBackend, TestSidecar)
     let sidecar = TestSidecar::start(&yaml).await;
     (backend, sidecar)
 }
+
+// ------------------------------------------------------------------ legacy
+
+/// The secret key legacy test calls carry (test-only).
+pub const LEGACY_SECRET: &str = "t0p-s3cret-9f2a";
+
+/// A legacy-only config routing every collection to one upstream at
+/// `endpoint`; `legacy_extra` is appended inside `auth.legacy` (indent 4).
+pub fn legacy_config_yaml(endpoint: &str, legacy_extra: &str, extra: &str) -> String {
+    format!(
+        r#"auth:
+  legacy:
+    secret_keys: ["{LEGACY_SECRET}"]
+{legacy_extra}upstreams:
+  backend:
+    endpoint: {endpoint}
+    timeout_ms: 2000
+    connect_timeout_ms: 500
+default_upstream: backend
+{extra}"#
+    )
+}
+
+/// A scripted backend and a legacy-only sidecar in front of it.
+pub async fn legacy_bridge(legacy_extra: &str) -> (backend::ScriptedBackend, TestSidecar) {
+    let backend = backend::ScriptedBackend::start().await;
+    let yaml = legacy_config_yaml(&backend.endpoint(), legacy_extra, "");
+    let sidecar = TestSidecar::start(&yaml).await;
+    (backend, sidecar)
+}
+
+/// The `requestContext` every legacy test call carries (role MEMBER, the
+/// test secret, one extra setting).
+pub fn legacy_request_context() -> Value {
+    serde_json::json!({
+        "settings": {"secretKey": LEGACY_SECRET, "tenant": "acme"},
+        "instanceId": "inst-1",
+        "installationId": "conf-1",
+        "memberId": "m-1",
+        "role": "OWNER"
+    })
+}
+
+/// `body` with the standard `requestContext` added.
+pub fn legacy_body(mut body: Value) -> Value {
+    body["requestContext"] = legacy_request_context();
+    body
+}
+
+/// The calling context the sidecar must derive from
+/// `legacy_request_context()`, with an empty request id (legacy calls carry
+/// none; see [`take_request_id`]).
+pub fn legacy_expected_context() -> extdb_bridge::pb::CallContext {
+    use extdb_bridge::pb;
+    pb::CallContext {
+        request_id: String::new(),
+        instance_id: "inst-1".into(),
+        identity: Some(pb::Identity {
+            r#type: pb::IdentityType::WixUser as i32,
+            id: String::new(),
+        }),
+        protocol: pb::Protocol::Legacy as i32,
+        audience: String::new(),
+        installation_id: "conf-1".into(),
+        settings: [("tenant".to_owned(), "\"acme\"".to_owned())].into(),
+        languages: vec![],
+    }
+}
+
+/// Removes the generated request id from an upstream request (so it can be
+/// compared whole) after checking it is a UUID; returns it.
+pub fn take_request_id(operation: &mut extdb_bridge::protocol::Operation) -> String {
+    let ctx = operation
+        .context_mut()
+        .expect("the upstream request carries a context");
+    let id = std::mem::take(&mut ctx.request_id);
+    assert!(uuid_like(&id), "request id {id:?} is not a generated UUID");
+    id
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
+}
+
+impl TestSidecar {
+    /// POSTs a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.post(path, serde_json::to_vec(body).unwrap()).await
+    }
+}
