@@ -9,10 +9,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::auth::V3Verifier;
-use crate::config::{Config, UpstreamKind};
+use crate::config::{Config, UpstreamConfig, UpstreamKind};
 use crate::http::{self, Sidecar};
 use crate::protocol::legacy::LegacyProtocol;
 use crate::routing::UpstreamRouter;
+use crate::store::{ReferenceStore, serve_store};
 use crate::upstream::UpstreamClient;
 
 /// Why the sidecar could not start.
@@ -43,7 +44,8 @@ pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningSidecar, StartError> {
-    let sidecar = Arc::new(build_sidecar(config).await?);
+    let (sidecar, embedded) = build_sidecar(config).await?;
+    let sidecar = Arc::new(sidecar);
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Listen {
@@ -54,32 +56,38 @@ pub async fn start(
         addr: config.listen,
         source,
     })?;
-    let task = tokio::spawn(http::serve(
-        listener,
-        sidecar,
-        shutdown,
-        Duration::from_secs(5),
-    ));
+    let task = tokio::spawn(async move {
+        http::serve(listener, sidecar, shutdown, Duration::from_secs(5)).await;
+        // Embedded stores outlive the HTTP drain: in-flight requests may
+        // still be calling them until then.
+        for store in embedded {
+            store.stop().await;
+        }
+    });
     Ok(RunningSidecar { addr, task })
 }
 
-async fn build_sidecar(config: &Config) -> Result<Sidecar, StartError> {
+async fn build_sidecar(config: &Config) -> Result<(Sidecar, Vec<EmbeddedStore>), StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
-            if v3.audiences.is_empty() {
-                tracing::warn!(
-                    "auth.v3.audiences is empty: tokens for ANY audience signed by the configured keys are accepted"
-                );
+            let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
+            for key in verifier.keys_without_audience() {
+                tracing::warn!(key, "auth.v3: this key accepts tokens for any audience");
             }
-            Some(V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?)
+            Some(verifier)
         }
         None => None,
     };
     let mut upstreams = BTreeMap::new();
+    let mut embedded = Vec::new();
     for (name, up) in &config.upstreams {
         let endpoint = match up.kind {
             UpstreamKind::Grpc => up.endpoint.clone().unwrap_or_default(),
-            UpstreamKind::Embedded => start_embedded(name, up).await?,
+            UpstreamKind::Embedded => {
+                let (store, endpoint) = EmbeddedStore::start(name, up).await?;
+                embedded.push(store);
+                endpoint
+            }
         };
         upstreams.insert(
             name.clone(),
@@ -99,22 +107,61 @@ async fn build_sidecar(config: &Config) -> Result<Sidecar, StartError> {
         }
         LegacyProtocol::new(legacy)
     });
-    Ok(Sidecar {
+    let sidecar = Sidecar {
         router,
         v3,
         legacy,
         max_body_bytes: config.http.max_body_bytes,
-    })
+    };
+    Ok((sidecar, embedded))
 }
 
-/// Starts the reference store inside this process on a loopback port and
-/// returns its endpoint.
-async fn start_embedded(
-    name: &str,
-    _config: &crate::config::UpstreamConfig,
-) -> Result<String, StartError> {
-    Err(StartError::Embedded {
-        name: name.to_owned(),
-        detail: "the embedded reference store is not available in this build".into(),
-    })
+/// The reference store running inside the sidecar process.
+struct EmbeddedStore {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EmbeddedStore {
+    /// Opens the store's database and serves it on a loopback port: the
+    /// sidecar talks to it through the same gRPC contract as to any backend.
+    async fn start(name: &str, config: &UpstreamConfig) -> Result<(Self, String), StartError> {
+        let failed = |detail: String| StartError::Embedded {
+            name: name.to_owned(),
+            detail,
+        };
+        let path = config
+            .db_path
+            .as_deref()
+            .ok_or_else(|| failed("db_path is required".into()))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let store = ReferenceStore::open(path)
+            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let upstream = name.to_owned();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(e) = serve_store(store, listener, shutdown).await {
+                tracing::error!(upstream, error = %e, "embedded store stopped");
+            }
+        });
+        tracing::info!(upstream = name, db = %path.display(), %addr, "embedded reference store started");
+        Ok((EmbeddedStore { stop, task }, format!("http://{addr}")))
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
 }

@@ -74,15 +74,8 @@ impl Sidecar {
         let endpoint_name = route.map(Route::name).unwrap_or("unknown");
         let request_id = request_id.as_deref().unwrap_or("-");
         match &result {
-            Err(ApiError::Unauthorized { reason }) => {
-                tracing::warn!(
-                    endpoint = endpoint_name,
-                    status,
-                    elapsed_us,
-                    reason,
-                    "request rejected: authentication failed"
-                )
-            }
+            // Already logged with its detail where it was detected.
+            Err(ApiError::Unauthorized { .. }) => {}
             Err(e) if status >= 500 => {
                 tracing::warn!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request failed")
             }
@@ -119,7 +112,16 @@ impl Sidecar {
         }
         let body = self.read_body(req).await?;
 
-        let verified = verifier.verify_jws(&body, unix_now())?;
+        let verified = verifier.verify_jws(&body, unix_now()).map_err(|failure| {
+            // The body stays generic; the operator needs the real reason.
+            tracing::warn!(
+                endpoint = endpoint.name(),
+                reason = failure.reason(),
+                detail = %failure,
+                "request rejected: authentication failed"
+            );
+            ApiError::from(failure)
+        })?;
         drop(body);
         let context = call_context(&verified.metadata, verified.audience.as_deref());
         *request_id = Some(context.request_id.clone());

@@ -1,3 +1,100 @@
-//! The reference store: the whole upstream contract on SQLite.
+//! The reference store: the whole `extdb.v1.ExternalDatabase` contract on
+//! SQLite.
 //!
-//! STUB: to be written (owner: store).
+//! It is the embedded default backend of the sidecar, the backend of the
+//! docker-compose example, the conformance oracle of the tests, and the model
+//! implementation for backend teams. Read it in this order:
+//!
+//! * `values`: how each field type is stored so that values round-trip.
+//! * `schema`: collections as STRICT tables, metadata, capabilities,
+//!   create / update / delete.
+//! * `sql`: the SQL builder (values always bound, names always generated)
+//!   and the filter and sort translation, operator by operator.
+//! * `items`, `aggregate`, `references`, `indexes`: the operations.
+//! * `service`: the gRPC trait implementation; `server`: serving it.
+//!
+//! # Embedding
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), extdb_bridge::store::StoreError> {
+//! use extdb_bridge::store::{ReferenceStore, serve_store};
+//! let store = ReferenceStore::open("data/extdb.sqlite")?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
+//!     extdb_bridge::store::StoreError::Internal(e.to_string())
+//! })?;
+//! serve_store(store, listener, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Choices where the contract leaves room
+//!
+//! * Item keys that are not schema fields are dropped on insert and update
+//!   (as the reference adaptor does); a value of the wrong type for its
+//!   field fails that item with VALIDATION_ERROR.
+//! * `NE x` is the negation of `EQ x`: it matches items where the field is
+//!   null or missing (Mongo and Wix Data semantics; `not` agrees with it).
+//! * A value compared with an operand of another type never matches (so
+//!   `$in: ["123", 123]` on a text field matches "123" only).
+//! * MULTI_REFERENCE fields have no column: items show them as null, unless
+//!   QueryItems lists them in `include_referenced_items` (then: the list of
+//!   referenced items). Their references live in relation tables.
+//! * Collections advertise OFFSET paging by default
+//!   ([`ReferenceStore::with_paging_mode`]); both modes always work.
+//! * Aggregation with no grouping fields returns one row even when no item
+//!   matches (COUNT 0), like SQL.
+
+mod aggregate;
+mod db;
+mod error;
+mod indexes;
+mod items;
+mod matcher;
+mod paging;
+mod references;
+mod schema;
+mod server;
+mod service;
+mod sql;
+mod values;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{ERROR_DOMAIN, FieldProblem, StoreError};
+pub use indexes::{MAX_INDEXES, MAX_REGULAR_INDEXES, MAX_UNIQUE_INDEXES, PRIMARY_INDEX_NAME};
+pub use paging::{DEFAULT_LIMIT, MAX_LIMIT};
+pub use server::{serve_store, store_routes, store_service};
+pub use sql::MAX_FILTER_DEPTH;
+
+use crate::pb::PagingMode;
+
+/// A store on one SQLite file. Cheap to clone: clones share the database.
+/// Implements the generated server trait
+/// [`crate::pb::external_database_server::ExternalDatabase`].
+#[derive(Debug, Clone)]
+pub struct ReferenceStore {
+    db: Arc<db::Database>,
+    paging_mode: PagingMode,
+}
+
+impl ReferenceStore {
+    /// Opens the store in the SQLite file at `path`, creating it if needed.
+    /// Data persists across restarts.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Arc::new(db::Database::open(path.as_ref())?),
+            paging_mode: PagingMode::Offset,
+        })
+    }
+
+    /// Sets the paging mode collections advertise (OFFSET or CURSOR). The
+    /// store serves both modes whatever it advertises.
+    #[must_use]
+    pub fn with_paging_mode(mut self, mode: PagingMode) -> Self {
+        self.paging_mode = match mode {
+            PagingMode::Unspecified => PagingMode::Offset,
+            other => other,
+        };
+        self
+    }
+}

@@ -92,6 +92,11 @@ impl<'a> RequestContext<'a> {
         }
     }
 
+    /// `requestContext.instanceId` (empty when absent), for logs.
+    pub fn instance_id(&self) -> &'a str {
+        self.instance_id
+    }
+
     /// The contract's calling context. Legacy calls carry no request id, so
     /// one is generated; roles map as documented in service.proto.
     pub fn call_context(&self) -> pb::CallContext {

@@ -177,11 +177,23 @@ impl LegacyProtocol {
             return Err(ApiError::bad_request("request body must be a JSON object"));
         };
         let caller = context::RequestContext::read(&request);
-        self.authenticate(endpoint, &caller)?;
-        if self.check_schema_roles && !context::role_may_call(caller.role, endpoint) {
-            return Err(ApiError::Unauthorized {
-                reason: "legacy role not allowed on this schema endpoint",
-            });
+        let authorized = self.authenticate(endpoint, &caller).and_then(|()| {
+            if self.check_schema_roles && !context::role_may_call(caller.role, endpoint) {
+                return Err("legacy role not allowed on this schema endpoint");
+            }
+            Ok(())
+        });
+        if let Err(reason) = authorized {
+            // The body stays generic; the operator needs the reason (never
+            // the key itself).
+            tracing::warn!(
+                endpoint = endpoint.name(),
+                reason,
+                role = ?caller.role,
+                instance_id = caller.instance_id(),
+                "request rejected: authentication failed"
+            );
+            return Err(ApiError::Unauthorized { reason });
         }
         let call_context = caller.call_context();
         *request_id = Some(call_context.request_id.clone());
@@ -205,29 +217,24 @@ impl LegacyProtocol {
         }
     }
 
+    /// The secret-key check; the error is the reason, for logs.
     fn authenticate(
         &self,
         endpoint: LegacyEndpoint,
         caller: &context::RequestContext<'_>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), &'static str> {
         let key = match caller.secret_key {
             context::SecretKey::Absent => None,
             context::SecretKey::Text(key) => Some(key),
             // A number or an object is not a key anyone configured.
             context::SecretKey::NotText => {
-                return Err(ApiError::Unauthorized {
-                    reason: crate::auth::SecretKeyFailure::Mismatch.reason(),
-                });
+                return Err(crate::auth::SecretKeyFailure::Mismatch.reason());
             }
         };
         if key.is_none() && endpoint == LegacyEndpoint::Provision && self.provision_without_key {
             return Ok(());
         }
-        self.keys
-            .verify(key)
-            .map_err(|failure| ApiError::Unauthorized {
-                reason: failure.reason(),
-            })
+        self.keys.verify(key).map_err(|failure| failure.reason())
     }
 
     /// Spec §6.4: the reply announces the dialect Wix should send.

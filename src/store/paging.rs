@@ -1,0 +1,209 @@
+//! Paging: limits, and the opaque cursors.
+//!
+//! A cursor is URL-safe base64 (no padding) of a small JSON document. It
+//! carries everything needed to continue, because Wix sends only the cursor
+//! on later pages: the original request (filter, sort, projection, ...) as
+//! base64 protobuf, and the position. QueryItems cursors are keyset cursors
+//! (the sort-key values of the last or first row of the page), so inserts
+//! and deletes between pages never make an item appear twice or be skipped.
+//! Aggregation, distinct values and referenced items use offset cursors.
+//!
+//! A cursor is not signed: decoding one only ever yields a request the
+//! caller could have sent directly, and it is validated like one.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use prost::Message;
+use rusqlite::types::Value as SqlValue;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value as Json;
+
+use crate::pb;
+
+use super::error::StoreError;
+
+/// Page size when the request gives none (or 0).
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page served; larger requested limits are capped to it.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// The limit to use for a requested one.
+pub(crate) fn effective_limit(requested: u32) -> u32 {
+    match requested {
+        0 => DEFAULT_LIMIT,
+        n => n.min(MAX_LIMIT),
+    }
+}
+
+/// The paging of a request, normalized.
+#[derive(Debug, Clone)]
+pub(crate) enum PageRequest {
+    Offset {
+        limit: u32,
+        offset: u64,
+    },
+    /// First cursor page (`cursor` empty) or a later one.
+    Cursor {
+        limit: u32,
+        cursor: Option<String>,
+    },
+}
+
+impl PageRequest {
+    pub(crate) fn of(paging: Option<&pb::Paging>) -> Self {
+        match paging.and_then(|p| p.kind.as_ref()) {
+            None => Self::Offset {
+                limit: DEFAULT_LIMIT,
+                offset: 0,
+            },
+            Some(pb::paging::Kind::Offset(o)) => Self::Offset {
+                limit: effective_limit(o.limit),
+                offset: u64::from(o.offset),
+            },
+            Some(pb::paging::Kind::Cursor(c)) => Self::Cursor {
+                limit: effective_limit(c.limit),
+                cursor: Some(c.cursor.clone()).filter(|c| !c.is_empty()),
+            },
+        }
+    }
+
+    pub(crate) fn limit(&self) -> u32 {
+        match self {
+            Self::Offset { limit, .. } | Self::Cursor { limit, .. } => *limit,
+        }
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(token: &T) -> Result<String, StoreError> {
+    let json = serde_json::to_vec(token)
+        .map_err(|e| StoreError::Internal(format!("cursor encoding: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim_end_matches('='))
+        .map_err(|_| StoreError::bad_request("invalid cursor"))?;
+    serde_json::from_slice(&bytes).map_err(|_| StoreError::bad_request("invalid cursor"))
+}
+
+/// A protobuf message as base64 text, for embedding in a cursor.
+pub(crate) fn pack<M: Message>(message: &M) -> String {
+    URL_SAFE_NO_PAD.encode(message.encode_to_vec())
+}
+
+pub(crate) fn unpack<M: Message + Default>(text: &str) -> Result<M, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| StoreError::bad_request("invalid cursor"))?;
+    M::decode(bytes.as_slice()).map_err(|_| StoreError::bad_request("invalid cursor"))
+}
+
+/// Which way a keyset cursor continues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Direction {
+    /// Rows after the anchor.
+    #[serde(rename = "next")]
+    Next,
+    /// Rows before the anchor.
+    #[serde(rename = "prev")]
+    Prev,
+}
+
+/// A QueryItems cursor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct KeysetCursor {
+    /// Format version.
+    pub v: u8,
+    /// The first page's request without context and paging (packed).
+    pub q: String,
+    pub d: Direction,
+    /// Sort-key values of the anchor row (the `_id` tiebreaker included).
+    pub k: Vec<Json>,
+}
+
+/// An offset cursor (aggregation, distinct values, referenced items).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OffsetCursor {
+    pub v: u8,
+    /// The operation the cursor belongs to.
+    pub op: String,
+    /// The first page's request without context and paging (packed).
+    pub q: String,
+    /// Offset of the page the cursor points to.
+    pub o: u64,
+}
+
+pub(crate) fn sql_to_json(value: &SqlValue) -> Json {
+    match value {
+        SqlValue::Null | SqlValue::Blob(_) => Json::Null,
+        SqlValue::Integer(n) => Json::from(*n),
+        SqlValue::Real(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
+        SqlValue::Text(s) => Json::String(s.clone()),
+    }
+}
+
+pub(crate) fn json_to_sql(value: &Json) -> Result<SqlValue, StoreError> {
+    Ok(match value {
+        Json::Null => SqlValue::Null,
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => SqlValue::Integer(i),
+            None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => SqlValue::Text(s.clone()),
+        _ => return Err(StoreError::bad_request("invalid cursor")),
+    })
+}
+
+/// Paging metadata for an offset-cursor operation: the next and previous
+/// cursors around the page at `offset`.
+pub(crate) fn offset_cursors<M: Message>(
+    op: &str,
+    request: &M,
+    offset: u64,
+    limit: u32,
+    has_more: bool,
+) -> Result<pb::Cursors, StoreError> {
+    let token = |o: u64| {
+        encode(&OffsetCursor {
+            v: 1,
+            op: op.to_owned(),
+            q: pack(request),
+            o,
+        })
+    };
+    Ok(pb::Cursors {
+        next: has_more
+            .then(|| token(offset + u64::from(limit)))
+            .transpose()?,
+        prev: (offset > 0)
+            .then(|| token(offset.saturating_sub(u64::from(limit))))
+            .transpose()?,
+    })
+}
+
+/// Resolves an offset-paged request: the request to run (the cursor's, for
+/// later cursor pages), its offset and limit, and whether cursors are used.
+pub(crate) fn resolve_offset_request<M: Message + Default>(
+    op: &str,
+    request: M,
+    paging: Option<&pb::Paging>,
+) -> Result<(M, u64, u32, bool), StoreError> {
+    match PageRequest::of(paging) {
+        PageRequest::Offset { limit, offset } => Ok((request, offset, limit, false)),
+        PageRequest::Cursor {
+            limit,
+            cursor: None,
+        } => Ok((request, 0, limit, true)),
+        PageRequest::Cursor {
+            limit,
+            cursor: Some(cursor),
+        } => {
+            let token: OffsetCursor = decode(&cursor)?;
+            if token.v != 1 || token.op != op {
+                return Err(StoreError::bad_request("invalid cursor"));
+            }
+            Ok((unpack(&token.q)?, token.o, limit, true))
+        }
+    }
+}
