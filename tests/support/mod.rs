@@ -311,3 +311,29 @@ impl TestSidecar {
         self.post(path, serde_json::to_vec(body).unwrap()).await
     }
 }
+
+/// A sidecar with both protocol families (v3 key A, the legacy test secret)
+/// in front of the embedded reference store on a fresh database file. Keep
+/// the returned directory alive as long as the sidecar.
+pub async fn store_sidecar() -> (TestSidecar, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("store.sqlite");
+    let yaml = format!(
+        r#"auth:
+  v3:
+    keys:
+      - public_key: "{}"
+    audiences: ["{AUDIENCE}"]
+  legacy:
+    secret_keys: ["{LEGACY_SECRET}"]
+upstreams:
+  store:
+    kind: embedded
+    db_path: "{}"
+default_upstream: store
+"#,
+        es256_public_key(),
+        db_path.display()
+    );
+    (TestSidecar::start(&yaml).await, dir)
+}
