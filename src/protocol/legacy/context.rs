@@ -207,12 +207,11 @@ mod tests {
             let Value::Object(request) = json else {
                 panic!()
             };
-            let secret = match RequestContext::read(&request).secret_key {
+            match RequestContext::read(&request).secret_key {
                 SecretKey::Absent => "absent".to_owned(),
                 SecretKey::Text(t) => format!("text:{t}"),
                 SecretKey::NotText => "not-text".to_owned(),
-            };
-            secret
+            }
         };
         assert_eq!(key(json!({})), "absent");
         assert_eq!(key(json!({"requestContext": "x"})), "absent");
