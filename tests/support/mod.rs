@@ -252,7 +252,7 @@ pub async fn legacy_bridge(legacy_extra: &str) -> (backend::ScriptedBackend, Tes
     (backend, sidecar)
 }
 
-/// The `requestContext` every legacy test call carries (role MEMBER, the
+/// The `requestContext` every legacy test call carries (role OWNER, the
 /// test secret, one extra setting).
 pub fn legacy_request_context() -> Value {
     serde_json::json!({
