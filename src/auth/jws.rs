@@ -80,6 +80,23 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    /// Every value [`AuthFailure::reason`] can return, so metrics can start
+    /// each series at 0.
+    pub const REASONS: &'static [&'static str] = &[
+        "empty_body",
+        "malformed_token",
+        "algorithm_not_allowed",
+        "bad_signature",
+        "no_matching_key",
+        "wrong_issuer",
+        "wrong_audience",
+        "expired",
+        "not_yet_valid",
+        "too_old",
+        "missing_data",
+        "instance_not_allowed",
+    ];
+
     /// Short label for metrics and logs.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -22,6 +22,14 @@ pub struct Config {
     pub listen: SocketAddr,
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish
+    /// before the sidecar exits anyway. Well under docker's 10 s.
+    #[serde(default = "default_shutdown_grace_ms")]
+    pub shutdown_grace_ms: u64,
     pub auth: AuthConfig,
     /// Named gRPC backends.
     pub upstreams: BTreeMap<String, UpstreamConfig>,
@@ -46,6 +54,52 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             max_body_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The admin listener: `/metrics`, `/healthz`, `/readyz`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// How long `/readyz` waits for each upstream's health answer.
+    pub health_timeout_ms: u64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            health_timeout_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,extdb_bridge::http=debug`;
+    /// `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
         }
     }
 }
@@ -123,6 +177,9 @@ pub struct RouteConfig {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_shutdown_grace_ms() -> u64 {
+    5_000
 }
 fn default_timeout_ms() -> u64 {
     5_000
@@ -220,6 +277,39 @@ impl Config {
                 format!(
                     "{} is below Wix's 6 MiB request size (6291456)",
                     self.http.max_body_bytes
+                ),
+            );
+        }
+        if self.shutdown_grace_ms > 60_000 {
+            problem(
+                "shutdown_grace_ms".into(),
+                format!(
+                    "{} is over a minute; orchestrators kill long before",
+                    self.shutdown_grace_ms
+                ),
+            );
+        }
+        if self.admin.enabled && self.admin.listen.port() != 0 && self.admin.listen == self.listen {
+            problem(
+                "admin.listen".into(),
+                format!(
+                    "{} is also the protocol listener (listen)",
+                    self.admin.listen
+                ),
+            );
+        }
+        if self.admin.health_timeout_ms == 0 {
+            problem(
+                "admin.health_timeout_ms".into(),
+                "must be greater than 0".into(),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            problem(
+                "log.level".into(),
+                format!(
+                    "\"{}\" is not a log filter (e.g. info, debug, warn)",
+                    self.log.level
                 ),
             );
         }

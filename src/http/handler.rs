@@ -9,8 +9,11 @@ use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::auth::V3Verifier;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::pb;
 use crate::protocol::{self, Endpoint};
 use crate::routing::UpstreamRouter;
@@ -18,6 +21,7 @@ use crate::routing::UpstreamRouter;
 /// Everything a request needs, shared by all connections.
 pub struct Sidecar {
     pub router: UpstreamRouter,
+    pub metrics: Arc<Metrics>,
     /// v3 verification; `None` turns the v3 endpoints off (404).
     pub v3: Option<V3Verifier>,
     pub max_body_bytes: usize,
@@ -28,28 +32,45 @@ impl Sidecar {
     /// error response.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let started = Instant::now();
+        let _inflight = self.metrics.inflight();
         let endpoint = Endpoint::from_path(req.uri().path());
-        let mut request_id = None;
-        let result = self.run(req, endpoint, &mut request_id).await;
+        let method = req.method().clone();
+        let mut facts = RequestFacts::default();
+        let result = self.run(req, endpoint, &mut facts).await;
         let response = match &result {
             Ok(body) => json_response(StatusCode::OK, body),
             Err(e) => error_response(e),
         };
         let status = response.status().as_u16();
-        let elapsed_us = started.elapsed().as_micros() as u64;
+        let elapsed = started.elapsed();
         let endpoint_name = endpoint.map(Endpoint::name).unwrap_or("unknown");
-        let request_id = request_id.as_deref().unwrap_or("-");
+        self.metrics.observe_http(
+            "v3",
+            endpoint_name,
+            facts.collection.as_deref(),
+            status,
+            elapsed.as_secs_f64(),
+        );
+        if let Err(ApiError::Unauthorized { reason }) = &result {
+            self.metrics.auth_failure(reason);
+        }
+        let elapsed_us = elapsed.as_micros() as u64;
+        let request_id = facts.request_id.as_deref().unwrap_or("-");
+        let collection = facts.collection.as_deref().unwrap_or("-");
+        let method = method.as_str();
         match &result {
             // Already logged with its detail where it was detected.
             Err(ApiError::Unauthorized { .. }) => {}
             Err(e) if status >= 500 => {
-                tracing::warn!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request failed")
+                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request failed")
             }
             Err(e) => {
-                tracing::info!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request refused")
+                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request refused")
             }
             Ok(_) => tracing::info!(
+                method,
                 endpoint = endpoint_name,
+                collection,
                 status,
                 elapsed_us,
                 request_id,
@@ -63,7 +84,7 @@ impl Sidecar {
         &self,
         req: Request<Incoming>,
         endpoint: Option<Endpoint>,
-        request_id: &mut Option<String>,
+        facts: &mut RequestFacts,
     ) -> Result<Vec<u8>, ApiError> {
         // Route first: an unknown path costs no body read and no crypto.
         let (Some(endpoint), Some(verifier)) = (endpoint, self.v3.as_ref()) else {
@@ -90,9 +111,18 @@ impl Sidecar {
         })?;
         drop(body);
         let context = call_context(&verified.metadata, verified.audience.as_deref());
-        *request_id = Some(context.request_id.clone());
+        facts.request_id = Some(context.request_id.clone());
+        // Known even when decoding fails below, for logs and metrics.
+        facts.collection = verified
+            .request
+            .get("collectionId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
 
         let operation = protocol::v3::decode(endpoint, &verified.request, context)?;
+        if let Some(id) = operation.collection_id() {
+            facts.collection = Some(id.to_owned());
+        }
         drop(verified);
         let echo = operation.reply_echo();
         let reply = self.router.dispatch(operation).await?;
@@ -123,6 +153,13 @@ impl Sidecar {
             ))),
         }
     }
+}
+
+/// What the access log and metrics learn about a request along the way.
+#[derive(Default)]
+struct RequestFacts {
+    request_id: Option<String>,
+    collection: Option<String>,
 }
 
 fn unix_now() -> u64 {

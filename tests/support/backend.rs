@@ -42,6 +42,7 @@ struct Scripted {
 /// A running scripted backend.
 pub struct ScriptedBackend {
     pub addr: SocketAddr,
+    health: tonic_health::server::HealthReporter,
     state: Arc<Mutex<State>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -59,8 +60,13 @@ impl ScriptedBackend {
         let state = scripted.state.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_service_status("", tonic_health::ServingStatus::Serving)
+            .await;
         let task = tokio::spawn(async move {
             tonic::transport::Server::builder()
+                .add_service(health_service)
                 .add_service(ExternalDatabaseServer::new(scripted))
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;
@@ -70,6 +76,7 @@ impl ScriptedBackend {
         });
         ScriptedBackend {
             addr,
+            health,
             state,
             stop: Some(stop),
             task: Some(task),
@@ -78,6 +85,16 @@ impl ScriptedBackend {
 
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// What the backend's `grpc.health.v1` reports for the whole server.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        self.health.set_service_status("", status).await;
     }
 
     /// Queues the answer to the next call.

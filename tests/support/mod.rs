@@ -24,6 +24,7 @@ pub const SPEC_VECTOR_PUBLIC_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwK
 /// A sidecar under test.
 pub struct TestSidecar {
     pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
@@ -42,8 +43,11 @@ impl TestSidecar {
     /// Starts a sidecar from YAML (its `listen` is forced to an ephemeral
     /// loopback port).
     pub async fn start(yaml: &str) -> TestSidecar {
-        let env: HashMap<String, String> =
-            [("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned())].into();
+        let env: HashMap<String, String> = [
+            ("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("EXTDB_ADMIN__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ]
+        .into();
         let config = Config::from_yaml(yaml, &env).expect("test config is valid");
         Self::start_with(&config).await
     }
@@ -57,10 +61,28 @@ impl TestSidecar {
         .expect("sidecar starts");
         TestSidecar {
             addr: running.addr,
+            admin_addr: running.admin_addr,
             stop: Some(stop),
             task: Some(running.task),
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
+    }
+
+    /// GETs an admin path; returns the status and the body text.
+    pub async fn admin_get(&self, path: &str) -> (u16, String) {
+        let addr = self.admin_addr.expect("admin listener enabled");
+        let request = Request::builder()
+            .method("GET")
+            .uri(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(20), self.client.request(request))
+            .await
+            .expect("admin answers within 20 s")
+            .expect("HTTP exchange works");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     pub fn url(&self, path: &str) -> String {
