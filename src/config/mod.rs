@@ -253,6 +253,10 @@ impl Config {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    // Lists from the environment are comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("auth.v3.audiences")
+                    .with_list_parse_key("auth.v3.allowed_instance_ids")
                     .source(Some(vars)),
             )
             .build()?
@@ -468,12 +472,14 @@ mod tests {
             &env(&[
                 ("EXTDB_UPSTREAMS__STORE__TIMEOUT_MS", "1234"),
                 ("EXTDB_LISTEN", "0.0.0.0:9000"),
+                ("EXTDB_AUTH__V3__AUDIENCES", "app-1,app-2"),
                 ("OTHER_VAR", "ignored"),
             ]),
         )
         .unwrap();
         assert_eq!(c.upstreams["store"].timeout_ms, 1234);
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.auth.v3.unwrap().audiences, ["app-1", "app-2"]);
     }
 
     #[test]
