@@ -37,9 +37,9 @@ impl Sidecar {
         let method = req.method().clone();
         let mut facts = RequestFacts::default();
         let result = self.run(req, endpoint, &mut facts).await;
-        let response = match &result {
-            Ok(body) => json_response(StatusCode::OK, body),
-            Err(e) => error_response(e),
+        let (response, result) = match result {
+            Ok(body) => (json_response(StatusCode::OK, body), Ok(())),
+            Err(e) => (error_response(&e), Err(e)),
         };
         let status = response.status().as_u16();
         let elapsed = started.elapsed();
@@ -222,8 +222,8 @@ fn call_context(metadata: &Value, audience: Option<&str>) -> pb::CallContext {
     }
 }
 
-fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::copy_from_slice(body)));
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -234,7 +234,7 @@ fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
 fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&e.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = json_response(status, &body);
+    let mut response = json_response(status, body);
     if matches!(e, ApiError::MethodNotAllowed { .. }) {
         response
             .headers_mut()
