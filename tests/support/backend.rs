@@ -55,6 +55,20 @@ impl ScriptedBackend {
     }
 
     pub async fn start_on(listener: TcpListener) -> ScriptedBackend {
+        Self::start_with(listener, None).await
+    }
+
+    /// Serves over TLS with the given certificate chain and key (PEM).
+    pub async fn start_tls(cert_pem: &str, key_pem: &str) -> ScriptedBackend {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let identity = tonic::transport::Identity::from_pem(cert_pem, key_pem);
+        Self::start_with(listener, Some(identity)).await
+    }
+
+    async fn start_with(
+        listener: TcpListener,
+        tls: Option<tonic::transport::Identity>,
+    ) -> ScriptedBackend {
         let addr = listener.local_addr().unwrap();
         let scripted = Scripted::default();
         let state = scripted.state.clone();
@@ -64,8 +78,14 @@ impl ScriptedBackend {
         health
             .set_service_status("", tonic_health::ServingStatus::Serving)
             .await;
+        let mut server = tonic::transport::Server::builder();
+        if let Some(identity) = tls {
+            server = server
+                .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+                .unwrap();
+        }
         let task = tokio::spawn(async move {
-            tonic::transport::Server::builder()
+            server
                 .add_service(health_service)
                 .add_service(ExternalDatabaseServer::new(scripted))
                 .serve_with_incoming_shutdown(incoming, async {
