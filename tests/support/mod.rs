@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod embedded;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
