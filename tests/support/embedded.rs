@@ -77,6 +77,13 @@ impl StoreBridge {
         self.sidecar.post(path, self.signer.sign(request)).await
     }
 
+    /// A signed call whose request is given as JSON text.
+    pub async fn call_text(&self, path: &str, request_json: &str) -> TestResponse {
+        self.sidecar
+            .post(path, self.signer.sign_request_text(request_json))
+            .await
+    }
+
     /// A signed call that must answer 200; its body.
     pub async fn ok(&self, path: &str, request: Value) -> Value {
         let r = self.call(path, request.clone()).await;
