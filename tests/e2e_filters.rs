@@ -124,6 +124,9 @@ fn cases() -> Vec<(Value, Vec<&'static str>)> {
             json!({"name": slug(json!([{"type": "literal", "value": "gamma"}]))}),
             vec![],
         ),
+        // Legacy slug match: lower-cased value = words joined by '-' or ' '.
+        (json!({"name": {"$urlized": ["gamma", "ray"]}}), vec!["i3"]),
+        (json!({"name": {"$urlized": ["gamma"]}}), vec![]),
         // ---- NUMBER ----
         (json!({"n": 2.5}), vec!["i2"]),
         (json!({"n": 0}), vec!["i4"]),
