@@ -218,7 +218,7 @@ async fn concurrent_writes_lose_nothing() {
 
     // Concurrent removes of overlapping ids: each item removed exactly once.
     let mut handles = Vec::new();
-    for task in 0..TASKS {
+    for _ in 0..TASKS {
         let b = Arc::clone(&b);
         handles.push(tokio::spawn(async move {
             // Every task tries to remove all of task 1's items.
