@@ -10,9 +10,10 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::auth::{AuthFailure, V3Verifier};
-use crate::config::{Config, UpstreamConfig, UpstreamKind};
+use crate::config::{Config, EmbeddedPagingMode, UpstreamConfig, UpstreamKind};
 use crate::http::{self, AdminState, Sidecar};
 use crate::metrics::{Metrics, MetricsSeed};
+use crate::pb::PagingMode;
 use crate::protocol::{Endpoint, Operation};
 use crate::routing::UpstreamRouter;
 use crate::store::{ReferenceStore, serve_store};
@@ -194,8 +195,13 @@ impl EmbeddedStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
         }
+        let mode = match config.paging_mode {
+            Some(EmbeddedPagingMode::Cursor) => PagingMode::Cursor,
+            Some(EmbeddedPagingMode::Offset) | None => PagingMode::Offset,
+        };
         let store = ReferenceStore::open(path)
-            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?
+            .with_paging_mode(mode);
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;

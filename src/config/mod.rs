@@ -124,6 +124,14 @@ pub enum UpstreamKind {
     Embedded,
 }
 
+/// Paging mode advertised by an embedded store.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddedPagingMode {
+    Offset,
+    Cursor,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
@@ -136,6 +144,10 @@ pub struct UpstreamConfig {
     /// SQLite file of an `embedded` upstream.
     #[serde(default)]
     pub db_path: Option<PathBuf>,
+    /// Paging mode the collections of an `embedded` upstream advertise to
+    /// Wix (`offset`, the default, or `cursor`); the store serves both.
+    #[serde(default)]
+    pub paging_mode: Option<EmbeddedPagingMode>,
     /// Deadline of every call, sent as `grpc-timeout` and enforced locally.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -339,14 +351,19 @@ impl Config {
         for (name, up) in &self.upstreams {
             let at = |field: &str| format!("upstreams.{name}.{field}");
             match up.kind {
-                UpstreamKind::Grpc => match &up.endpoint {
-                    None => problem(at("endpoint"), "required for a grpc upstream".into()),
-                    Some(e) => {
-                        if let Err(why) = check_endpoint_uri(e) {
-                            problem(at("endpoint"), why);
+                UpstreamKind::Grpc => {
+                    match &up.endpoint {
+                        None => problem(at("endpoint"), "required for a grpc upstream".into()),
+                        Some(e) => {
+                            if let Err(why) = check_endpoint_uri(e) {
+                                problem(at("endpoint"), why);
+                            }
                         }
                     }
-                },
+                    if up.paging_mode.is_some() {
+                        problem(at("paging_mode"), "only for an embedded upstream".into());
+                    }
+                }
                 UpstreamKind::Embedded => {
                     if up.db_path.is_none() {
                         problem(at("db_path"), "required for an embedded upstream".into());
@@ -517,6 +534,35 @@ mod tests {
         assert!(
             p.iter()
                 .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn embedded_paging_mode_is_validated() {
+        let base =
+            format!("auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\nupstreams:\n  a:\n");
+        let c = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: cursor\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.upstreams["a"].paging_mode,
+            Some(EmbeddedPagingMode::Cursor)
+        );
+        let e = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: pages\n"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("paging_mode"), "{e}");
+        let p = problems(&format!(
+            "{base}    endpoint: http://127.0.0.1:1\n    paging_mode: cursor\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "upstreams.a.paging_mode: only for an embedded upstream"),
             "{p:#?}"
         );
     }

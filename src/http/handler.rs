@@ -100,14 +100,21 @@ impl Sidecar {
         let body = self.read_body(req).await?;
 
         let verified = verifier.verify_jws(&body, unix_now()).map_err(|failure| {
+            let reason = failure.reason();
+            let detail = failure.to_string();
+            let error = ApiError::from(failure);
             // The body stays generic; the operator needs the real reason.
-            tracing::warn!(
-                endpoint = endpoint.name(),
-                reason = failure.reason(),
-                detail = %failure,
-                "request rejected: authentication failed"
-            );
-            ApiError::from(failure)
+            // (A signed but too deeply nested payload is a 400, logged with
+            // the other refusals.)
+            if matches!(error, ApiError::Unauthorized { .. }) {
+                tracing::warn!(
+                    endpoint = endpoint.name(),
+                    reason,
+                    detail,
+                    "request rejected: authentication failed"
+                );
+            }
+            error
         })?;
         drop(body);
         let context = call_context(&verified.metadata, verified.audience.as_deref());

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod embedded;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -223,6 +224,32 @@ impl WixSigner {
             unix_now(),
             300,
         ))
+    }
+
+    /// Like [`WixSigner::sign`], with the request given as JSON text, so
+    /// tests can send documents too deep to build as a `Value` (whose
+    /// recursive drop and serialisation would overflow the test's stack).
+    pub fn sign_request_text(&self, request_json: &str) -> String {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let claims = extdb_bridge::auth::request_claims(
+            Value::String("\u{1}REQUEST\u{1}".into()),
+            test_metadata(),
+            AUDIENCE,
+            unix_now(),
+            300,
+        )
+        .to_string()
+        .replace("\"\\u0001REQUEST\\u0001\"", request_json);
+        assert!(claims.contains(request_json), "placeholder not replaced");
+        let header = serde_json::json!({"alg": self.signer.algorithm().as_str(), "typ": "JWT"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = self.signer.sign_bytes(input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 }
 
