@@ -89,11 +89,12 @@ pub enum SecretKeyFailure {
 }
 
 impl SecretKeyFailure {
+    /// Short label for metrics and logs.
     pub fn reason(self) -> &'static str {
         match self {
-            SecretKeyFailure::Missing => "legacy secret key missing",
-            SecretKeyFailure::Empty => "legacy secret key empty",
-            SecretKeyFailure::Mismatch => "legacy secret key mismatch",
+            SecretKeyFailure::Missing => "legacy_key_missing",
+            SecretKeyFailure::Empty => "legacy_key_empty",
+            SecretKeyFailure::Mismatch => "legacy_key_mismatch",
         }
     }
 }

@@ -22,6 +22,14 @@ pub struct Config {
     pub listen: SocketAddr,
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish
+    /// before the sidecar exits anyway. Well under docker's 10 s.
+    #[serde(default = "default_shutdown_grace_ms")]
+    pub shutdown_grace_ms: u64,
     pub auth: AuthConfig,
     /// Named gRPC backends.
     pub upstreams: BTreeMap<String, UpstreamConfig>,
@@ -50,6 +58,52 @@ impl Default for HttpConfig {
     }
 }
 
+/// The admin listener: `/metrics`, `/healthz`, `/readyz`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// How long `/readyz` waits for each upstream's health answer.
+    pub health_timeout_ms: u64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            health_timeout_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,extdb_bridge::http=debug`;
+    /// `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
@@ -74,6 +128,14 @@ pub enum UpstreamKind {
     Embedded,
 }
 
+/// Paging mode advertised by an embedded store.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddedPagingMode {
+    Offset,
+    Cursor,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamConfig {
@@ -86,6 +148,10 @@ pub struct UpstreamConfig {
     /// SQLite file of an `embedded` upstream.
     #[serde(default)]
     pub db_path: Option<PathBuf>,
+    /// Paging mode the collections of an `embedded` upstream advertise to
+    /// Wix (`offset`, the default, or `cursor`); the store serves both.
+    #[serde(default)]
+    pub paging_mode: Option<EmbeddedPagingMode>,
     /// Deadline of every call, sent as `grpc-timeout` and enforced locally.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -127,6 +193,9 @@ pub struct RouteConfig {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_shutdown_grace_ms() -> u64 {
+    5_000
 }
 fn default_timeout_ms() -> u64 {
     5_000
@@ -200,6 +269,11 @@ impl Config {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    // Lists from the environment are comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("auth.v3.audiences")
+                    .with_list_parse_key("auth.v3.allowed_instance_ids")
+                    .with_list_parse_key("auth.legacy.secret_keys")
                     .source(Some(vars)),
             )
             .build()?
@@ -224,6 +298,39 @@ impl Config {
                 format!(
                     "{} is below Wix's 6 MiB request size (6291456)",
                     self.http.max_body_bytes
+                ),
+            );
+        }
+        if self.shutdown_grace_ms > 60_000 {
+            problem(
+                "shutdown_grace_ms".into(),
+                format!(
+                    "{} is over a minute; orchestrators kill long before",
+                    self.shutdown_grace_ms
+                ),
+            );
+        }
+        if self.admin.enabled && self.admin.listen.port() != 0 && self.admin.listen == self.listen {
+            problem(
+                "admin.listen".into(),
+                format!(
+                    "{} is also the protocol listener (listen)",
+                    self.admin.listen
+                ),
+            );
+        }
+        if self.admin.health_timeout_ms == 0 {
+            problem(
+                "admin.health_timeout_ms".into(),
+                "must be greater than 0".into(),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            problem(
+                "log.level".into(),
+                format!(
+                    "\"{}\" is not a log filter (e.g. info, debug, warn)",
+                    self.log.level
                 ),
             );
         }
@@ -266,14 +373,19 @@ impl Config {
         for (name, up) in &self.upstreams {
             let at = |field: &str| format!("upstreams.{name}.{field}");
             match up.kind {
-                UpstreamKind::Grpc => match &up.endpoint {
-                    None => problem(at("endpoint"), "required for a grpc upstream".into()),
-                    Some(e) => {
-                        if let Err(why) = check_endpoint_uri(e) {
-                            problem(at("endpoint"), why);
+                UpstreamKind::Grpc => {
+                    match &up.endpoint {
+                        None => problem(at("endpoint"), "required for a grpc upstream".into()),
+                        Some(e) => {
+                            if let Err(why) = check_endpoint_uri(e) {
+                                problem(at("endpoint"), why);
+                            }
                         }
                     }
-                },
+                    if up.paging_mode.is_some() {
+                        problem(at("paging_mode"), "only for an embedded upstream".into());
+                    }
+                }
                 UpstreamKind::Embedded => {
                     if up.db_path.is_none() {
                         problem(at("db_path"), "required for an embedded upstream".into());
@@ -399,12 +511,14 @@ mod tests {
             &env(&[
                 ("EXTDB_UPSTREAMS__STORE__TIMEOUT_MS", "1234"),
                 ("EXTDB_LISTEN", "0.0.0.0:9000"),
+                ("EXTDB_AUTH__V3__AUDIENCES", "app-1,app-2"),
                 ("OTHER_VAR", "ignored"),
             ]),
         )
         .unwrap();
         assert_eq!(c.upstreams["store"].timeout_ms, 1234);
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.auth.v3.unwrap().audiences, ["app-1", "app-2"]);
     }
 
     #[test]
@@ -442,6 +556,35 @@ mod tests {
         assert!(
             p.iter()
                 .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn embedded_paging_mode_is_validated() {
+        let base =
+            format!("auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\nupstreams:\n  a:\n");
+        let c = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: cursor\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.upstreams["a"].paging_mode,
+            Some(EmbeddedPagingMode::Cursor)
+        );
+        let e = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: pages\n"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("paging_mode"), "{e}");
+        let p = problems(&format!(
+            "{base}    endpoint: http://127.0.0.1:1\n    paging_mode: cursor\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "upstreams.a.paging_mode: only for an embedded upstream"),
             "{p:#?}"
         );
     }

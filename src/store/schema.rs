@@ -314,6 +314,13 @@ fn normalize_fields(
             ));
             continue;
         }
+        if key.starts_with('$') {
+            problems.push(FieldProblem::new(
+                key,
+                "field key must not start with '$' (filters read $-keys as operators)",
+            ));
+            continue;
+        }
         if !seen.insert(key) {
             problems.push(FieldProblem::new(key, "field key listed twice"));
             continue;

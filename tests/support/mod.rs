@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod embedded;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ pub const SPEC_VECTOR_PUBLIC_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwK
 /// A sidecar under test.
 pub struct TestSidecar {
     pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
@@ -42,8 +44,11 @@ impl TestSidecar {
     /// Starts a sidecar from YAML (its `listen` is forced to an ephemeral
     /// loopback port).
     pub async fn start(yaml: &str) -> TestSidecar {
-        let env: HashMap<String, String> =
-            [("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned())].into();
+        let env: HashMap<String, String> = [
+            ("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("EXTDB_ADMIN__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ]
+        .into();
         let config = Config::from_yaml(yaml, &env).expect("test config is valid");
         Self::start_with(&config).await
     }
@@ -57,10 +62,28 @@ impl TestSidecar {
         .expect("sidecar starts");
         TestSidecar {
             addr: running.addr,
+            admin_addr: running.admin_addr,
             stop: Some(stop),
             task: Some(running.task),
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
+    }
+
+    /// GETs an admin path; returns the status and the body text.
+    pub async fn admin_get(&self, path: &str) -> (u16, String) {
+        let addr = self.admin_addr.expect("admin listener enabled");
+        let request = Request::builder()
+            .method("GET")
+            .uri(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(20), self.client.request(request))
+            .await
+            .expect("admin answers within 20 s")
+            .expect("HTTP exchange works");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -201,6 +224,32 @@ impl WixSigner {
             unix_now(),
             300,
         ))
+    }
+
+    /// Like [`WixSigner::sign`], with the request given as JSON text, so
+    /// tests can send documents too deep to build as a `Value` (whose
+    /// recursive drop and serialisation would overflow the test's stack).
+    pub fn sign_request_text(&self, request_json: &str) -> String {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let claims = extdb_bridge::auth::request_claims(
+            Value::String("\u{1}REQUEST\u{1}".into()),
+            test_metadata(),
+            AUDIENCE,
+            unix_now(),
+            300,
+        )
+        .to_string()
+        .replace("\"\\u0001REQUEST\\u0001\"", request_json);
+        assert!(claims.contains(request_json), "placeholder not replaced");
+        let header = serde_json::json!({"alg": self.signer.algorithm().as_str(), "typ": "JWT"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = self.signer.sign_bytes(input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 }
 

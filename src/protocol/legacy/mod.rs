@@ -140,6 +140,26 @@ impl LegacyEndpoint {
     }
 }
 
+/// Authentication failure reasons of the legacy protocol (metrics labels).
+pub const AUTH_FAILURE_REASONS: [&str; 4] = [
+    "legacy_key_missing",
+    "legacy_key_empty",
+    "legacy_key_mismatch",
+    ROLE_NOT_ALLOWED,
+];
+
+const ROLE_NOT_ALLOWED: &str = "legacy_role_not_allowed";
+
+/// What the access log and metrics learn about a legacy call as it is
+/// served, also when it fails.
+#[derive(Debug, Default)]
+pub struct CallFacts {
+    /// Generated once the call is authenticated (legacy calls carry none).
+    pub request_id: Option<String>,
+    /// `collectionName`, when the body names one.
+    pub collection: Option<String>,
+}
+
 /// The legacy protocol as configured by `auth.legacy`.
 #[derive(Debug)]
 pub struct LegacyProtocol {
@@ -162,24 +182,27 @@ impl LegacyProtocol {
     }
 
     /// Serves one legacy call: authenticates the body, runs the method and
-    /// returns the response body. `request_id` is set once the call is
-    /// authenticated (legacy calls carry none, so one is generated).
+    /// returns the response body; `facts` learns what it can on the way.
     pub async fn serve(
         &self,
         endpoint: LegacyEndpoint,
         body: &[u8],
         router: &UpstreamRouter,
-        request_id: &mut Option<String>,
+        facts: &mut CallFacts,
     ) -> Result<Value, ApiError> {
         let request: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("request body is not JSON: {e}")))?;
         let Value::Object(request) = request else {
             return Err(ApiError::bad_request("request body must be a JSON object"));
         };
+        facts.collection = request
+            .get("collectionName")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let caller = context::RequestContext::read(&request);
         let authorized = self.authenticate(endpoint, &caller).and_then(|()| {
             if self.check_schema_roles && !context::role_may_call(caller.role, endpoint) {
-                return Err("legacy role not allowed on this schema endpoint");
+                return Err(ROLE_NOT_ALLOWED);
             }
             Ok(())
         });
@@ -196,7 +219,7 @@ impl LegacyProtocol {
             return Err(ApiError::Unauthorized { reason });
         }
         let call_context = caller.call_context();
-        *request_id = Some(call_context.request_id.clone());
+        facts.request_id = Some(call_context.request_id.clone());
 
         let ttl = self.schema_ttl_seconds;
         match endpoint {
