@@ -394,3 +394,65 @@ async fn each_family_alone_turns_the_other_off() {
     assert_eq!(r.status, 404, "{}", r.body);
     assert_eq!(r.body["errorCode"], "NOT_FOUND");
 }
+
+/// Legacy traffic and its authentication failures are counted under their
+/// own protocol label and reasons.
+#[tokio::test]
+async fn legacy_requests_and_auth_failures_are_counted() {
+    let (backend, sidecar) = legacy_bridge("").await;
+    let metric = |text: &str, name: &str, labels: &[&str]| -> Option<f64> {
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")))
+            .find(|l| labels.iter().all(|label| l.contains(label)))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    };
+    let (_, before) = sidecar.admin_get("/metrics").await;
+    assert_eq!(
+        metric(
+            &before,
+            "extdb_auth_failures_total",
+            &["reason=\"legacy_key_mismatch\""]
+        ),
+        Some(0.0),
+        "{before}"
+    );
+
+    backend.answer(Reply::Count(pb::CountItemsResponse { total_count: 1 }));
+    let r = sidecar
+        .post_json(
+            "/data/count",
+            &legacy_body(json!({"collectionName": "books"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let wrong = with_context(
+        json!({"collectionName": "books"}),
+        owner_with_settings(json!({"secretKey": "nope"})),
+    );
+    assert_eq!(sidecar.post_json("/data/count", &wrong).await.status, 401);
+
+    let (_, after) = sidecar.admin_get("/metrics").await;
+    let requests = |code: &str| {
+        metric(
+            &after,
+            "extdb_http_requests_total",
+            &[
+                "protocol=\"legacy\"",
+                "endpoint=\"legacy/data/count\"",
+                &format!("code=\"{code}\""),
+            ],
+        )
+    };
+    assert_eq!(requests("200"), Some(1.0), "{after}");
+    assert_eq!(requests("401"), Some(1.0), "{after}");
+    assert_eq!(
+        metric(
+            &after,
+            "extdb_auth_failures_total",
+            &["reason=\"legacy_key_mismatch\""]
+        ),
+        Some(1.0),
+        "{after}"
+    );
+}
