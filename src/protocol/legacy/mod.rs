@@ -195,10 +195,6 @@ impl LegacyProtocol {
         let Value::Object(request) = request else {
             return Err(ApiError::bad_request("request body must be a JSON object"));
         };
-        facts.collection = request
-            .get("collectionName")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         let caller = context::RequestContext::read(&request);
         let authorized = self.authenticate(endpoint, &caller).and_then(|()| {
             if self.check_schema_roles && !context::role_may_call(caller.role, endpoint) {
@@ -220,6 +216,12 @@ impl LegacyProtocol {
         }
         let call_context = caller.call_context();
         facts.request_id = Some(call_context.request_id.clone());
+        // Only once authenticated, as for v3: an anonymous caller does not
+        // choose log or metric labels.
+        facts.collection = request
+            .get("collectionName")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
 
         let ttl = self.schema_ttl_seconds;
         match endpoint {
