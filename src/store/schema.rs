@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use crate::pb::{self, DataOperation, FieldType, PagingMode};
 
 use super::error::{FieldProblem, StoreError};
+use super::indexes;
 use super::sql::{self, Column, Ident, Resolve, Sql, Target};
 use super::values::{self, StorageKind};
 
@@ -373,6 +374,16 @@ fn system_column(key: &str) -> Result<Ident, StoreError> {
     Ident::new(key)
 }
 
+/// A system field: its column is named after it.
+fn system_field(field: pb::Field) -> Result<FieldDef, StoreError> {
+    Ok(FieldDef {
+        kind: kind_of(&field),
+        column: Some(system_column(&field.key)?),
+        relation: None,
+        field,
+    })
+}
+
 /// Allocates the column or relation table of a new user field.
 fn allocate(tx: &Transaction<'_>, field: pb::Field) -> Result<FieldDef, StoreError> {
     let kind = kind_of(&field);
@@ -498,12 +509,7 @@ pub(crate) fn create(
     let mut defs = Vec::with_capacity(fields.len());
     for field in fields {
         if is_system(&field.key) {
-            defs.push(FieldDef {
-                kind: kind_of(&field),
-                column: Some(system_column(&field.key)?),
-                relation: None,
-                field,
-            });
+            defs.push(system_field(field)?);
         } else {
             defs.push(allocate(tx, field)?);
         }
@@ -596,14 +602,7 @@ fn drop_indexes_on(tx: &Transaction<'_>, collection_id: &str, key: &str) -> Resu
             .iter()
             .any(|f| f.path.split('.').next() == Some(key));
         if uses_key {
-            let mut ddl = Sql::new();
-            ddl.push("DROP INDEX IF EXISTS ")
-                .ident(&Ident::new(&sql_name)?);
-            tx.execute(ddl.text(), [])?;
-            tx.execute(
-                "DELETE FROM extdb_indexes WHERE collection_id = ? AND name = ?",
-                params![collection_id, name],
-            )?;
+            indexes::drop_index(tx, collection_id, &name, &sql_name)?;
         }
     }
     Ok(())
@@ -659,12 +658,7 @@ pub(crate) fn update(
     let mut defs = Vec::with_capacity(fields.len());
     for field in fields {
         if is_system(&field.key) {
-            defs.push(FieldDef {
-                kind: kind_of(&field),
-                column: Some(system_column(&field.key)?),
-                relation: None,
-                field,
-            });
+            defs.push(system_field(field)?);
             continue;
         }
         let new_kind = kind_of(&field);
