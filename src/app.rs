@@ -4,13 +4,18 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::auth::V3Verifier;
-use crate::config::{Config, UpstreamConfig, UpstreamKind};
-use crate::http::{self, Sidecar};
+use crate::auth::{AuthFailure, V3Verifier};
+use crate::config::{Config, EmbeddedPagingMode, UpstreamConfig, UpstreamKind};
+use crate::http::{self, AdminState, Sidecar};
+use crate::metrics::{Metrics, MetricsSeed};
+use crate::pb::PagingMode;
+use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
+use crate::protocol::{Endpoint, Operation};
 use crate::routing::UpstreamRouter;
 use crate::store::{ReferenceStore, serve_store};
 use crate::upstream::UpstreamClient;
@@ -31,42 +36,119 @@ pub enum StartError {
     },
 }
 
-/// A started sidecar: its address and the task serving it.
+/// A started sidecar: its addresses and the task serving it (it ends once
+/// shutdown has drained everything).
 pub struct RunningSidecar {
     pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listen_err = |source| StartError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(listen_err)?;
+    let local = listener.local_addr().map_err(listen_err)?;
+    Ok((listener, local))
+}
+
 /// Builds the request path from `config` (upstream channels connect
-/// lazily), binds `config.listen` and serves until `shutdown` resolves.
+/// lazily), binds the protocol and admin listeners and serves until
+/// `shutdown` resolves. Shutdown order: readiness turns false, the protocol
+/// listener stops accepting and drains (up to `shutdown_grace_ms`), then the
+/// admin listener and embedded stores stop.
 pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningSidecar, StartError> {
-    let (sidecar, embedded) = build_sidecar(config).await?;
+    let metrics = Arc::new(Metrics::new(metrics_seed(config)));
+    let (sidecar, embedded) = build_sidecar(config, metrics.clone()).await?;
+    let admin = Arc::new(AdminState {
+        metrics,
+        upstreams: sidecar.router.upstreams().cloned().collect(),
+        health_timeout: Duration::from_millis(config.admin.health_timeout_ms),
+        shutting_down: AtomicBool::new(false),
+    });
+    let (listener, addr) = bind(config.listen).await?;
+    let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin_addr = if config.admin.enabled {
+        let (admin_listener, admin_addr) = bind(config.admin.listen).await?;
+        tokio::spawn(http::serve(
+            admin_listener,
+            admin.clone(),
+            async {
+                let _ = admin_stopped.await;
+            },
+            Duration::from_secs(1),
+        ));
+        Some(admin_addr)
+    } else {
+        None
+    };
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
     let sidecar = Arc::new(sidecar);
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: config.listen,
-        source,
-    })?;
     let task = tokio::spawn(async move {
-        http::serve(listener, sidecar, shutdown, Duration::from_secs(5)).await;
+        let drain_started = {
+            let admin = admin.clone();
+            async move {
+                shutdown.await;
+                admin.shutting_down.store(true, Ordering::Release);
+                tracing::info!(
+                    grace_ms = grace.as_millis() as u64,
+                    "draining in-flight requests"
+                );
+            }
+        };
+        http::serve(listener, sidecar, drain_started, grace).await;
+        let _ = admin_stop.send(());
         // Embedded stores outlive the HTTP drain: in-flight requests may
         // still be calling them until then.
         for store in embedded {
             store.stop().await;
         }
+        tracing::info!("stopped");
     });
-    Ok(RunningSidecar { addr, task })
+    Ok(RunningSidecar {
+        addr,
+        admin_addr,
+        task,
+    })
 }
 
-async fn build_sidecar(config: &Config) -> Result<(Sidecar, Vec<EmbeddedStore>), StartError> {
+/// The label values known from the config, so their series start at 0.
+fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
+    let legacy_on = config.auth.legacy.is_some();
+    let legacy_endpoints: &[LegacyEndpoint] = if legacy_on { &LegacyEndpoint::ALL } else { &[] };
+    let legacy_reasons: &[&str] = if legacy_on {
+        &legacy::AUTH_FAILURE_REASONS
+    } else {
+        &[]
+    };
+    MetricsSeed {
+        collections: config
+            .collections
+            .keys()
+            .filter(|id| !id.contains('*'))
+            .cloned()
+            .collect(),
+        endpoints: Endpoint::ALL
+            .iter()
+            .map(|e| ("v3", e.name()))
+            .chain(legacy_endpoints.iter().map(|e| ("legacy", e.name())))
+            .collect(),
+        upstreams: config.upstreams.keys().cloned().collect(),
+        methods: Operation::UPSTREAM_METHODS.to_vec(),
+        auth_reasons: AuthFailure::REASONS
+            .iter()
+            .chain(legacy_reasons)
+            .copied()
+            .collect(),
+    }
+}
+
+async fn build_sidecar(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<(Sidecar, Vec<EmbeddedStore>), StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
             let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
@@ -90,7 +172,7 @@ async fn build_sidecar(config: &Config) -> Result<(Sidecar, Vec<EmbeddedStore>),
         };
         upstreams.insert(
             name.clone(),
-            Arc::new(UpstreamClient::new(name, &endpoint, up)?),
+            Arc::new(UpstreamClient::new(name, &endpoint, up, metrics.clone())?),
         );
     }
     let router = UpstreamRouter::new(
@@ -98,9 +180,19 @@ async fn build_sidecar(config: &Config) -> Result<(Sidecar, Vec<EmbeddedStore>),
         &config.collections,
         config.default_upstream.clone(),
     );
+    let legacy = config.auth.legacy.as_ref().map(|legacy| {
+        if legacy.provision_without_key {
+            tracing::warn!(
+                "auth.legacy.provision_without_key is on: /provision answers callers without a secret key"
+            );
+        }
+        LegacyProtocol::new(legacy)
+    });
     let sidecar = Sidecar {
         router,
+        metrics,
         v3,
+        legacy,
         max_body_bytes: config.http.max_body_bytes,
     };
     Ok((sidecar, embedded))
@@ -128,8 +220,13 @@ impl EmbeddedStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
         }
+        let mode = match config.paging_mode {
+            Some(EmbeddedPagingMode::Cursor) => PagingMode::Cursor,
+            Some(EmbeddedPagingMode::Offset) | None => PagingMode::Offset,
+        };
         let store = ReferenceStore::open(path)
-            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?
+            .with_paging_mode(mode);
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;

@@ -9,11 +9,13 @@ pub mod pb {
 
 pub mod app;
 pub mod auth;
+pub mod check;
 pub mod config;
 pub mod devtools;
 pub mod error;
 pub mod http;
 pub mod loadgen;
+pub mod metrics;
 pub mod protocol;
 pub mod routing;
 pub mod store;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use extdb_bridge::config::{Config, ProcessEnv};
+use extdb_bridge::config::{Config, LogConfig, LogFormat, ProcessEnv};
 use extdb_bridge::devtools;
 
 #[derive(Parser)]
@@ -24,6 +24,31 @@ struct Cli {
 enum Command {
     /// Run the sidecar (the default).
     Run,
+    /// Validate the configuration and ask every upstream's health service;
+    /// exits non-zero on any problem.
+    Check {
+        /// Only validate the configuration; contact nothing.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Liveness probe for container health checks (no curl needed): GET an
+    /// admin path, or ask a gRPC server's health service. Exit 0 when
+    /// healthy.
+    Probe {
+        /// Admin address to GET from.
+        #[arg(long, default_value = "127.0.0.1:9090", conflicts_with = "grpc")]
+        addr: std::net::SocketAddr,
+        /// Admin path to GET.
+        #[arg(long, default_value = "/healthz")]
+        path: String,
+        /// Instead: a gRPC endpoint (e.g. http://127.0.0.1:50051) whose
+        /// grpc.health.v1 must answer SERVING.
+        #[arg(long)]
+        grpc: Option<String>,
+        /// How long to wait, in milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        timeout_ms: u64,
+    },
     /// Write a development ES256 key pair and print the config lines.
     Keygen {
         /// Folder for private.pem and public.pem.
@@ -58,14 +83,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(cli.config),
+        Command::Check { offline } => check(cli.config, offline),
+        Command::Probe {
+            addr,
+            path,
+            grpc,
+            timeout_ms,
+        } => probe(addr, &path, grpc.as_deref(), timeout_ms),
         Command::Keygen { out_dir, force } => keygen(&out_dir, force),
         Command::Sign {
             file,
@@ -75,6 +101,135 @@ fn main() -> ExitCode {
             path,
             url,
         } => sign(file, &key, &audience, lifetime, path.as_deref(), &url),
+    }
+}
+
+fn load_config(path: Option<PathBuf>) -> Result<Config, ExitCode> {
+    let Some(path) = path else {
+        eprintln!("error: --config FILE is required");
+        return Err(ExitCode::from(2));
+    };
+    Config::load(&path, &ProcessEnv).map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
+/// Logs go to stdout, as text or one JSON object per line.
+fn init_logging(config: &LogConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a human at a terminal, never in collected logs.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
+    match config.format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+fn run(config: Option<PathBuf>) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    init_logging(&config.log);
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    runtime.block_on(async {
+        match extdb_bridge::app::start(&config, shutdown_signal()).await {
+            Ok(running) => {
+                tracing::info!(
+                    addr = %running.addr,
+                    admin = ?running.admin_addr,
+                    version = env!("CARGO_PKG_VERSION"),
+                    "extdb-bridge listening"
+                );
+                match running.task.await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the server task failed");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn check(config: Option<PathBuf>, offline: bool) -> ExitCode {
+    let shown = config.clone().unwrap_or_default();
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    println!("ok: {} is valid", shown.display());
+    if offline {
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let lines = runtime.block_on(extdb_bridge::check::check_upstreams(&config));
+    let mut failed = false;
+    for line in lines {
+        match line {
+            Ok(ok) => println!("ok: {ok}"),
+            Err(problem) => {
+                failed = true;
+                println!("error: {problem}");
+            }
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn probe(addr: std::net::SocketAddr, path: &str, grpc: Option<&str>, timeout_ms: u64) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let timeout = std::time::Duration::from_millis(timeout_ms);
+    let result = runtime.block_on(async {
+        match grpc {
+            Some(endpoint) => extdb_bridge::check::probe_grpc(endpoint, timeout).await,
+            None => match extdb_bridge::check::probe_http(addr, path, timeout).await {
+                Ok(200) => Ok(()),
+                Ok(status) => Err(format!("{addr}{path} answered {status}")),
+                Err(e) => Err(e),
+            },
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -174,43 +329,6 @@ fn sign(
             ExitCode::FAILURE
         }
     }
-}
-
-fn run(config: Option<PathBuf>) -> ExitCode {
-    let Some(path) = config else {
-        eprintln!("error: --config FILE is required");
-        return ExitCode::from(2);
-    };
-    let config = match Config::load(&path, &ProcessEnv) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        match extdb_bridge::app::start(&config, shutdown_signal()).await {
-            Ok(running) => {
-                tracing::info!(addr = %running.addr, "extdb-bridge listening");
-                let _ = running.task.await;
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        }
-    })
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -164,6 +164,12 @@ async fn invalid_definitions_are_rejected() {
         .await
         .unwrap_err();
     assert_eq!(error_info(&status).0, "VALIDATION_ERROR");
+    // Filters read $-keys as operators: such a field could not be queried.
+    let status = c
+        .create_collection(create(vec![field("$a", FieldType::Text)]))
+        .await
+        .unwrap_err();
+    assert_eq!(error_info(&status).0, "VALIDATION_ERROR");
     let status = c
         .create_collection(create(vec![
             field("a", FieldType::Text),

@@ -77,9 +77,33 @@ pub enum AuthFailure {
     MissingData(&'static str),
     #[error("instanceId {instance_id:?} is not in auth.v3.allowed_instance_ids")]
     InstanceNotAllowed { instance_id: Option<String> },
+    /// The signature verifies but the payload nests deeper than the JSON
+    /// parser allows: the request is too complex, not unauthenticated.
+    #[error("payload nests deeper than {MAX_PAYLOAD_DEPTH} levels")]
+    PayloadTooDeep,
 }
 
+/// serde_json's nesting limit, which bounds the payload's depth.
+pub const MAX_PAYLOAD_DEPTH: usize = 128;
+
 impl AuthFailure {
+    /// Every value [`AuthFailure::reason`] can return, so metrics can start
+    /// each series at 0.
+    pub const REASONS: &'static [&'static str] = &[
+        "empty_body",
+        "malformed_token",
+        "algorithm_not_allowed",
+        "bad_signature",
+        "no_matching_key",
+        "wrong_issuer",
+        "wrong_audience",
+        "expired",
+        "not_yet_valid",
+        "too_old",
+        "missing_data",
+        "instance_not_allowed",
+    ];
+
     /// Short label for metrics and logs.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -95,14 +119,21 @@ impl AuthFailure {
             AuthFailure::TooOld { .. } => "too_old",
             AuthFailure::MissingData(_) => "missing_data",
             AuthFailure::InstanceNotAllowed { .. } => "instance_not_allowed",
+            AuthFailure::PayloadTooDeep => "payload_too_deep",
         }
     }
 }
 
 impl From<AuthFailure> for crate::error::ApiError {
     fn from(failure: AuthFailure) -> Self {
-        crate::error::ApiError::Unauthorized {
-            reason: failure.reason(),
+        match failure {
+            // Signed by a trusted key, so a request problem (400), not 401.
+            AuthFailure::PayloadTooDeep => crate::error::ApiError::bad_request(format!(
+                "request nests deeper than {MAX_PAYLOAD_DEPTH} levels"
+            )),
+            _ => crate::error::ApiError::Unauthorized {
+                reason: failure.reason(),
+            },
         }
     }
 }
@@ -243,13 +274,19 @@ impl V3Verifier {
         };
 
         // Only now, with the signature checked, is the payload parsed.
-        let claims: Map<String, Value> = URL_SAFE_NO_PAD
+        let malformed = AuthFailure::MalformedToken("payload is not a base64url JSON object");
+        let payload = URL_SAFE_NO_PAD
             .decode(payload_b64)
-            .ok()
-            .and_then(|json| serde_json::from_slice(&json).ok())
-            .ok_or(AuthFailure::MalformedToken(
-                "payload is not a base64url JSON object",
-            ))?;
+            .map_err(|_| malformed.clone())?;
+        let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
+            // A deep filter or item is a client error on an authentic
+            // request; everything else stays a malformed token.
+            if e.to_string().starts_with("recursion limit exceeded") {
+                AuthFailure::PayloadTooDeep
+            } else {
+                malformed
+            }
+        })?;
         self.check_claims(claims, key, now_unix)
     }
 

@@ -8,6 +8,9 @@
 //! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
 //!   tests, the `sign` CLI and load generation.
 //!
+//! * [`SecretKeys`]: the legacy protocol's shared secret (`auth.legacy`,
+//!   [`LegacyAuthConfig`]), compared in constant time.
+//!
 //! Crypto is aws-lc-rs (already linked for TLS); the choice is measured in
 //! BENCHMARKS.md.
 
@@ -15,11 +18,15 @@ mod config;
 mod der;
 mod jws;
 mod keys;
+mod secret;
 mod sign;
 
 pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
 pub use jws::{AuthFailure, V3Verifier, VerifiedRequest, WIX_ISSUER};
 pub use keys::{JwsAlgorithm, KeyError, KeyProblem};
+pub use secret::{
+    DEFAULT_SCHEMA_TTL_SECONDS, LegacyAuthConfig, LegacyDialect, SecretKeyFailure, SecretKeys,
+};
 pub use sign::{
     RequestSigner, SignError, assemble_token, request_claims, sign_request, signing_input,
 };

@@ -1037,3 +1037,47 @@ fn failure_messages_do_not_echo_the_token() {
         assert!(!message.contains(&segment[..16]), "{message}");
     }
 }
+
+/// A token over a payload too deep for the JSON parser.
+fn deep_token(private_key: &str) -> String {
+    let depth = 200;
+    let payload = format!(
+        r#"{{"iss":"wix.com","aud":"{AUD}","exp":{},"data":{{"metadata":{{}},"request":{}1{}}}}}"#,
+        NOW + 100,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let header = json!({"alg": "ES256", "typ": "JWT"});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = RequestSigner::from_pem(private_key)
+        .unwrap()
+        .sign_bytes(input.as_bytes())
+        .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+#[test]
+fn too_deep_payload_is_a_bad_request_only_once_signed() {
+    let v = verifier(vec![key(EC_A_PUBLIC)], &[AUD]);
+    let failure = v
+        .verify_jws(deep_token(EC_A_PRIVATE).as_bytes(), NOW)
+        .unwrap_err();
+    assert_eq!(failure, AuthFailure::PayloadTooDeep);
+    assert!(matches!(
+        ApiError::from(failure),
+        ApiError::BadRequest { .. }
+    ));
+    // The signature is checked first: a stranger's deep token is a 401.
+    let failure = v
+        .verify_jws(deep_token(EC_B_PRIVATE).as_bytes(), NOW)
+        .unwrap_err();
+    assert_eq!(failure.reason(), "bad_signature");
+    assert!(matches!(
+        ApiError::from(failure),
+        ApiError::Unauthorized { .. }
+    ));
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::V3AuthConfig;
+use crate::auth::{LegacyAuthConfig, V3AuthConfig};
 
 /// Prefix of environment variables that override file keys.
 pub const ENV_PREFIX: &str = "EXTDB";
@@ -22,6 +22,14 @@ pub struct Config {
     pub listen: SocketAddr,
     #[serde(default)]
     pub http: HttpConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    /// On SIGTERM/SIGINT: how long in-flight requests may take to finish
+    /// before the sidecar exits anyway. Well under docker's 10 s.
+    #[serde(default = "default_shutdown_grace_ms")]
+    pub shutdown_grace_ms: u64,
     pub auth: AuthConfig,
     /// Named gRPC backends.
     pub upstreams: BTreeMap<String, UpstreamConfig>,
@@ -50,6 +58,52 @@ impl Default for HttpConfig {
     }
 }
 
+/// The admin listener: `/metrics`, `/healthz`, `/readyz`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub enabled: bool,
+    pub listen: SocketAddr,
+    /// How long `/readyz` waits for each upstream's health answer.
+    pub health_timeout_ms: u64,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            health_timeout_ms: 1_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,extdb_bridge::http=debug`;
+    /// `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
@@ -57,6 +111,10 @@ pub struct AuthConfig {
     /// v3 endpoints are off.
     #[serde(default)]
     pub v3: Option<V3AuthConfig>,
+    /// Legacy protocol authentication (secret key in the JSON body, spec
+    /// envelope §6). Without it the legacy endpoints are off.
+    #[serde(default)]
+    pub legacy: Option<LegacyAuthConfig>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq, Eq)]
@@ -68,6 +126,14 @@ pub enum UpstreamKind {
     /// The reference store, started inside the sidecar on `db_path` and
     /// reached through the same gRPC contract on loopback.
     Embedded,
+}
+
+/// Paging mode advertised by an embedded store.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddedPagingMode {
+    Offset,
+    Cursor,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +148,10 @@ pub struct UpstreamConfig {
     /// SQLite file of an `embedded` upstream.
     #[serde(default)]
     pub db_path: Option<PathBuf>,
+    /// Paging mode the collections of an `embedded` upstream advertise to
+    /// Wix (`offset`, the default, or `cursor`); the store serves both.
+    #[serde(default)]
+    pub paging_mode: Option<EmbeddedPagingMode>,
     /// Deadline of every call, sent as `grpc-timeout` and enforced locally.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
@@ -123,6 +193,9 @@ pub struct RouteConfig {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_shutdown_grace_ms() -> u64 {
+    5_000
 }
 fn default_timeout_ms() -> u64 {
     5_000
@@ -196,6 +269,11 @@ impl Config {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
+                    // Lists from the environment are comma-separated.
+                    .list_separator(",")
+                    .with_list_parse_key("auth.v3.audiences")
+                    .with_list_parse_key("auth.v3.allowed_instance_ids")
+                    .with_list_parse_key("auth.legacy.secret_keys")
                     .source(Some(vars)),
             )
             .build()?
@@ -223,11 +301,61 @@ impl Config {
                 ),
             );
         }
-        if self.auth.v3.is_none() {
+        if self.shutdown_grace_ms > 60_000 {
             problem(
-                "auth.v3".into(),
-                "no protocol is enabled: configure auth.v3 keys".into(),
+                "shutdown_grace_ms".into(),
+                format!(
+                    "{} is over a minute; orchestrators kill long before",
+                    self.shutdown_grace_ms
+                ),
             );
+        }
+        if self.admin.enabled && self.admin.listen.port() != 0 && self.admin.listen == self.listen {
+            problem(
+                "admin.listen".into(),
+                format!(
+                    "{} is also the protocol listener (listen)",
+                    self.admin.listen
+                ),
+            );
+        }
+        if self.admin.health_timeout_ms == 0 {
+            problem(
+                "admin.health_timeout_ms".into(),
+                "must be greater than 0".into(),
+            );
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            problem(
+                "log.level".into(),
+                format!(
+                    "\"{}\" is not a log filter (e.g. info, debug, warn)",
+                    self.log.level
+                ),
+            );
+        }
+        if self.auth.v3.is_none() && self.auth.legacy.is_none() {
+            problem(
+                "auth".into(),
+                "no protocol is enabled: configure auth.v3 keys and/or auth.legacy secret_keys"
+                    .into(),
+            );
+        }
+        if let Some(legacy) = &self.auth.legacy {
+            if legacy.secret_keys.is_empty() {
+                problem(
+                    "auth.legacy.secret_keys".into(),
+                    "at least one secret key is needed".into(),
+                );
+            }
+            for (index, key) in legacy.secret_keys.iter().enumerate() {
+                if key.is_empty() {
+                    problem(
+                        format!("auth.legacy.secret_keys[{index}]"),
+                        "must not be empty".into(),
+                    );
+                }
+            }
         }
         if let Some(v3) = &self.auth.v3 {
             if v3.keys.is_empty() {
@@ -245,14 +373,19 @@ impl Config {
         for (name, up) in &self.upstreams {
             let at = |field: &str| format!("upstreams.{name}.{field}");
             match up.kind {
-                UpstreamKind::Grpc => match &up.endpoint {
-                    None => problem(at("endpoint"), "required for a grpc upstream".into()),
-                    Some(e) => {
-                        if let Err(why) = check_endpoint_uri(e) {
-                            problem(at("endpoint"), why);
+                UpstreamKind::Grpc => {
+                    match &up.endpoint {
+                        None => problem(at("endpoint"), "required for a grpc upstream".into()),
+                        Some(e) => {
+                            if let Err(why) = check_endpoint_uri(e) {
+                                problem(at("endpoint"), why);
+                            }
                         }
                     }
-                },
+                    if up.paging_mode.is_some() {
+                        problem(at("paging_mode"), "only for an embedded upstream".into());
+                    }
+                }
                 UpstreamKind::Embedded => {
                     if up.db_path.is_none() {
                         problem(at("db_path"), "required for an embedded upstream".into());
@@ -378,12 +511,14 @@ mod tests {
             &env(&[
                 ("EXTDB_UPSTREAMS__STORE__TIMEOUT_MS", "1234"),
                 ("EXTDB_LISTEN", "0.0.0.0:9000"),
+                ("EXTDB_AUTH__V3__AUDIENCES", "app-1,app-2"),
                 ("OTHER_VAR", "ignored"),
             ]),
         )
         .unwrap();
         assert_eq!(c.upstreams["store"].timeout_ms, 1234);
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.auth.v3.unwrap().audiences, ["app-1", "app-2"]);
     }
 
     #[test]
@@ -423,5 +558,107 @@ mod tests {
                 .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
             "{p:#?}"
         );
+    }
+
+    #[test]
+    fn embedded_paging_mode_is_validated() {
+        let base =
+            format!("auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\nupstreams:\n  a:\n");
+        let c = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: cursor\n"),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.upstreams["a"].paging_mode,
+            Some(EmbeddedPagingMode::Cursor)
+        );
+        let e = Config::from_yaml(
+            &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: pages\n"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("paging_mode"), "{e}");
+        let p = problems(&format!(
+            "{base}    endpoint: http://127.0.0.1:1\n    paging_mode: cursor\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "upstreams.a.paging_mode: only for an embedded upstream"),
+            "{p:#?}"
+        );
+    }
+
+    const LEGACY_ONLY: &str = "auth:\n  legacy:\n    secret_keys: [\"s3cret-a\"]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+
+    #[test]
+    fn legacy_alone_is_enough_and_gets_defaults() {
+        let c = Config::from_yaml(LEGACY_ONLY, &env(&[])).unwrap();
+        assert!(c.auth.v3.is_none());
+        let legacy = c.auth.legacy.unwrap();
+        assert_eq!(legacy.secret_keys, ["s3cret-a"]);
+        assert!(!legacy.provision_without_key);
+        assert_eq!(legacy.dialect, crate::auth::LegacyDialect::V2);
+        assert_eq!(legacy.schema_ttl_seconds, 3600);
+        assert!(legacy.check_schema_roles);
+    }
+
+    #[test]
+    fn legacy_keys_are_overridable_from_the_environment() {
+        let c = Config::from_yaml(
+            LEGACY_ONLY,
+            &env(&[
+                ("EXTDB_AUTH__LEGACY__SECRET_KEYS", "new-key,old-key"),
+                ("EXTDB_AUTH__LEGACY__PROVISION_WITHOUT_KEY", "true"),
+                ("EXTDB_AUTH__LEGACY__DIALECT", "v1"),
+                ("EXTDB_AUTH__LEGACY__SCHEMA_TTL_SECONDS", "60"),
+                ("EXTDB_AUTH__LEGACY__CHECK_SCHEMA_ROLES", "false"),
+            ]),
+        )
+        .unwrap();
+        let legacy = c.auth.legacy.unwrap();
+        assert_eq!(legacy.secret_keys, ["new-key", "old-key"]);
+        assert!(legacy.provision_without_key);
+        assert_eq!(legacy.dialect, crate::auth::LegacyDialect::V1);
+        assert_eq!(legacy.schema_ttl_seconds, 60);
+        assert!(!legacy.check_schema_roles);
+        // A numeric secret from the environment is still a secret string.
+        let c = Config::from_yaml(
+            LEGACY_ONLY,
+            &env(&[("EXTDB_AUTH__LEGACY__SECRET_KEYS", "12345")]),
+        )
+        .unwrap();
+        assert_eq!(c.auth.legacy.unwrap().secret_keys, ["12345"]);
+    }
+
+    #[test]
+    fn legacy_problems_are_named_by_path() {
+        let none = "auth: {}\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+        assert_eq!(
+            problems(none),
+            ["auth: no protocol is enabled: configure auth.v3 keys and/or auth.legacy secret_keys"]
+        );
+        let empty = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[]");
+        assert_eq!(
+            problems(&empty),
+            ["auth.legacy.secret_keys: at least one secret key is needed"]
+        );
+        let blank = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[\"a\", \"\"]");
+        assert_eq!(
+            problems(&blank),
+            ["auth.legacy.secret_keys[1]: must not be empty"]
+        );
+        let e = Config::from_yaml(
+            &LEGACY_ONLY.replace("secret_keys", "dialect: v3\n    secret_keys"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("v3"), "{e}");
+        let e = Config::from_yaml(
+            &LEGACY_ONLY.replace("secret_keys", "secret: x\n    secret_keys"),
+            &env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("secret"), "{e}");
     }
 }

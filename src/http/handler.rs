@@ -9,18 +9,48 @@ use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::auth::V3Verifier;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::pb;
+use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
 use crate::protocol::{self, Endpoint};
 use crate::routing::UpstreamRouter;
 
 /// Everything a request needs, shared by all connections.
 pub struct Sidecar {
     pub router: UpstreamRouter,
+    pub metrics: Arc<Metrics>,
     /// v3 verification; `None` turns the v3 endpoints off (404).
     pub v3: Option<V3Verifier>,
+    /// The legacy protocol; `None` turns its endpoints off (404).
+    pub legacy: Option<LegacyProtocol>,
     pub max_body_bytes: usize,
+}
+
+/// Which protocol a path belongs to. v3 paths are tried first: a v3 path
+/// is never a legacy one (`/v3/provision` also ends with `/provision`).
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    V3(Endpoint),
+    Legacy(LegacyEndpoint),
+}
+
+impl Route {
+    fn from_path(path: &str) -> Option<Route> {
+        Endpoint::from_path(path)
+            .map(Route::V3)
+            .or_else(|| LegacyEndpoint::from_path(path).map(Route::Legacy))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Route::V3(e) => e.name(),
+            Route::Legacy(e) => e.name(),
+        }
+    }
 }
 
 impl Sidecar {
@@ -28,28 +58,53 @@ impl Sidecar {
     /// error response.
     pub async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let started = Instant::now();
-        let endpoint = Endpoint::from_path(req.uri().path());
-        let mut request_id = None;
-        let result = self.run(req, endpoint, &mut request_id).await;
-        let response = match &result {
-            Ok(body) => json_response(StatusCode::OK, body),
-            Err(e) => error_response(e),
+        let _inflight = self.metrics.inflight();
+        let route = Route::from_path(req.uri().path());
+        let method = req.method().clone();
+        let mut facts = RequestFacts::default();
+        let legacy_shape = matches!(route, Some(Route::Legacy(_))) && self.legacy.is_some();
+        let result = match route {
+            Some(Route::Legacy(endpoint)) if legacy_shape => {
+                self.run_legacy(req, endpoint, &mut facts).await
+            }
+            Some(Route::V3(endpoint)) => self.run(req, Some(endpoint), &mut facts).await,
+            _ => self.run(req, None, &mut facts).await,
+        };
+        let (response, result) = match result {
+            Ok(body) => (json_response(StatusCode::OK, body), Ok(())),
+            Err(e) if legacy_shape => (legacy_error_response(&e), Err(e)),
+            Err(e) => (error_response(&e), Err(e)),
         };
         let status = response.status().as_u16();
-        let elapsed_us = started.elapsed().as_micros() as u64;
-        let endpoint_name = endpoint.map(Endpoint::name).unwrap_or("unknown");
-        let request_id = request_id.as_deref().unwrap_or("-");
+        let elapsed = started.elapsed();
+        let endpoint_name = route.map(Route::name).unwrap_or("unknown");
+        self.metrics.observe_http(
+            if legacy_shape { "legacy" } else { "v3" },
+            endpoint_name,
+            facts.collection.as_deref(),
+            status,
+            elapsed.as_secs_f64(),
+        );
+        if let Err(ApiError::Unauthorized { reason }) = &result {
+            self.metrics.auth_failure(reason);
+        }
+        let elapsed_us = elapsed.as_micros() as u64;
+        let request_id = facts.request_id.as_deref().unwrap_or("-");
+        let collection = facts.collection.as_deref().unwrap_or("-");
+        let method = method.as_str();
         match &result {
             // Already logged with its detail where it was detected.
             Err(ApiError::Unauthorized { .. }) => {}
             Err(e) if status >= 500 => {
-                tracing::warn!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request failed")
+                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request failed")
             }
             Err(e) => {
-                tracing::info!(endpoint = endpoint_name, status, elapsed_us, request_id, error = %e, "request refused")
+                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request refused")
             }
             Ok(_) => tracing::info!(
+                method,
                 endpoint = endpoint_name,
+                collection,
                 status,
                 elapsed_us,
                 request_id,
@@ -63,7 +118,7 @@ impl Sidecar {
         &self,
         req: Request<Incoming>,
         endpoint: Option<Endpoint>,
-        request_id: &mut Option<String>,
+        facts: &mut RequestFacts,
     ) -> Result<Vec<u8>, ApiError> {
         // Route first: an unknown path costs no body read and no crypto.
         let (Some(endpoint), Some(verifier)) = (endpoint, self.v3.as_ref()) else {
@@ -79,24 +134,69 @@ impl Sidecar {
         let body = self.read_body(req).await?;
 
         let verified = verifier.verify_jws(&body, unix_now()).map_err(|failure| {
+            let reason = failure.reason();
+            let detail = failure.to_string();
+            let error = ApiError::from(failure);
             // The body stays generic; the operator needs the real reason.
-            tracing::warn!(
-                endpoint = endpoint.name(),
-                reason = failure.reason(),
-                detail = %failure,
-                "request rejected: authentication failed"
-            );
-            ApiError::from(failure)
+            // (A signed but too deeply nested payload is a 400, logged with
+            // the other refusals.)
+            if matches!(error, ApiError::Unauthorized { .. }) {
+                tracing::warn!(
+                    endpoint = endpoint.name(),
+                    reason,
+                    detail,
+                    "request rejected: authentication failed"
+                );
+            }
+            error
         })?;
         drop(body);
         let context = call_context(&verified.metadata, verified.audience.as_deref());
-        *request_id = Some(context.request_id.clone());
+        facts.request_id = Some(context.request_id.clone());
+        // Known even when decoding fails below, for logs and metrics.
+        facts.collection = verified
+            .request
+            .get("collectionId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
 
         let operation = protocol::v3::decode(endpoint, &verified.request, context)?;
+        if let Some(id) = operation.collection_id() {
+            facts.collection = Some(id.to_owned());
+        }
         drop(verified);
         let echo = operation.reply_echo();
         let reply = self.router.dispatch(operation).await?;
         protocol::v3::encode_to_vec(&reply, echo).map_err(|e| ApiError::Internal {
+            message: format!("cannot serialise the response: {e}"),
+        })
+    }
+
+    /// A legacy call: POST only, JSON body, authenticated and served by the
+    /// legacy protocol module.
+    async fn run_legacy(
+        &self,
+        req: Request<Incoming>,
+        endpoint: LegacyEndpoint,
+        facts: &mut RequestFacts,
+    ) -> Result<Vec<u8>, ApiError> {
+        let Some(legacy) = self.legacy.as_ref() else {
+            return Err(ApiError::UnknownEndpoint {
+                path: req.uri().path().to_owned(),
+            });
+        };
+        if req.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed {
+                method: req.method().to_string(),
+            });
+        }
+        let body = self.read_body(req).await?;
+        let mut call = legacy::CallFacts::default();
+        let served = legacy.serve(endpoint, &body, &self.router, &mut call).await;
+        facts.request_id = call.request_id;
+        facts.collection = call.collection;
+        let json = served?;
+        serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
             message: format!("cannot serialise the response: {e}"),
         })
     }
@@ -122,6 +222,13 @@ impl Sidecar {
             ))),
         }
     }
+}
+
+/// What the access log and metrics learn about a request along the way.
+#[derive(Default)]
+struct RequestFacts {
+    request_id: Option<String>,
+    collection: Option<String>,
 }
 
 fn unix_now() -> u64 {
@@ -184,8 +291,8 @@ fn call_context(metadata: &Value, audience: Option<&str>) -> pb::CallContext {
     }
 }
 
-fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::copy_from_slice(body)));
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -196,7 +303,18 @@ fn json_response(status: StatusCode, body: &[u8]) -> Response<Full<Bytes>> {
 fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&e.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec());
-    let mut response = json_response(status, &body);
+    with_allow(e, json_response(status, body))
+}
+
+/// The legacy protocol's error: `{"message"}` with a legacy status code.
+fn legacy_error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    let status =
+        StatusCode::from_u16(legacy::legacy_status(e)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&legacy::legacy_error_body(e)).unwrap_or_else(|_| b"{}".to_vec());
+    with_allow(e, json_response(status, body))
+}
+
+fn with_allow(e: &ApiError, mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     if matches!(e, ApiError::MethodNotAllowed { .. }) {
         response
             .headers_mut()

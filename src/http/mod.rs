@@ -2,15 +2,21 @@
 //! path suffix, caps the body, and runs the request path
 //! auth -> protocol -> routing -> upstream -> response.
 
+pub mod admin;
 mod handler;
 
+pub use admin::AdminState;
 pub use handler::Sidecar;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -19,11 +25,29 @@ use tokio::net::TcpListener;
 /// How long a client may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves the protocol on `listener` until `shutdown` resolves, then stops
-/// accepting and waits up to `grace` for in-flight requests.
-pub async fn serve(
+/// Something that answers every HTTP request (errors become responses).
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+}
+
+impl Handler for Sidecar {
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send {
+        Sidecar::handle(self, req)
+    }
+}
+
+impl Handler for AdminState {
+    fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send {
+        AdminState::handle(self, req)
+    }
+}
+
+/// Serves `handler` on `listener` until `shutdown` resolves, then stops
+/// accepting (new connections are refused) and waits up to `grace` for
+/// in-flight requests.
+pub async fn serve<H: Handler>(
     listener: TcpListener,
-    sidecar: Arc<Sidecar>,
+    handler: Arc<H>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
@@ -49,10 +73,10 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let sidecar = sidecar.clone();
+        let handler = handler.clone();
         let service = service_fn(move |req| {
-            let sidecar = sidecar.clone();
-            async move { Ok::<_, std::convert::Infallible>(sidecar.handle(req).await) }
+            let handler = handler.clone();
+            async move { Ok::<_, std::convert::Infallible>(handler.handle(req).await) }
         });
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn.into_owned());

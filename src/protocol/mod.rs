@@ -11,6 +11,7 @@
 pub mod endpoint;
 pub mod filter;
 pub mod items;
+pub mod legacy;
 pub mod schema;
 pub mod v3;
 pub mod value;
@@ -92,6 +93,30 @@ pub enum PagingEcho {
 }
 
 impl Operation {
+    /// Every upstream RPC name [`Operation::method`] returns (all but
+    /// `Provision`, which never leaves the sidecar).
+    pub const UPSTREAM_METHODS: [&'static str; 19] = [
+        "GetCapabilities",
+        "ListCollections",
+        "CreateCollection",
+        "UpdateCollection",
+        "DeleteCollection",
+        "ListIndexes",
+        "CreateIndex",
+        "RemoveIndex",
+        "QueryItems",
+        "CountItems",
+        "AggregateItems",
+        "QueryDistinctValues",
+        "InsertItems",
+        "UpdateItems",
+        "RemoveItems",
+        "TruncateItems",
+        "QueryReferencedItems",
+        "InsertReferences",
+        "RemoveReferences",
+    ];
+
     /// The RPC name, for metrics and logs.
     pub fn method(&self) -> &'static str {
         match self {

@@ -303,7 +303,8 @@ mod tests {
     fn upstream(name: &str) -> Arc<UpstreamClient> {
         let cfg: UpstreamConfig =
             serde_json::from_value(serde_json::json!({"endpoint": "http://127.0.0.1:1"})).unwrap();
-        Arc::new(UpstreamClient::new(name, "http://127.0.0.1:1", &cfg).unwrap())
+        let metrics = Arc::new(crate::metrics::Metrics::new(Default::default()));
+        Arc::new(UpstreamClient::new(name, "http://127.0.0.1:1", &cfg, metrics).unwrap())
     }
 
     fn router(default: Option<&str>) -> UpstreamRouter {

@@ -14,7 +14,7 @@ use rusqlite::types::Value as SqlValue;
 use crate::pb::{self, AggregateFunction, value::Kind};
 
 use super::error::StoreError;
-use super::paging;
+use super::paging::OffsetPage;
 use super::schema::{self, CollectionDef};
 use super::sql::{self, Column, Ident, Resolve, SortTarget, Sql, Target};
 use super::values::{self, StorageKind};
@@ -134,17 +134,8 @@ pub(crate) fn aggregate(
     tx: &Transaction<'_>,
     request: pb::AggregateItemsRequest,
 ) -> Result<pb::AggregateItemsResponse, StoreError> {
-    let return_total = request.return_total_count;
-    let paging_request = request.paging;
-    let stripped = pb::AggregateItemsRequest {
-        context: None,
-        paging: None,
-        return_total_count: false,
-        consistent_read: false,
-        ..request
-    };
-    let (request, offset, limit, cursor_mode) =
-        paging::resolve_offset_request("aggregate", stripped, paging_request.as_ref())?;
+    let page = OffsetPage::resolve(request)?;
+    let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
 
     let mut inner = Sql::new();
@@ -218,57 +209,21 @@ pub(crate) fn aggregate(
         .push(") AS g WHERE ");
     sql::push_filter(&mut filtered, request.final_filter.as_ref(), &rows_resolver)?;
 
-    let mut page = Sql::new();
-    page.append(&filtered);
-    sql::push_order_by(&mut page, &keys, false)?;
-    page.push(" LIMIT ")
-        .param(i64::from(limit) + 1)
-        .push(" OFFSET ")
-        .param(i64::try_from(offset).unwrap_or(i64::MAX));
-    page.check_size()?;
-
-    let mut rows = Vec::new();
-    {
-        let mut stmt = tx.prepare(page.text())?;
-        let mut result = stmt.query(page.params())?;
-        while let Some(row) = result.next()? {
-            let mut fields = BTreeMap::new();
-            for (i, column) in columns.iter().enumerate() {
-                let raw: SqlValue = row.get(i)?;
-                fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
-            }
-            rows.push(pb::Item { fields });
+    let mut query = Sql::new();
+    query.append(&filtered);
+    sql::push_order_by(&mut query, &keys, false)?;
+    let mut rows = page.fetch(tx, query, |row| {
+        let mut fields = BTreeMap::new();
+        for (i, column) in columns.iter().enumerate() {
+            let raw: SqlValue = row.get(i)?;
+            fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
         }
-    }
-    let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_more = rows.len() > limit_len;
-    rows.truncate(limit_len);
-
-    let total = if return_total {
-        let mut count = Sql::new();
-        count
-            .push("SELECT COUNT(*) FROM (")
-            .append(&filtered)
-            .push(")");
-        let n: i64 = tx.query_row(count.text(), count.params(), |row| row.get(0))?;
-        Some(u64::try_from(n).unwrap_or(0))
-    } else {
-        None
-    };
-    let cursors = if cursor_mode {
-        Some(paging::offset_cursors(
-            "aggregate",
-            &request,
-            offset,
-            limit,
-            has_more,
-        )?)
-    } else {
-        None
-    };
+        Ok(pb::Item { fields })
+    })?;
+    let paging_metadata = page.finish(tx, &mut rows, &filtered)?;
     Ok(pb::AggregateItemsResponse {
         rows,
-        paging_metadata: Some(pb::PagingMetadata { total, cursors }),
+        paging_metadata: Some(paging_metadata),
     })
 }
 
@@ -304,17 +259,8 @@ pub(crate) fn distinct(
     tx: &Transaction<'_>,
     request: pb::QueryDistinctValuesRequest,
 ) -> Result<pb::QueryDistinctValuesResponse, StoreError> {
-    let return_total = request.return_total_count;
-    let paging_request = request.paging;
-    let stripped = pb::QueryDistinctValuesRequest {
-        context: None,
-        paging: None,
-        return_total_count: false,
-        consistent_read: false,
-        ..request
-    };
-    let (request, offset, limit, cursor_mode) =
-        paging::resolve_offset_request("distinct", stripped, paging_request.as_ref())?;
+    let page = OffsetPage::resolve(request)?;
+    let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
     let target = def.resolve(&request.field_path)?;
     let Some(column) = target.column.clone() else {
@@ -368,58 +314,27 @@ pub(crate) fn distinct(
         values_sql.push(" AND j.type <> 'null'");
     }
 
-    let mut page = Sql::new();
-    page.push("SELECT type, value FROM (")
+    let mut query = Sql::new();
+    query
+        .push("SELECT type, value FROM (")
         .append(&values_sql)
         .push(")");
-    page.push(if descending {
+    query.push(if descending {
         " ORDER BY value DESC, type DESC"
     } else {
         " ORDER BY value ASC, type ASC"
     });
-    page.push(" LIMIT ")
-        .param(i64::from(limit) + 1)
-        .push(" OFFSET ")
-        .param(i64::try_from(offset).unwrap_or(i64::MAX));
-    page.check_size()?;
-
-    let mut distinct_values = Vec::new();
-    {
-        let mut stmt = tx.prepare(page.text())?;
-        let mut result = stmt.query(page.params())?;
-        while let Some(row) = result.next()? {
-            let type_name: Option<String> = row.get(0)?;
-            let raw: SqlValue = row.get(1)?;
-            distinct_values.push(match type_name {
-                None => values::from_sql(target.kind, raw)?,
-                Some(type_name) => json_element(&type_name, raw)?,
-            });
+    let mut distinct_values = page.fetch(tx, query, |row| {
+        let type_name: Option<String> = row.get(0)?;
+        let raw: SqlValue = row.get(1)?;
+        match type_name {
+            None => values::from_sql(target.kind, raw),
+            Some(type_name) => json_element(&type_name, raw),
         }
-    }
-    let limit_len = usize::try_from(limit).unwrap_or(usize::MAX);
-    let has_more = distinct_values.len() > limit_len;
-    distinct_values.truncate(limit_len);
-
-    let total = if return_total {
-        let mut count = Sql::new();
-        count
-            .push("SELECT COUNT(*) FROM (")
-            .append(&values_sql)
-            .push(")");
-        let n: i64 = tx.query_row(count.text(), count.params(), |row| row.get(0))?;
-        Some(u64::try_from(n).unwrap_or(0))
-    } else {
-        None
-    };
-    let cursors = if cursor_mode {
-        Some(paging::offset_cursors(
-            "distinct", &request, offset, limit, has_more,
-        )?)
-    } else {
-        None
-    };
+    })?;
+    let paging_metadata = page.finish(tx, &mut distinct_values, &values_sql)?;
     Ok(pb::QueryDistinctValuesResponse {
         distinct_values,
-        paging_metadata: Some(pb::PagingMetadata { total, cursors }),
+        paging_metadata: Some(paging_metadata),
     })
 }

@@ -209,9 +209,20 @@ pub(crate) fn remove(
     let Some(sql_name) = sql_name else {
         return Err(StoreError::IndexNotFound(name.to_owned()));
     };
+    drop_index(tx, collection_id, name, &sql_name)
+}
+
+/// Drops the SQLite index `sql_name` of the collection's index `name`, and
+/// forgets the index.
+pub(crate) fn drop_index(
+    tx: &Transaction<'_>,
+    collection_id: &str,
+    name: &str,
+    sql_name: &str,
+) -> Result<(), StoreError> {
     let mut ddl = Sql::new();
     ddl.push("DROP INDEX IF EXISTS ")
-        .ident(&Ident::new(&sql_name)?);
+        .ident(&Ident::new(sql_name)?);
     tx.execute(ddl.text(), [])?;
     tx.execute(
         "DELETE FROM extdb_indexes WHERE collection_id = ? AND name = ?",

@@ -15,12 +15,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use prost::Message;
 use rusqlite::types::Value as SqlValue;
+use rusqlite::{Row, Transaction};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value as Json;
 
 use crate::pb;
 
 use super::error::StoreError;
+use super::sql::Sql;
 
 /// Page size when the request gives none (or 0).
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -155,55 +157,155 @@ pub(crate) fn json_to_sql(value: &Json) -> Result<SqlValue, StoreError> {
     })
 }
 
-/// Paging metadata for an offset-cursor operation: the next and previous
-/// cursors around the page at `offset`.
-pub(crate) fn offset_cursors<M: Message>(
-    op: &str,
-    request: &M,
-    offset: u64,
-    limit: u32,
-    has_more: bool,
-) -> Result<pb::Cursors, StoreError> {
-    let token = |o: u64| {
-        encode(&OffsetCursor {
-            v: 1,
-            op: op.to_owned(),
-            q: pack(request),
-            o,
-        })
-    };
-    Ok(pb::Cursors {
-        next: has_more
-            .then(|| token(offset + u64::from(limit)))
-            .transpose()?,
-        prev: (offset > 0)
-            .then(|| token(offset.saturating_sub(u64::from(limit))))
-            .transpose()?,
-    })
+/// A request served in offset pages: aggregation, distinct values,
+/// referenced items.
+pub(crate) trait OffsetPaged: Message + Default {
+    /// The operation its cursors belong to.
+    const OP: &'static str;
+
+    /// Takes the paging and `return_total_count` out of the request and
+    /// clears what a cursor does not carry (context, consistency), leaving
+    /// the request that the cursors pack.
+    fn take_paging(&mut self) -> (Option<pb::Paging>, bool);
 }
 
-/// Resolves an offset-paged request: the request to run (the cursor's, for
-/// later cursor pages), its offset and limit, and whether cursors are used.
-pub(crate) fn resolve_offset_request<M: Message + Default>(
-    op: &str,
-    request: M,
-    paging: Option<&pb::Paging>,
-) -> Result<(M, u64, u32, bool), StoreError> {
-    match PageRequest::of(paging) {
-        PageRequest::Offset { limit, offset } => Ok((request, offset, limit, false)),
-        PageRequest::Cursor {
-            limit,
-            cursor: None,
-        } => Ok((request, 0, limit, true)),
-        PageRequest::Cursor {
-            limit,
-            cursor: Some(cursor),
-        } => {
-            let token: OffsetCursor = decode(&cursor)?;
-            if token.v != 1 || token.op != op {
-                return Err(StoreError::bad_request("invalid cursor"));
+macro_rules! offset_paged {
+    ($request:ty, $op:literal) => {
+        impl OffsetPaged for $request {
+            const OP: &'static str = $op;
+
+            fn take_paging(&mut self) -> (Option<pb::Paging>, bool) {
+                self.context = None;
+                self.consistent_read = false;
+                let return_total = std::mem::take(&mut self.return_total_count);
+                (self.paging.take(), return_total)
             }
-            Ok((unpack(&token.q)?, token.o, limit, true))
         }
+    };
+}
+
+offset_paged!(pb::AggregateItemsRequest, "aggregate");
+offset_paged!(pb::QueryDistinctValuesRequest, "distinct");
+offset_paged!(pb::QueryReferencedItemsRequest, "queryReferenced");
+
+/// An offset-paged request, resolved: the request to run and the page of
+/// its rows to serve.
+#[derive(Debug)]
+pub(crate) struct OffsetPage<M> {
+    /// The request to run, without paging: the caller's, or on later cursor
+    /// pages the one the cursor carries.
+    pub request: M,
+    offset: u64,
+    limit: u32,
+    /// Whether the caller pages by cursor (and gets cursors back).
+    cursor_mode: bool,
+    /// Whether the caller asked for the total count.
+    return_total: bool,
+}
+
+impl<M: OffsetPaged> OffsetPage<M> {
+    /// Resolves the paging of a request; a cursor must be one of `M::OP`.
+    pub(crate) fn resolve(mut request: M) -> Result<Self, StoreError> {
+        let (paging, return_total) = request.take_paging();
+        let (request, offset, limit, cursor_mode) = match PageRequest::of(paging.as_ref()) {
+            PageRequest::Offset { limit, offset } => (request, offset, limit, false),
+            PageRequest::Cursor {
+                limit,
+                cursor: None,
+            } => (request, 0, limit, true),
+            PageRequest::Cursor {
+                limit,
+                cursor: Some(cursor),
+            } => {
+                let token: OffsetCursor = decode(&cursor)?;
+                if token.v != 1 || token.op != M::OP {
+                    return Err(StoreError::bad_request("invalid cursor"));
+                }
+                (unpack(&token.q)?, token.o, limit, true)
+            }
+        };
+        Ok(Self {
+            request,
+            offset,
+            limit,
+            cursor_mode,
+            return_total,
+        })
     }
+
+    /// Runs an ordered query for the rows of the page and one row more, which
+    /// tells whether another page follows (see [`Self::finish`]).
+    pub(crate) fn fetch<T>(
+        &self,
+        tx: &Transaction<'_>,
+        mut query: Sql,
+        mut read_row: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        query
+            .push(" LIMIT ")
+            .param(i64::from(self.limit) + 1)
+            .push(" OFFSET ")
+            .param(i64::try_from(self.offset).unwrap_or(i64::MAX));
+        query.check_size()?;
+        let mut stmt = tx.prepare(query.text())?;
+        let mut result = stmt.query(query.params())?;
+        let mut rows = Vec::new();
+        while let Some(row) = result.next()? {
+            rows.push(read_row(row)?);
+        }
+        Ok(rows)
+    }
+
+    /// Cuts the rows fetched with [`Self::fetch`] to the page, and
+    /// returns its paging metadata: the number of rows `matching` selects
+    /// when the total was asked for, the cursors around the page in cursor
+    /// mode.
+    pub(crate) fn finish<T>(
+        &self,
+        tx: &Transaction<'_>,
+        rows: &mut Vec<T>,
+        matching: &Sql,
+    ) -> Result<pb::PagingMetadata, StoreError> {
+        let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
+        let has_more = rows.len() > limit;
+        rows.truncate(limit);
+        let total = if self.return_total {
+            Some(count_rows(tx, matching)?)
+        } else {
+            None
+        };
+        let cursors = if self.cursor_mode {
+            Some(self.cursors(has_more)?)
+        } else {
+            None
+        };
+        Ok(pb::PagingMetadata { total, cursors })
+    }
+
+    /// The next and previous cursors around the page.
+    fn cursors(&self, has_more: bool) -> Result<pb::Cursors, StoreError> {
+        let token = |o: u64| {
+            encode(&OffsetCursor {
+                v: 1,
+                op: M::OP.to_owned(),
+                q: pack(&self.request),
+                o,
+            })
+        };
+        let step = u64::from(self.limit);
+        Ok(pb::Cursors {
+            next: has_more.then(|| token(self.offset + step)).transpose()?,
+            prev: (self.offset > 0)
+                .then(|| token(self.offset.saturating_sub(step)))
+                .transpose()?,
+        })
+    }
+}
+
+/// How many rows a query selects.
+fn count_rows(tx: &Transaction<'_>, query: &Sql) -> Result<u64, StoreError> {
+    let mut count = Sql::new();
+    count.push("SELECT COUNT(*) FROM (").append(query).push(")");
+    let n: i64 = tx.query_row(count.text(), count.params(), |row| row.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -10,7 +10,7 @@ use crate::pb::{self, FieldType, reference_result, value::Kind};
 
 use super::error::{StoreError, item_error};
 use super::items;
-use super::paging::{self, MAX_LIMIT};
+use super::paging::{self, MAX_LIMIT, OffsetPage};
 use super::schema::{self, CollectionDef, FieldDef};
 use super::sql::{self, Ident, Sql};
 use super::values;
@@ -213,17 +213,8 @@ pub(crate) fn query_referenced(
     tx: &Transaction<'_>,
     request: pb::QueryReferencedItemsRequest,
 ) -> Result<pb::QueryReferencedItemsResponse, StoreError> {
-    let return_total = request.return_total_count;
-    let paging_request = request.paging;
-    let stripped = pb::QueryReferencedItemsRequest {
-        context: None,
-        paging: None,
-        return_total_count: false,
-        consistent_read: false,
-        ..request
-    };
-    let (request, offset, limit, cursor_mode) =
-        paging::resolve_offset_request("queryReferenced", stripped, paging_request.as_ref())?;
+    let page = OffsetPage::resolve(request)?;
+    let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
     let (field, table) = relation_field(&def, &request.referring_field_key)?;
     let target = referenced_collection(tx, field)?;
@@ -231,29 +222,23 @@ pub(crate) fn query_referenced(
         items::check_projection(target, &request.fields_to_return)?;
     }
 
-    let mut sql = Sql::new();
-    sql.push("SELECT r.referring_id, r.referenced_id FROM ")
+    let mut matching = Sql::new();
+    matching
+        .push("SELECT r.referring_id, r.referenced_id FROM ")
         .ident(table)
         .push(" AS r");
-    push_reference_filter(&mut sql, &request);
-    sql.push(if request.order == pb::SortOrder::Desc as i32 {
+    push_reference_filter(&mut matching, request);
+    let mut query = Sql::new();
+    query.append(&matching);
+    query.push(if request.order == pb::SortOrder::Desc as i32 {
         " ORDER BY r.seq DESC"
     } else {
         " ORDER BY r.seq ASC"
     });
-    sql.push(" LIMIT ")
-        .param(i64::from(limit) + 1)
-        .push(" OFFSET ")
-        .param(i64::try_from(offset).unwrap_or(i64::MAX));
-    sql.check_size()?;
-    let mut pairs = tx
-        .prepare(sql.text())?
-        .query_map(sql.params(), |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let has_more = pairs.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    pairs.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut pairs = page.fetch(tx, query, |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let paging_metadata = page.finish(tx, &mut pairs, &matching)?;
 
     let mut results = Vec::with_capacity(pairs.len());
     for (referring, referenced) in pairs {
@@ -268,32 +253,9 @@ pub(crate) fn query_referenced(
             referenced_item,
         });
     }
-    let total = if return_total {
-        let mut count = Sql::new();
-        count
-            .push("SELECT COUNT(*) FROM ")
-            .ident(table)
-            .push(" AS r");
-        push_reference_filter(&mut count, &request);
-        let n: i64 = tx.query_row(count.text(), count.params(), |row| row.get(0))?;
-        Some(u64::try_from(n).unwrap_or(0))
-    } else {
-        None
-    };
-    let cursors = if cursor_mode {
-        Some(paging::offset_cursors(
-            "queryReferenced",
-            &request,
-            offset,
-            limit,
-            has_more,
-        )?)
-    } else {
-        None
-    };
     Ok(pb::QueryReferencedItemsResponse {
         items: results,
-        paging_metadata: Some(pb::PagingMetadata { total, cursors }),
+        paging_metadata: Some(paging_metadata),
     })
 }
 
@@ -339,6 +301,27 @@ fn item_exists(tx: &Transaction<'_>, def: &CollectionDef, id: &str) -> Result<bo
     Ok(n > 0)
 }
 
+/// One result per pair, in order: a validation error for a pair with an
+/// empty id; otherwise the pair itself, or the error `apply` gives for it
+/// (`apply` is given the referring and the referenced id).
+fn result_per_pair(
+    references: &[pb::Reference],
+    mut apply: impl FnMut(&str, &str) -> Result<Option<pb::ItemError>, StoreError>,
+) -> Result<Vec<pb::ReferenceResult>, StoreError> {
+    let mut results = Vec::with_capacity(references.len());
+    for reference in references {
+        let failure = match empty_ids(reference) {
+            Some(error) => Some(error),
+            None => apply(&reference.referring_item_id, &reference.referenced_item_id)?,
+        };
+        results.push(match failure {
+            Some(error) => reference_failed(error),
+            None => reference_ok(reference),
+        });
+    }
+    Ok(results)
+}
+
 /// InsertReferences: one result per pair, in order. Both items must exist
 /// (the referenced one is checked when its collection is in this store).
 pub(crate) fn insert_references(
@@ -353,35 +336,20 @@ pub(crate) fn insert_references(
         " (referring_id, referenced_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
     );
     let now = values::now_millis();
-    let mut results = Vec::with_capacity(request.references.len());
-    for reference in &request.references {
-        if let Some(error) = empty_ids(reference) {
-            results.push(reference_failed(error));
-            continue;
-        }
-        let (referring, referenced) = (&reference.referring_item_id, &reference.referenced_item_id);
+    result_per_pair(&request.references, |referring, referenced| {
         if !item_exists(tx, &def, referring)? {
-            results.push(reference_failed(item_error::not_found(referring)));
-            continue;
+            return Ok(Some(item_error::not_found(referring)));
         }
         if let Some(target) = &target
             && !item_exists(tx, target, referenced)?
         {
-            results.push(reference_failed(item_error::not_found(referenced)));
-            continue;
+            return Ok(Some(item_error::not_found(referenced)));
         }
         let inserted = tx
             .prepare_cached(insert.text())?
             .execute(params![referring, referenced, now])?;
-        if inserted == 0 {
-            results.push(reference_failed(item_error::reference_already_exists(
-                referring, referenced,
-            )));
-        } else {
-            results.push(reference_ok(reference));
-        }
-    }
-    Ok(results)
+        Ok((inserted == 0).then(|| item_error::reference_already_exists(referring, referenced)))
+    })
 }
 
 /// RemoveReferences: one result per pair, in order.
@@ -396,23 +364,10 @@ pub(crate) fn remove_references(
         .push("DELETE FROM ")
         .ident(table)
         .push(" WHERE referring_id = ?1 AND referenced_id = ?2");
-    let mut results = Vec::with_capacity(request.references.len());
-    for reference in &request.references {
-        if let Some(error) = empty_ids(reference) {
-            results.push(reference_failed(error));
-            continue;
-        }
-        let (referring, referenced) = (&reference.referring_item_id, &reference.referenced_item_id);
+    result_per_pair(&request.references, |referring, referenced| {
         let removed = tx
             .prepare_cached(delete.text())?
             .execute(params![referring, referenced])?;
-        if removed == 0 {
-            results.push(reference_failed(item_error::reference_not_found(
-                referring, referenced,
-            )));
-        } else {
-            results.push(reference_ok(reference));
-        }
-    }
-    Ok(results)
+        Ok((removed == 0).then(|| item_error::reference_not_found(referring, referenced)))
+    })
 }

@@ -14,6 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use crate::pb::{self, DataOperation, FieldType, PagingMode};
 
 use super::error::{FieldProblem, StoreError};
+use super::indexes;
 use super::sql::{self, Column, Ident, Resolve, Sql, Target};
 use super::values::{self, StorageKind};
 
@@ -314,6 +315,13 @@ fn normalize_fields(
             ));
             continue;
         }
+        if key.starts_with('$') {
+            problems.push(FieldProblem::new(
+                key,
+                "field key must not start with '$' (filters read $-keys as operators)",
+            ));
+            continue;
+        }
         if !seen.insert(key) {
             problems.push(FieldProblem::new(key, "field key listed twice"));
             continue;
@@ -364,6 +372,16 @@ fn normalize_fields(
 
 fn system_column(key: &str) -> Result<Ident, StoreError> {
     Ident::new(key)
+}
+
+/// A system field: its column is named after it.
+fn system_field(field: pb::Field) -> Result<FieldDef, StoreError> {
+    Ok(FieldDef {
+        kind: kind_of(&field),
+        column: Some(system_column(&field.key)?),
+        relation: None,
+        field,
+    })
 }
 
 /// Allocates the column or relation table of a new user field.
@@ -491,12 +509,7 @@ pub(crate) fn create(
     let mut defs = Vec::with_capacity(fields.len());
     for field in fields {
         if is_system(&field.key) {
-            defs.push(FieldDef {
-                kind: kind_of(&field),
-                column: Some(system_column(&field.key)?),
-                relation: None,
-                field,
-            });
+            defs.push(system_field(field)?);
         } else {
             defs.push(allocate(tx, field)?);
         }
@@ -589,14 +602,7 @@ fn drop_indexes_on(tx: &Transaction<'_>, collection_id: &str, key: &str) -> Resu
             .iter()
             .any(|f| f.path.split('.').next() == Some(key));
         if uses_key {
-            let mut ddl = Sql::new();
-            ddl.push("DROP INDEX IF EXISTS ")
-                .ident(&Ident::new(&sql_name)?);
-            tx.execute(ddl.text(), [])?;
-            tx.execute(
-                "DELETE FROM extdb_indexes WHERE collection_id = ? AND name = ?",
-                params![collection_id, name],
-            )?;
+            indexes::drop_index(tx, collection_id, &name, &sql_name)?;
         }
     }
     Ok(())
@@ -652,12 +658,7 @@ pub(crate) fn update(
     let mut defs = Vec::with_capacity(fields.len());
     for field in fields {
         if is_system(&field.key) {
-            defs.push(FieldDef {
-                kind: kind_of(&field),
-                column: Some(system_column(&field.key)?),
-                relation: None,
-                field,
-            });
+            defs.push(system_field(field)?);
             continue;
         }
         let new_kind = kind_of(&field);

@@ -3,13 +3,15 @@
 
 pub mod status;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::config::UpstreamConfig;
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::pb;
 use crate::pb::external_database_client::ExternalDatabaseClient;
 use crate::protocol::{Operation, Reply};
@@ -31,9 +33,11 @@ pub enum UpstreamSetupError {
 #[derive(Clone)]
 pub struct UpstreamClient {
     name: String,
+    channel: Channel,
     client: ExternalDatabaseClient<Channel>,
     timeout: Duration,
     extra_metadata: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
+    metrics: Arc<Metrics>,
 }
 
 impl UpstreamClient {
@@ -43,6 +47,7 @@ impl UpstreamClient {
         name: &str,
         endpoint: &str,
         config: &UpstreamConfig,
+        metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
         let endpoint_err = |detail: String| UpstreamSetupError::Endpoint {
             name: name.to_owned(),
@@ -80,14 +85,17 @@ impl UpstreamClient {
                 .map_err(|e| endpoint_err(format!("metadata value of {k}: {e}")))?;
             extra_metadata.push((key, value));
         }
-        let client = ExternalDatabaseClient::new(ep.connect_lazy())
+        let channel = ep.connect_lazy();
+        let client = ExternalDatabaseClient::new(channel.clone())
             .max_decoding_message_size(MAX_RESPONSE_BYTES)
             .max_encoding_message_size(usize::MAX);
         Ok(UpstreamClient {
             name: name.to_owned(),
+            channel,
             client,
             timeout: Duration::from_millis(config.timeout_ms),
             extra_metadata,
+            metrics,
         })
     }
 
@@ -97,6 +105,40 @@ impl UpstreamClient {
 
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Asks the upstream's `grpc.health.v1` service about the whole server.
+    /// `Err` says why it is not ready.
+    pub async fn check_health(&self, timeout: Duration) -> Result<(), String> {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let mut client = HealthClient::new(self.channel.clone());
+        let mut request = tonic::Request::new(HealthCheckRequest {
+            service: String::new(),
+        });
+        request.set_timeout(timeout);
+        match tokio::time::timeout(timeout, client.check(request)).await {
+            Ok(Ok(response)) => {
+                let status = response.into_inner().status;
+                if status == ServingStatus::Serving as i32 {
+                    Ok(())
+                } else {
+                    let name = ServingStatus::try_from(status)
+                        .map(|s| s.as_str_name())
+                        .unwrap_or("UNKNOWN");
+                    Err(format!("health status {name}"))
+                }
+            }
+            Ok(Err(status)) => Err(format!(
+                "health check failed: {} {}",
+                grpc_code_label(&status),
+                status.message()
+            )),
+            Err(_) => Err(format!(
+                "no health answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
     }
 
     /// Calls the RPC of `op`. `wix_collection_id` names the collection as
@@ -117,12 +159,23 @@ impl UpstreamClient {
                 // Tells the backend the deadline (grpc-timeout); the local
                 // timer below enforces it whatever the backend does.
                 request.set_timeout(self.timeout);
+                let started = Instant::now();
                 let call = client.$method(request);
-                match tokio::time::timeout(self.timeout, call).await {
-                    Ok(Ok(response)) => Ok($reply(response.into_inner())),
-                    Ok(Err(status)) => Err(self.translate(&status, wix_collection_id, method)),
-                    Err(_elapsed) => Err(self.timed_out()),
-                }
+                let (result, code) = match tokio::time::timeout(self.timeout, call).await {
+                    Ok(Ok(response)) => (Ok($reply(response.into_inner())), "OK"),
+                    Ok(Err(status)) => (
+                        Err(self.translate(&status, wix_collection_id, method)),
+                        grpc_code_label(&status),
+                    ),
+                    Err(_elapsed) => (Err(self.timed_out()), "DEADLINE_EXCEEDED"),
+                };
+                self.metrics.observe_upstream(
+                    &self.name,
+                    method,
+                    code,
+                    started.elapsed().as_secs_f64(),
+                );
+                result
             }};
         }
 
@@ -216,6 +269,31 @@ impl UpstreamClient {
             }
         }
         map
+    }
+}
+
+/// The gRPC status code as a metric label (the canonical upper-case name).
+fn grpc_code_label(status: &tonic::Status) -> &'static str {
+    use tonic::Code;
+    match status.code() {
+        Code::Ok => "OK",
+        Code::Cancelled if status.message() == "Timeout expired" => "DEADLINE_EXCEEDED",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 

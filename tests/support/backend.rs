@@ -42,6 +42,7 @@ struct Scripted {
 /// A running scripted backend.
 pub struct ScriptedBackend {
     pub addr: SocketAddr,
+    health: tonic_health::server::HealthReporter,
     state: Arc<Mutex<State>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -54,13 +55,38 @@ impl ScriptedBackend {
     }
 
     pub async fn start_on(listener: TcpListener) -> ScriptedBackend {
+        Self::start_with(listener, None).await
+    }
+
+    /// Serves over TLS with the given certificate chain and key (PEM).
+    pub async fn start_tls(cert_pem: &str, key_pem: &str) -> ScriptedBackend {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let identity = tonic::transport::Identity::from_pem(cert_pem, key_pem);
+        Self::start_with(listener, Some(identity)).await
+    }
+
+    async fn start_with(
+        listener: TcpListener,
+        tls: Option<tonic::transport::Identity>,
+    ) -> ScriptedBackend {
         let addr = listener.local_addr().unwrap();
         let scripted = Scripted::default();
         let state = scripted.state.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_service_status("", tonic_health::ServingStatus::Serving)
+            .await;
+        let mut server = tonic::transport::Server::builder();
+        if let Some(identity) = tls {
+            server = server
+                .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+                .unwrap();
+        }
         let task = tokio::spawn(async move {
-            tonic::transport::Server::builder()
+            server
+                .add_service(health_service)
                 .add_service(ExternalDatabaseServer::new(scripted))
                 .serve_with_incoming_shutdown(incoming, async {
                     let _ = stopped.await;
@@ -70,6 +96,7 @@ impl ScriptedBackend {
         });
         ScriptedBackend {
             addr,
+            health,
             state,
             stop: Some(stop),
             task: Some(task),
@@ -78,6 +105,16 @@ impl ScriptedBackend {
 
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// What the backend's `grpc.health.v1` reports for the whole server.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving {
+            tonic_health::ServingStatus::Serving
+        } else {
+            tonic_health::ServingStatus::NotServing
+        };
+        self.health.set_service_status("", status).await;
     }
 
     /// Queues the answer to the next call.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod backend;
+pub mod embedded;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ pub const SPEC_VECTOR_PUBLIC_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwK
 /// A sidecar under test.
 pub struct TestSidecar {
     pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
@@ -42,8 +44,11 @@ impl TestSidecar {
     /// Starts a sidecar from YAML (its `listen` is forced to an ephemeral
     /// loopback port).
     pub async fn start(yaml: &str) -> TestSidecar {
-        let env: HashMap<String, String> =
-            [("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned())].into();
+        let env: HashMap<String, String> = [
+            ("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+            ("EXTDB_ADMIN__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ]
+        .into();
         let config = Config::from_yaml(yaml, &env).expect("test config is valid");
         Self::start_with(&config).await
     }
@@ -57,10 +62,28 @@ impl TestSidecar {
         .expect("sidecar starts");
         TestSidecar {
             addr: running.addr,
+            admin_addr: running.admin_addr,
             stop: Some(stop),
             task: Some(running.task),
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
+    }
+
+    /// GETs an admin path; returns the status and the body text.
+    pub async fn admin_get(&self, path: &str) -> (u16, String) {
+        let addr = self.admin_addr.expect("admin listener enabled");
+        let request = Request::builder()
+            .method("GET")
+            .uri(format!("http://{addr}{path}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(20), self.client.request(request))
+            .await
+            .expect("admin answers within 20 s")
+            .expect("HTTP exchange works");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -202,6 +225,32 @@ impl WixSigner {
             300,
         ))
     }
+
+    /// Like [`WixSigner::sign`], with the request given as JSON text, so
+    /// tests can send documents too deep to build as a `Value` (whose
+    /// recursive drop and serialisation would overflow the test's stack).
+    pub fn sign_request_text(&self, request_json: &str) -> String {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let claims = extdb_bridge::auth::request_claims(
+            Value::String("\u{1}REQUEST\u{1}".into()),
+            test_metadata(),
+            AUDIENCE,
+            unix_now(),
+            300,
+        )
+        .to_string()
+        .replace("\"\\u0001REQUEST\\u0001\"", request_json);
+        assert!(claims.contains(request_json), "placeholder not replaced");
+        let header = serde_json::json!({"alg": self.signer.algorithm().as_str(), "typ": "JWT"});
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = self.signer.sign_bytes(input.as_bytes()).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    }
 }
 
 /// The public key matching `WixSigner::es256()`.
@@ -220,4 +269,120 @@ pub async fn bridge(extra_yaml: &str) -> (backend::ScriptedBackend, TestSidecar)
     );
     let sidecar = TestSidecar::start(&yaml).await;
     (backend, sidecar)
+}
+
+// ------------------------------------------------------------------ legacy
+
+/// The secret key legacy test calls carry (test-only).
+pub const LEGACY_SECRET: &str = "t0p-s3cret-9f2a";
+
+/// A legacy-only config routing every collection to one upstream at
+/// `endpoint`; `legacy_extra` is appended inside `auth.legacy` (indent 4).
+pub fn legacy_config_yaml(endpoint: &str, legacy_extra: &str, extra: &str) -> String {
+    format!(
+        r#"auth:
+  legacy:
+    secret_keys: ["{LEGACY_SECRET}"]
+{legacy_extra}upstreams:
+  backend:
+    endpoint: {endpoint}
+    timeout_ms: 2000
+    connect_timeout_ms: 500
+default_upstream: backend
+{extra}"#
+    )
+}
+
+/// A scripted backend and a legacy-only sidecar in front of it.
+pub async fn legacy_bridge(legacy_extra: &str) -> (backend::ScriptedBackend, TestSidecar) {
+    let backend = backend::ScriptedBackend::start().await;
+    let yaml = legacy_config_yaml(&backend.endpoint(), legacy_extra, "");
+    let sidecar = TestSidecar::start(&yaml).await;
+    (backend, sidecar)
+}
+
+/// The `requestContext` every legacy test call carries (role OWNER, the
+/// test secret, one extra setting).
+pub fn legacy_request_context() -> Value {
+    serde_json::json!({
+        "settings": {"secretKey": LEGACY_SECRET, "tenant": "acme"},
+        "instanceId": "inst-1",
+        "installationId": "conf-1",
+        "memberId": "m-1",
+        "role": "OWNER"
+    })
+}
+
+/// `body` with the standard `requestContext` added.
+pub fn legacy_body(mut body: Value) -> Value {
+    body["requestContext"] = legacy_request_context();
+    body
+}
+
+/// The calling context the sidecar must derive from
+/// `legacy_request_context()`, with an empty request id (legacy calls carry
+/// none; see [`take_request_id`]).
+pub fn legacy_expected_context() -> extdb_bridge::pb::CallContext {
+    use extdb_bridge::pb;
+    pb::CallContext {
+        request_id: String::new(),
+        instance_id: "inst-1".into(),
+        identity: Some(pb::Identity {
+            r#type: pb::IdentityType::WixUser as i32,
+            id: String::new(),
+        }),
+        protocol: pb::Protocol::Legacy as i32,
+        audience: String::new(),
+        installation_id: "conf-1".into(),
+        settings: [("tenant".to_owned(), "\"acme\"".to_owned())].into(),
+        languages: vec![],
+    }
+}
+
+/// Removes the generated request id from an upstream request (so it can be
+/// compared whole) after checking it is a UUID; returns it.
+pub fn take_request_id(operation: &mut extdb_bridge::protocol::Operation) -> String {
+    let ctx = operation
+        .context_mut()
+        .expect("the upstream request carries a context");
+    let id = std::mem::take(&mut ctx.request_id);
+    assert!(uuid_like(&id), "request id {id:?} is not a generated UUID");
+    id
+}
+
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
+}
+
+impl TestSidecar {
+    /// POSTs a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.post(path, serde_json::to_vec(body).unwrap()).await
+    }
+}
+
+/// A sidecar with both protocol families (v3 key A, the legacy test secret)
+/// in front of the embedded reference store on a fresh database file. Keep
+/// the returned directory alive as long as the sidecar.
+pub async fn store_sidecar() -> (TestSidecar, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("store.sqlite");
+    let yaml = format!(
+        r#"auth:
+  v3:
+    keys:
+      - public_key: "{}"
+    audiences: ["{AUDIENCE}"]
+  legacy:
+    secret_keys: ["{LEGACY_SECRET}"]
+upstreams:
+  store:
+    kind: embedded
+    db_path: "{}"
+default_upstream: store
+"#,
+        es256_public_key(),
+        db_path.display()
+    );
+    (TestSidecar::start(&yaml).await, dir)
 }

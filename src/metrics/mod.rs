@@ -1,0 +1,268 @@
+//! Prometheus metrics: RED for both sides of the sidecar (requests from Wix,
+//! calls to upstreams), authentication failures, in-flight requests and
+//! build info. Label values are bounded: collections the config does not
+//! name fold into `other`.
+
+use std::collections::HashSet;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Latency buckets (seconds) shared by both sides, so they compare: fine
+/// below a millisecond, where the sidecar's own cost lives, up to the
+/// longest sensible deadline.
+const BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    5.0, 10.0, 30.0,
+];
+
+/// The `collection` label for requests about no single collection.
+pub const NO_COLLECTION: &str = "";
+/// The `collection` label for collections the config does not name.
+pub const OTHER_COLLECTION: &str = "other";
+
+/// All metrics of one sidecar, in their own registry.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_duration: HistogramVec,
+    upstream_requests: IntCounterVec,
+    upstream_duration: HistogramVec,
+    auth_failures: IntCounterVec,
+    inflight: IntGauge,
+    known_collections: HashSet<String>,
+}
+
+/// What the metrics know in advance, so their series start at 0.
+#[derive(Default)]
+pub struct MetricsSeed<'a> {
+    /// Collection ids named in the config (exact routes).
+    pub collections: Vec<String>,
+    /// (protocol, endpoint) pairs served.
+    pub endpoints: Vec<(&'a str, &'a str)>,
+    /// Upstream names.
+    pub upstreams: Vec<String>,
+    /// RPC method names.
+    pub methods: Vec<&'a str>,
+    /// Authentication failure reasons.
+    pub auth_reasons: Vec<&'a str>,
+}
+
+impl Metrics {
+    pub fn new(seed: MetricsSeed<'_>) -> Metrics {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "extdb_http_requests_total",
+                "Protocol requests answered, by outcome.",
+            ),
+            &["protocol", "endpoint", "collection", "code"],
+        )
+        .expect("valid metric definition");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "extdb_http_request_duration_seconds",
+                "Time from request received to response ready.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["protocol", "endpoint"],
+        )
+        .expect("valid metric definition");
+        let upstream_requests = IntCounterVec::new(
+            Opts::new(
+                "extdb_upstream_requests_total",
+                "Calls to upstreams, by gRPC status.",
+            ),
+            &["upstream", "method", "grpc_code"],
+        )
+        .expect("valid metric definition");
+        let upstream_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "extdb_upstream_request_duration_seconds",
+                "Duration of calls to upstreams.",
+            )
+            .buckets(BUCKETS.to_vec()),
+            &["upstream", "method"],
+        )
+        .expect("valid metric definition");
+        let auth_failures = IntCounterVec::new(
+            Opts::new(
+                "extdb_auth_failures_total",
+                "Requests refused by authentication.",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric definition");
+        let inflight = IntGauge::new("extdb_inflight_requests", "Protocol requests in progress.")
+            .expect("valid metric definition");
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "extdb_build_info",
+                "Always 1; the labels say which build runs.",
+            ),
+            &["version"],
+        )
+        .expect("valid metric definition");
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+
+        for metric in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(upstream_requests.clone()),
+            Box::new(upstream_duration.clone()),
+            Box::new(auth_failures.clone()),
+            Box::new(inflight.clone()),
+            Box::new(build_info),
+        ] {
+            registry.register(metric).expect("metric names are unique");
+        }
+
+        for (protocol, endpoint) in &seed.endpoints {
+            http_duration.with_label_values(&[protocol, endpoint]);
+        }
+        for upstream in &seed.upstreams {
+            for method in &seed.methods {
+                upstream_requests.with_label_values(&[upstream.as_str(), method, "OK"]);
+                upstream_duration.with_label_values(&[upstream.as_str(), method]);
+            }
+        }
+        for reason in &seed.auth_reasons {
+            auth_failures.with_label_values(&[reason]);
+        }
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            upstream_requests,
+            upstream_duration,
+            auth_failures,
+            inflight,
+            known_collections: seed.collections.into_iter().collect(),
+        }
+    }
+
+    /// The `collection` label value for a collection id.
+    pub fn collection_label<'a>(&self, collection: Option<&'a str>) -> &'a str {
+        match collection {
+            None => NO_COLLECTION,
+            Some(c) if self.known_collections.contains(c) => c,
+            Some(_) => OTHER_COLLECTION,
+        }
+    }
+
+    pub fn observe_http(
+        &self,
+        protocol: &str,
+        endpoint: &str,
+        collection: Option<&str>,
+        status: u16,
+        seconds: f64,
+    ) {
+        let collection = self.collection_label(collection);
+        let code = status.to_string();
+        self.http_requests
+            .with_label_values(&[protocol, endpoint, collection, code.as_str()])
+            .inc();
+        self.http_duration
+            .with_label_values(&[protocol, endpoint])
+            .observe(seconds);
+    }
+
+    pub fn observe_upstream(&self, upstream: &str, method: &str, grpc_code: &str, seconds: f64) {
+        self.upstream_requests
+            .with_label_values(&[upstream, method, grpc_code])
+            .inc();
+        self.upstream_duration
+            .with_label_values(&[upstream, method])
+            .observe(seconds);
+    }
+
+    pub fn auth_failure(&self, reason: &str) {
+        self.auth_failures.with_label_values(&[reason]).inc();
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn inflight(&self) -> InflightGuard<'_> {
+        self.inflight.inc();
+        InflightGuard(&self.inflight)
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Encoding our own registry into memory cannot fail.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Decrements the in-flight gauge when dropped (also on cancellation).
+pub struct InflightGuard<'a>(&'a IntGauge);
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics() -> Metrics {
+        Metrics::new(MetricsSeed {
+            collections: vec!["books".into()],
+            endpoints: vec![("v3", "items/query")],
+            upstreams: vec!["store".into()],
+            methods: vec!["QueryItems"],
+            auth_reasons: vec!["bad_signature"],
+        })
+    }
+
+    #[test]
+    fn known_series_start_at_zero() {
+        let text = metrics().render();
+        assert!(
+            text.contains(r#"extdb_auth_failures_total{reason="bad_signature"} 0"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"extdb_upstream_requests_total{grpc_code="OK",method="QueryItems",upstream="store"} 0"#), "{text}");
+        assert!(text.contains(r#"extdb_http_request_duration_seconds_count{endpoint="items/query",protocol="v3"} 0"#), "{text}");
+        assert!(
+            text.contains(&format!(
+                r#"extdb_build_info{{version="{}"}} 1"#,
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        assert!(text.contains("extdb_inflight_requests 0"), "{text}");
+    }
+
+    #[test]
+    fn unknown_collections_fold_into_other() {
+        let m = metrics();
+        m.observe_http("v3", "items/query", Some("books"), 200, 0.001);
+        m.observe_http("v3", "items/query", Some("secret_project_x"), 404, 0.001);
+        m.observe_http("v3", "capabilities/get", None, 200, 0.001);
+        let text = m.render();
+        assert!(text.contains(r#"extdb_http_requests_total{code="200",collection="books",endpoint="items/query",protocol="v3"} 1"#), "{text}");
+        assert!(text.contains(r#"extdb_http_requests_total{code="404",collection="other",endpoint="items/query",protocol="v3"} 1"#), "{text}");
+        assert!(text.contains(r#"extdb_http_requests_total{code="200",collection="",endpoint="capabilities/get",protocol="v3"} 1"#), "{text}");
+        assert!(!text.contains("secret_project_x"));
+    }
+
+    #[test]
+    fn inflight_guard_counts_down_on_drop() {
+        let m = metrics();
+        let a = m.inflight();
+        let b = m.inflight();
+        assert!(m.render().contains("extdb_inflight_requests 2"));
+        drop(a);
+        drop(b);
+        assert!(m.render().contains("extdb_inflight_requests 0"));
+    }
+}
