@@ -122,15 +122,9 @@ impl Sidecar {
     ) -> Result<Vec<u8>, ApiError> {
         // Route first: an unknown path costs no body read and no crypto.
         let (Some(endpoint), Some(verifier)) = (endpoint, self.v3.as_ref()) else {
-            return Err(ApiError::UnknownEndpoint {
-                path: req.uri().path().to_owned(),
-            });
+            return Err(unknown_endpoint(&req));
         };
-        if req.method() != Method::POST {
-            return Err(ApiError::MethodNotAllowed {
-                method: req.method().to_string(),
-            });
-        }
+        require_post(&req)?;
         let body = self.read_body(req).await?;
 
         let verified = verifier.verify_jws(&body, unix_now()).map_err(|failure| {
@@ -181,15 +175,9 @@ impl Sidecar {
         facts: &mut RequestFacts,
     ) -> Result<Vec<u8>, ApiError> {
         let Some(legacy) = self.legacy.as_ref() else {
-            return Err(ApiError::UnknownEndpoint {
-                path: req.uri().path().to_owned(),
-            });
+            return Err(unknown_endpoint(&req));
         };
-        if req.method() != Method::POST {
-            return Err(ApiError::MethodNotAllowed {
-                method: req.method().to_string(),
-            });
-        }
+        require_post(&req)?;
         let body = self.read_body(req).await?;
         let mut call = legacy::CallFacts::default();
         let served = legacy.serve(endpoint, &body, &self.router, &mut call).await;
@@ -229,6 +217,23 @@ impl Sidecar {
 struct RequestFacts {
     request_id: Option<String>,
     collection: Option<String>,
+}
+
+fn unknown_endpoint(req: &Request<Incoming>) -> ApiError {
+    ApiError::UnknownEndpoint {
+        path: req.uri().path().to_owned(),
+    }
+}
+
+/// Every protocol method, of either family, is a POST.
+fn require_post(req: &Request<Incoming>) -> Result<(), ApiError> {
+    if req.method() == Method::POST {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+        })
+    }
 }
 
 fn unix_now() -> u64 {

@@ -81,50 +81,7 @@ fn clause(
 ) -> Result<pb::Filter, ApiError> {
     let path = parent.key(key);
     match key {
-        "$and" | "$or" => {
-            let Value::Array(elements) = value else {
-                return Err(invalid(
-                    &path,
-                    value,
-                    format!("{key} needs an array of filters"),
-                ));
-            };
-            let mut filters = Vec::with_capacity(elements.len());
-            for (index, element) in elements.iter().enumerate() {
-                filters.push(nested(element, &path.index(index), depth)?);
-            }
-            let list = pb::FilterList { filters };
-            Ok(filter(if key == "$and" {
-                Kind::And(list)
-            } else {
-                Kind::Or(list)
-            }))
-        }
-        "$not" => match value {
-            // The array form is what Wix clients build (`not(q)` ->
-            // `{"$not": [q]}`); several elements negate their AND.
-            Value::Array(elements) => match elements.as_slice() {
-                [] => Err(invalid(
-                    &path,
-                    value,
-                    "$not needs a filter or a non-empty array of filters",
-                )),
-                [only] => Ok(not(nested(only, &path.index(0), depth)?)),
-                several => {
-                    let mut filters = Vec::with_capacity(several.len());
-                    for (index, element) in several.iter().enumerate() {
-                        filters.push(nested(element, &path.index(index), depth)?);
-                    }
-                    Ok(not(and(filters)))
-                }
-            },
-            Value::Object(_) => Ok(not(nested(value, &path, depth)?)),
-            other => Err(invalid(
-                &path,
-                other,
-                "$not needs a filter or a non-empty array of filters",
-            )),
-        },
+        "$and" | "$or" | "$not" => logical(key, value, &path, |child, at| nested(child, at, depth)),
         "" => Err(invalid(parent, value, "empty field name in filter")),
         _ if key.starts_with('$') => Err(unknown_operator(parent, key, value)),
         field => field_clause(field, value, &path, depth),
@@ -293,7 +250,54 @@ fn operation(
     }
 }
 
-fn too_deep(path: &Path<'_>) -> ApiError {
+/// `$and` / `$or` (arrays of filters) and `$not` (a filter, or a non-empty
+/// array of filters whose AND it negates), shared by both filter dialects:
+/// `child` decodes one operand at its path.
+pub(crate) fn logical(
+    operator: &str,
+    value: &Value,
+    path: &Path<'_>,
+    mut child: impl FnMut(&Value, &Path<'_>) -> Result<pb::Filter, ApiError>,
+) -> Result<pb::Filter, ApiError> {
+    let mut children = |elements: &[Value]| -> Result<Vec<pb::Filter>, ApiError> {
+        let mut filters = Vec::with_capacity(elements.len());
+        for (index, element) in elements.iter().enumerate() {
+            filters.push(child(element, &path.index(index))?);
+        }
+        Ok(filters)
+    };
+    match (operator, value) {
+        ("$and", Value::Array(elements)) => Ok(filter(Kind::And(pb::FilterList {
+            filters: children(elements)?,
+        }))),
+        ("$or", Value::Array(elements)) => Ok(filter(Kind::Or(pb::FilterList {
+            filters: children(elements)?,
+        }))),
+        ("$and" | "$or", _) => Err(invalid(
+            path,
+            value,
+            format!("{operator} needs an array of filters"),
+        )),
+        // The array form is what Wix clients build (`not(q)` ->
+        // `{"$not": [q]}`); several elements negate their AND.
+        ("$not", Value::Array(elements)) if !elements.is_empty() => {
+            let mut filters = children(elements)?;
+            Ok(not(if filters.len() == 1 {
+                filters.remove(0)
+            } else {
+                and(filters)
+            }))
+        }
+        ("$not", Value::Object(_)) => Ok(not(child(value, path)?)),
+        _ => Err(invalid(
+            path,
+            value,
+            "$not needs a filter or a non-empty array of filters",
+        )),
+    }
+}
+
+pub(crate) fn too_deep(path: &Path<'_>) -> ApiError {
     ApiError::validation(
         path.to_string(),
         "",

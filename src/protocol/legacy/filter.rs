@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::pb;
 use crate::pb::filter::Kind;
-use crate::protocol::filter::{MAX_FILTER_DEPTH, filter_at};
+use crate::protocol::filter::{MAX_FILTER_DEPTH, filter_at, logical, too_deep};
 use crate::protocol::value::{Path, invalid};
 
 /// Decodes a filter in either dialect; `path` names it in errors. Empty
@@ -52,11 +52,7 @@ fn is_v1_node(json: &Value) -> bool {
 /// One V1 node that is known to carry an operator.
 fn v1_node(json: &Value, path: &Path<'_>, depth: usize) -> Result<pb::Filter, ApiError> {
     if depth >= MAX_FILTER_DEPTH {
-        return Err(ApiError::validation(
-            path.to_string(),
-            "",
-            format!("filter nests deeper than {MAX_FILTER_DEPTH} levels"),
-        ));
+        return Err(too_deep(path));
     }
     let empty = Map::new();
     let object = json.as_object().unwrap_or(&empty);
@@ -64,45 +60,11 @@ fn v1_node(json: &Value, path: &Path<'_>, depth: usize) -> Result<pb::Filter, Ap
     let value = object.get("value").unwrap_or(&Value::Null);
     let value_path = path.key("value");
     match operator {
-        "$and" | "$or" => {
-            let Value::Array(elements) = value else {
-                return Err(invalid(
-                    &value_path,
-                    value,
-                    format!("{operator} needs an array of filters"),
-                ));
-            };
-            let mut filters = Vec::with_capacity(elements.len());
-            for (index, element) in elements.iter().enumerate() {
-                filters.push(v1_child(element, &value_path.index(index), depth)?);
-            }
-            let list = pb::FilterList { filters };
-            Ok(filter(if operator == "$and" {
-                Kind::And(list)
-            } else {
-                Kind::Or(list)
-            }))
-        }
         // The docs give `$not` a single filter; an array of one (the V2
-        // habit) is accepted too, several elements negate their AND.
-        "$not" => match value {
-            Value::Array(elements) if !elements.is_empty() => {
-                let mut filters = Vec::with_capacity(elements.len());
-                for (index, element) in elements.iter().enumerate() {
-                    filters.push(v1_child(element, &value_path.index(index), depth)?);
-                }
-                Ok(not(match <[pb::Filter; 1]>::try_from(filters) {
-                    Ok([only]) => only,
-                    Err(several) => and(several),
-                }))
-            }
-            Value::Object(_) => Ok(not(v1_child(value, &value_path, depth)?)),
-            other => Err(invalid(
-                &value_path,
-                other,
-                "$not needs a filter or a non-empty array of filters",
-            )),
-        },
+        // habit) is accepted too.
+        "$and" | "$or" | "$not" => logical(operator, value, &value_path, |child, at| {
+            v1_child(child, at, depth)
+        }),
         comparison => {
             let field = match object.get("fieldName") {
                 Some(Value::String(f)) if !f.is_empty() => f,
@@ -224,10 +186,6 @@ fn and(filters: Vec<pb::Filter>) -> pb::Filter {
     filter(Kind::And(pb::FilterList { filters }))
 }
 
-fn not(inner: pb::Filter) -> pb::Filter {
-    filter(Kind::Not(Box::new(inner)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +195,9 @@ mod tests {
 
     fn val(kind: V) -> pb::Value {
         pb::Value { kind: Some(kind) }
+    }
+    fn not(inner: pb::Filter) -> pb::Filter {
+        filter(Kind::Not(Box::new(inner)))
     }
     fn n(x: f64) -> pb::Value {
         val(V::NumberValue(x))
