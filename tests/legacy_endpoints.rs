@@ -4,91 +4,18 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
-use extdb_bridge::pb::{self, Operator, filter, paging, value};
+use extdb_bridge::pb::{self, Operator, filter, value};
 use extdb_bridge::protocol::{Operation, Reply};
 use serde_json::{Value, json};
+use support::pb_builders::*;
 use support::{legacy_body, legacy_bridge, legacy_expected_context, take_request_id};
 
 fn ctx() -> Option<pb::CallContext> {
     Some(legacy_expected_context())
 }
 
-fn s(x: &str) -> pb::Value {
-    pb::Value {
-        kind: Some(value::Kind::StringValue(x.into())),
-    }
-}
-
-fn n(x: f64) -> pb::Value {
-    pb::Value {
-        kind: Some(value::Kind::NumberValue(x)),
-    }
-}
-
-fn ts(seconds: i64, millis: i32) -> pb::Value {
-    pb::Value {
-        kind: Some(value::Kind::TimestampValue(prost_types::Timestamp {
-            seconds,
-            nanos: millis * 1_000_000,
-        })),
-    }
-}
-
-fn item(fields: &[(&str, pb::Value)]) -> pb::Item {
-    pb::Item {
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    }
-}
-
-fn cond(field: &str, op: Operator, v: pb::Value) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::Condition(pb::Condition {
-            field_path: field.into(),
-            operator: op as i32,
-            value: Some(v),
-            pattern: None,
-        })),
-    }
-}
-
-fn and(filters: Vec<pb::Filter>) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::And(pb::FilterList { filters })),
-    }
-}
-
-fn offset(limit: u32, offset: u32) -> Option<pb::Paging> {
-    Some(pb::Paging {
-        kind: Some(paging::Kind::Offset(pb::OffsetPaging { limit, offset })),
-    })
-}
-
-fn sort(field: &str, order: pb::SortOrder) -> pb::SortKey {
-    pb::SortKey {
-        field_path: field.into(),
-        order: order as i32,
-    }
-}
-
 fn by_id() -> Vec<pb::SortKey> {
     vec![sort("_id", pb::SortOrder::Asc)]
-}
-
-fn item_error(reason: &str, message: &str, meta: &[(&str, &str)]) -> pb::ItemError {
-    pb::ItemError {
-        reason: reason.into(),
-        message: message.into(),
-        metadata: meta
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        violations: vec![],
-    }
 }
 
 fn ok_item(i: pb::Item) -> pb::ItemResult {

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod embedded;
+pub mod pb_builders;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
