@@ -14,6 +14,7 @@ pub mod config;
 pub mod devtools;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod loadgen;
 pub mod metrics;
 pub mod protocol;

@@ -301,6 +301,17 @@ impl Config {
                 ),
             );
         }
+        let max_body = crate::limits::MAX_MESSAGE_BYTES / 8;
+        if self.http.max_body_bytes > max_body {
+            problem(
+                "http.max_body_bytes".into(),
+                format!(
+                    "{} is above {max_body}: its protobuf form could exceed the contract's {} byte message limit",
+                    self.http.max_body_bytes,
+                    crate::limits::MAX_MESSAGE_BYTES
+                ),
+            );
+        }
         if self.shutdown_grace_ms > 60_000 {
             problem(
                 "shutdown_grace_ms".into(),
