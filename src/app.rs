@@ -16,7 +16,7 @@ use crate::metrics::{Metrics, MetricsSeed};
 use crate::pb::PagingMode;
 use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
 use crate::protocol::{Endpoint, Operation};
-use crate::routing::UpstreamRouter;
+use crate::routing::{CursorSeal, UpstreamRouter};
 use crate::store::{ReferenceStore, serve_store};
 use crate::upstream::UpstreamClient;
 
@@ -25,6 +25,8 @@ use crate::upstream::UpstreamClient;
 pub enum StartError {
     #[error("auth.v3.keys: {0}")]
     Keys(String),
+    #[error("{0}")]
+    Config(String),
     #[error(transparent)]
     Upstream(#[from] crate::upstream::UpstreamSetupError),
     #[error("upstreams.{name}: {detail}")]
@@ -179,6 +181,7 @@ async fn build_sidecar(
         upstreams,
         &config.collections,
         config.default_upstream.clone(),
+        cursor_seal(config)?,
     );
     let legacy = config.auth.legacy.as_ref().map(|legacy| {
         if legacy.provision_without_key {
@@ -196,6 +199,21 @@ async fn build_sidecar(
         max_body_bytes: config.http.max_body_bytes,
     };
     Ok((sidecar, embedded))
+}
+
+/// The cursor seal from `cursors` (validated already; a key file may have
+/// gone since).
+fn cursor_seal(config: &Config) -> Result<CursorSeal, StartError> {
+    match config.cursors.key_bytes() {
+        Ok(Some(key)) => Ok(CursorSeal::new(&key)),
+        Ok(None) => {
+            tracing::info!(
+                "cursors are signed with a random per-process key: they stop working on restart and on other replicas (set cursors.key to keep them)"
+            );
+            Ok(CursorSeal::random())
+        }
+        Err(problem) => Err(StartError::Config(problem.to_string())),
+    }
 }
 
 /// The reference store running inside the sidecar process.

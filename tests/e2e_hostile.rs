@@ -352,3 +352,140 @@ async fn unicode_case_folding_and_odd_text() {
     let body = b.query("c", json!({"_id": "u3"})).await;
     assert_eq!(body["items"][0]["v"], json!("emoji 😀 \u{200d} mix"));
 }
+
+/// A cursor as the reference store made them before they were signed:
+/// base64url JSON whose packed query names any collection. The probe sent
+/// these on an allowed collection and read another one.
+fn handmade_offset_cursor(op: &str, packed_request: Vec<u8>) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let token = json!({"v": 1, "op": op, "q": URL_SAFE_NO_PAD.encode(packed_request), "o": 0});
+    URL_SAFE_NO_PAD.encode(token.to_string())
+}
+
+/// Two collections, each with one distinct value nobody else has.
+async fn two_collections(store_extra: &str) -> StoreBridge {
+    let b = StoreBridge::start_with(store_extra).await;
+    for (id, secret) in [("public", "public-value"), ("private", "private-value")] {
+        b.create_collection(id, &[("v", "TEXT")]).await;
+        b.insert(
+            id,
+            vec![json!({"v": secret}), json!({"v": format!("{secret}-2")})],
+        )
+        .await;
+    }
+    b
+}
+
+#[tokio::test]
+async fn forged_cursors_never_read_another_collection() {
+    use extdb_bridge::pb;
+    use prost::Message;
+    let aggregate = pb::AggregateItemsRequest {
+        collection_id: "private".into(),
+        grouping_fields: vec!["v".into()],
+        ..Default::default()
+    };
+    let distinct = pb::QueryDistinctValuesRequest {
+        collection_id: "private".into(),
+        field_path: "v".into(),
+        ..Default::default()
+    };
+    let referenced = pb::QueryReferencedItemsRequest {
+        collection_id: "private".into(),
+        ..Default::default()
+    };
+    let cases = [
+        (
+            "/v3/items/aggregate",
+            handmade_offset_cursor("aggregate", aggregate.encode_to_vec()),
+        ),
+        (
+            "/v3/items/query-distinct-values",
+            handmade_offset_cursor("distinct", distinct.encode_to_vec()),
+        ),
+        (
+            "/v3/items/query-referenced",
+            handmade_offset_cursor("queryReferenced", referenced.encode_to_vec()),
+        ),
+    ];
+    // The collection's advertised mode does not matter: both are served.
+    for mode in ["", "    paging_mode: cursor\n"] {
+        let b = two_collections(mode).await;
+        for (path, cursor) in &cases {
+            let r = b
+                .call(
+                    path,
+                    json!({"collectionId": "public", "fieldName": "v", "referringItemIds": ["x"],
+                           "referringFieldKey": "r", "cursorPaging": {"limit": 10, "cursor": cursor}}),
+                )
+                .await;
+            assert!(
+                !r.raw.windows(7).any(|w| w == b"private"),
+                "{path}: another collection's data: {}",
+                r.body
+            );
+            assert_eq!(r.status, 400, "{path}: {}", r.body);
+            assert_eq!(r.body["errorCode"], "BAD_REQUEST", "{}", r.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn genuine_cursors_open_only_where_they_were_issued() {
+    let b = two_collections("").await;
+    let first = b
+        .ok(
+            "/v3/items/query-distinct-values",
+            json!({"collectionId": "public", "fieldName": "v", "cursorPaging": {"limit": 1}}),
+        )
+        .await;
+    let next = first["pagingMetadata"]["cursors"]["next"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
+    // Same operation, same collection: the second page.
+    let second = b
+        .ok(
+            "/v3/items/query-distinct-values",
+            json!({"collectionId": "public", "fieldName": "v", "cursorPaging": {"limit": 1, "cursor": next}}),
+        )
+        .await;
+    assert_eq!(second["distinctValues"], json!(["public-value-2"]));
+    // The same cursor on another collection, or another operation: 400.
+    for (path, request) in [
+        (
+            "/v3/items/query-distinct-values",
+            json!({"collectionId": "private", "fieldName": "v", "cursorPaging": {"limit": 1, "cursor": next}}),
+        ),
+        (
+            "/v3/items/aggregate",
+            json!({"collectionId": "public", "cursorPaging": {"limit": 1, "cursor": next}}),
+        ),
+        (
+            "/v3/items/query",
+            json!({"collectionId": "public", "query": {"cursorPaging": {"limit": 1, "cursor": next}}}),
+        ),
+    ] {
+        let r = b.call(path, request).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(
+            r.body["errorMessage"]
+                .as_str()
+                .is_some_and(|m| m.contains("invalid cursor")),
+            "{}",
+            r.body
+        );
+    }
+    // One flipped character: 400.
+    let mut tampered = next.clone().into_bytes();
+    let at = tampered.len() / 2;
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+    let r = b
+        .call(
+            "/v3/items/query-distinct-values",
+            json!({"collectionId": "public", "fieldName": "v", "cursorPaging": {"limit": 1, "cursor": String::from_utf8(tampered).unwrap()}}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}

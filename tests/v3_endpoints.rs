@@ -348,38 +348,80 @@ async fn items_query_defaults_and_dates() {
     .await;
 }
 
+/// The spec's cursor exchange: the backend's cursor reaches Wix sealed (bound
+/// to the collection and operation, signed), and comes back to the backend
+/// verbatim; a cursor the sidecar did not issue never reaches it.
 #[tokio::test]
 async fn items_query_cursor_paging() {
-    exchange(
-        "/v3/items/query",
-        json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 2, "cursor": "abc"}}}),
+    let (backend, sidecar) = bridge("").await;
+    let page = |next: &str| {
         Reply::Items(pb::QueryItemsResponse {
             items: vec![item(&[("_id", s("c"))])],
             paging_metadata: Some(pb::PagingMetadata {
                 total: None,
                 cursors: Some(pb::Cursors {
-                    next: Some("def".into()),
+                    next: Some(next.into()),
                     prev: None,
                 }),
             }),
-        }),
+        })
+    };
+    backend.answer(page("def"));
+    let first = sidecar
+        .post(
+            "/v3/items/query",
+            WixSigner::es256()
+                .sign(json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 2}}})),
+        )
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let sealed = first.body["pagingMetadata"]["cursors"]["next"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(sealed, "def", "the backend's cursor is not handed out bare");
+    assert_eq!(
+        first.body,
+        json!({"items": [{"_id": "c"}], "pagingMetadata": {"count": 1, "cursors": {"next": sealed, "prev": null}}})
+    );
+    backend.answer(page("ghi"));
+    let second = sidecar
+        .post(
+            "/v3/items/query",
+            WixSigner::es256().sign(json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 2, "cursor": sealed}}})),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(
+        backend.received()[1].operation,
         Operation::QueryItems(pb::QueryItemsRequest {
             context: ctx(),
             collection_id: "books".into(),
             paging: Some(pb::Paging {
                 kind: Some(paging::Kind::Cursor(pb::CursorPaging {
                     limit: 2,
-                    cursor: "abc".into(),
+                    cursor: "def".into(),
                 })),
             }),
             ..Default::default()
-        }),
-        json!({
-            "items": [{"_id": "c"}],
-            "pagingMetadata": {"count": 1, "cursors": {"next": "def", "prev": null}}
-        }),
-    )
-    .await;
+        })
+    );
+
+    for (collection, cursor) in [
+        ("books", "def"),
+        ("books", "abc"),
+        ("authors", sealed.as_str()),
+    ] {
+        let r = sidecar
+            .post(
+                "/v3/items/query",
+                WixSigner::es256().sign(json!({"collectionId": collection, "query": {"cursorPaging": {"limit": 2, "cursor": cursor}}})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{collection} {cursor}: {}", r.body);
+        assert_eq!(r.body["errorCode"], "BAD_REQUEST");
+    }
+    assert_eq!(backend.received().len(), 2, "refused cursors reach nobody");
 }
 
 #[tokio::test]

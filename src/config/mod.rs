@@ -36,6 +36,9 @@ pub struct Config {
     /// Wix collection id (exact, or a pattern with `*`) to route.
     #[serde(default)]
     pub collections: BTreeMap<String, RouteConfig>,
+    /// How cursors handed to Wix are signed.
+    #[serde(default)]
+    pub cursors: CursorConfig,
     /// Upstream for collections no route matches (and for capabilities).
     /// Without it, unknown collections answer 404 COLLECTION_NOT_FOUND.
     #[serde(default)]
@@ -191,6 +194,68 @@ pub struct RouteConfig {
     pub read_only: bool,
 }
 
+/// The key that signs cursors (routing seals every cursor Wix receives).
+/// Without one, a random key per process: cursors then stop working when
+/// the sidecar restarts (Wix's next-page call gets 400 and the site reloads
+/// from the first page) and are not accepted by other replicas. Set the
+/// same key on every replica behind one connection.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CursorConfig {
+    /// Base64 (standard or URL-safe) of at least 32 random bytes, e.g.
+    /// `openssl rand -base64 32`; best from the environment
+    /// (`EXTDB_CURSORS__KEY`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// A file holding the key's raw bytes (at least 32), e.g. a mounted
+    /// secret.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+}
+
+impl CursorConfig {
+    /// The configured key's bytes, if any.
+    pub fn key_bytes(&self) -> Result<Option<Vec<u8>>, ConfigProblem> {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+        let min = crate::routing::MIN_CURSOR_KEY_BYTES;
+        let (path, key) = match (&self.key, &self.key_file) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(ConfigProblem {
+                    path: "cursors".into(),
+                    message: "set key or key_file, not both".into(),
+                });
+            }
+            (Some(text), None) => {
+                let text = text.trim();
+                let key = STANDARD
+                    .decode(text)
+                    .or_else(|_| URL_SAFE.decode(text))
+                    .map_err(|_| ConfigProblem {
+                        path: "cursors.key".into(),
+                        message: "not base64".into(),
+                    })?;
+                ("cursors.key", key)
+            }
+            (None, Some(file)) => {
+                let key = std::fs::read(file).map_err(|e| ConfigProblem {
+                    path: "cursors.key_file".into(),
+                    message: format!("{}: {e}", file.display()),
+                })?;
+                ("cursors.key_file", key)
+            }
+        };
+        if key.len() < min {
+            return Err(ConfigProblem {
+                path: path.into(),
+                message: format!("{} bytes; at least {min} are required", key.len()),
+            });
+        }
+        Ok(Some(key))
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -311,6 +376,9 @@ impl Config {
                     crate::limits::MAX_MESSAGE_BYTES
                 ),
             );
+        }
+        if let Err(p) = self.cursors.key_bytes() {
+            problem(p.path, p.message);
         }
         if self.shutdown_grace_ms > 60_000 {
             problem(

@@ -250,6 +250,22 @@ impl Operation {
         ctx.as_mut()
     }
 
+    /// The cursor of a later cursor page (non-empty), for the routing stage
+    /// to open before the upstream sees it.
+    pub fn cursor_mut(&mut self) -> Option<&mut String> {
+        let paging = match self {
+            Operation::QueryItems(r) => r.paging.as_mut(),
+            Operation::AggregateItems(r) => r.paging.as_mut(),
+            Operation::QueryDistinctValues(r) => r.paging.as_mut(),
+            Operation::QueryReferencedItems(r) => r.paging.as_mut(),
+            _ => None,
+        };
+        match paging?.kind.as_mut()? {
+            pb::paging::Kind::Cursor(c) if !c.cursor.is_empty() => Some(&mut c.cursor),
+            _ => None,
+        }
+    }
+
     /// What the encoder must remember about this request.
     pub fn reply_echo(&self) -> ReplyEcho {
         let (paging, return_total_count) = match self {
@@ -268,5 +284,19 @@ impl Operation {
             paging,
             return_total_count,
         }
+    }
+}
+
+impl Reply {
+    /// The cursors of a paged answer, for the routing stage to seal.
+    pub fn cursors_mut(&mut self) -> Option<&mut pb::Cursors> {
+        let metadata = match self {
+            Reply::Items(r) => r.paging_metadata.as_mut(),
+            Reply::Aggregated(r) => r.paging_metadata.as_mut(),
+            Reply::DistinctValues(r) => r.paging_metadata.as_mut(),
+            Reply::ReferencedItems(r) => r.paging_metadata.as_mut(),
+            _ => None,
+        };
+        metadata?.cursors.as_mut()
     }
 }

@@ -1,5 +1,10 @@
 //! The routing stage: which upstream serves a collection, under which name,
-//! and whether writes are allowed there.
+//! and whether writes are allowed there; cursors handed to Wix are sealed
+//! here, so a cursor only ever opens on the collection it came from.
+
+mod cursor;
+
+pub use cursor::{CursorError, CursorSeal, MIN_KEY_BYTES as MIN_CURSOR_KEY_BYTES};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -32,6 +37,7 @@ pub struct UpstreamRouter {
     /// Most specific (longest literal text) first.
     patterns: Vec<PatternRoute>,
     default_upstream: Option<String>,
+    cursors: CursorSeal,
 }
 
 impl UpstreamRouter {
@@ -41,6 +47,7 @@ impl UpstreamRouter {
         upstreams: BTreeMap<String, Arc<UpstreamClient>>,
         routes: &BTreeMap<String, RouteConfig>,
         default_upstream: Option<String>,
+        cursors: CursorSeal,
     ) -> UpstreamRouter {
         let mut exact = HashMap::new();
         let mut patterns = Vec::new();
@@ -61,6 +68,7 @@ impl UpstreamRouter {
             exact,
             patterns,
             default_upstream,
+            cursors,
         }
     }
 
@@ -140,6 +148,15 @@ impl UpstreamRouter {
                 message: format!("collection {wix_id} is read-only"),
             });
         }
+        // The cursor names the collection it may be used on; the outer
+        // `collectionId` alone proves nothing (Wix resends only the cursor).
+        let method = op.method();
+        if let Some(cursor) = op.cursor_mut() {
+            *cursor = self.cursors.open(cursor, method, &wix_id).map_err(|e| {
+                tracing::info!(collection = ?wix_id, operation = method, error = %e, "cursor refused");
+                ApiError::from(e)
+            })?;
+        }
         let renamed = route.upstream_collection != wix_id;
         if renamed {
             op.set_collection_id(route.upstream_collection.clone());
@@ -157,6 +174,14 @@ impl UpstreamRouter {
                 route.upstream.name()
             ),
         };
+        let mut reply = reply;
+        if let Some(cursors) = reply.cursors_mut() {
+            for cursor in [&mut cursors.next, &mut cursors.prev].into_iter().flatten() {
+                if !cursor.is_empty() {
+                    *cursor = self.cursors.seal(method, &wix_id, cursor);
+                }
+            }
+        }
         Ok(match reply {
             Reply::CreatedCollection(mut r) => {
                 let c = r.collection.as_mut().ok_or_else(|| missing("collection"))?;
@@ -318,7 +343,12 @@ mod tests {
             "audit_special_*": {"upstream": "a"},
         }))
         .unwrap();
-        UpstreamRouter::new(ups, &routes, default.map(str::to_owned))
+        UpstreamRouter::new(
+            ups,
+            &routes,
+            default.map(str::to_owned),
+            CursorSeal::new(&[1; 32]),
+        )
     }
 
     #[test]
