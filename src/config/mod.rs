@@ -601,6 +601,31 @@ mod tests {
     }
 
     #[test]
+    fn cursor_keys_are_checked() {
+        let key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="; // 32 bytes
+        let c = Config::from_yaml(&yaml(""), &env(&[("EXTDB_CURSORS__KEY", key)])).unwrap();
+        assert_eq!(c.cursors.key_bytes().unwrap().map(|k| k.len()), Some(32));
+        assert_eq!(
+            problems(&yaml("cursors:\n  key: QUJD\n")),
+            ["cursors.key: 3 bytes; at least 32 are required"]
+        );
+        assert_eq!(
+            problems(&yaml("cursors:\n  key: \"not base64!\"\n")),
+            ["cursors.key: not base64"]
+        );
+        let p = problems(&yaml("cursors:\n  key_file: /nonexistent/key\n"));
+        assert!(p[0].starts_with("cursors.key_file: /nonexistent/key: "), "{p:?}");
+        assert_eq!(
+            problems(&yaml(&format!("cursors:\n  key: {key}\n  key_file: /k\n"))),
+            ["cursors: set key or key_file, not both"]
+        );
+        assert_eq!(
+            problems(&yaml("http:\n  max_body_bytes: 9000000\n")),
+            ["http.max_body_bytes: 9000000 is above 8388608: its protobuf form could exceed the contract's 67108864 byte message limit"]
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_rejected_with_their_name() {
         let e = Config::from_yaml(&yaml("colections: {}\n"), &env(&[])).unwrap_err();
         assert!(e.to_string().contains("colections"), "{e}");
