@@ -66,6 +66,13 @@ pub enum ApiError {
     #[error("upstream {upstream} did not answer within {timeout_ms} ms")]
     UpstreamTimeout { upstream: String, timeout_ms: u64 },
 
+    /// A message to or from the backend is over the contract's size limit:
+    /// the request was too large, or the page asked for is.
+    #[error(
+        "a message exchanged with upstream {upstream} exceeds the {limit}-byte limit; ask for fewer or smaller items"
+    )]
+    MessageTooLarge { upstream: String, limit: usize },
+
     /// A bug or an unexpected condition inside the sidecar.
     #[error("internal error: {message}")]
     Internal { message: String },
@@ -111,6 +118,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::BadRequest { .. }
+            | ApiError::MessageTooLarge { .. }
             | ApiError::Validation { .. }
             | ApiError::UnsupportedOperation { .. } => 400,
             ApiError::CollectionNotFound { .. } => 404,
@@ -128,7 +136,7 @@ impl ApiError {
             ApiError::UnknownEndpoint { .. } => "NOT_FOUND",
             ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            ApiError::BadRequest { .. } => "BAD_REQUEST",
+            ApiError::BadRequest { .. } | ApiError::MessageTooLarge { .. } => "BAD_REQUEST",
             ApiError::Validation { .. } => "VALIDATION_ERROR",
             ApiError::CollectionNotFound { .. } => "COLLECTION_NOT_FOUND",
             ApiError::UnsupportedOperation { .. } => "UNSUPPORTED_OPERATION",

@@ -404,3 +404,185 @@ async fn renamed_and_read_only_routes() {
         ]
     );
 }
+
+/// A TCP front for a backend that, while `drop_next` is set, takes each new
+/// connection, reads the client's first bytes (the call is in flight) and
+/// closes it: a backend that died with the request on the wire. Other
+/// connections are piped to the backend.
+struct DroppingProxy {
+    addr: std::net::SocketAddr,
+    drop_next: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    cut: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl DroppingProxy {
+    async fn start(backend: std::net::SocketAddr) -> DroppingProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let drop_next = Arc::new(AtomicUsize::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (d, c, k) = (drop_next.clone(), connections.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                c.fetch_add(1, Ordering::SeqCst);
+                let drop_it = d
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                let k = k.clone();
+                tokio::spawn(async move {
+                    if drop_it {
+                        let mut buf = vec![0u8; 65536];
+                        let _ = inbound.read(&mut buf).await;
+                        // Let the request's frames arrive, then vanish.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let _ = inbound.read(&mut buf).await;
+                        return;
+                    }
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            () = k.notified() => {}
+                        }
+                    }
+                });
+            }
+        });
+        DroppingProxy {
+            addr,
+            drop_next,
+            connections,
+            cut,
+        }
+    }
+
+    /// Closes every piped connection (the backend process died).
+    fn cut_all(&self) {
+        self.cut.notify_waiters();
+    }
+
+    fn drop_connections(&self, n: usize) {
+        self.drop_next.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Transport failures towards a backend are 503, never 500; a read that
+/// failed in transport is tried once more (on a fresh connection), a write
+/// never.
+#[tokio::test]
+async fn transport_failures_are_503_and_only_reads_are_retried() {
+    let backend = ScriptedBackend::start().await;
+    let backend_addr: std::net::SocketAddr = backend
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = DroppingProxy::start(backend_addr).await;
+    let yaml = config_yaml(
+        &es256_public_key(),
+        AUDIENCE,
+        &format!("http://{}", proxy.addr),
+        "",
+    );
+    let sidecar = TestSidecar::start(&yaml).await;
+
+    // A read whose connection dies under it is served on a fresh one.
+    proxy.drop_connections(1);
+    backend.answer(Reply::Count(pb::CountItemsResponse { total_count: 3 }));
+    let r = call(
+        &sidecar,
+        "/v3/items/count",
+        json!({"collectionId": "books"}),
+    )
+    .await;
+    assert_eq!((r.status, &r.body), (200, &json!({"totalCount": 3})));
+    assert_eq!(proxy.connections(), 2, "one dropped connection, one fresh");
+
+    // The backend dies: a write is a 503, and is not sent again.
+    proxy.drop_connections(usize::MAX);
+    proxy.cut_all();
+    let before = proxy.connections();
+    let r = call(
+        &sidecar,
+        "/v3/items/insert",
+        json!({"collectionId": "books", "items": [{"title": "x"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.body["errorCode"], "SERVICE_UNAVAILABLE", "{}", r.body);
+    assert!(
+        proxy.connections() <= before + 1,
+        "the write went out at most once"
+    );
+
+    // A read that keeps failing: one retry, then 503.
+    let before = proxy.connections();
+    let r = call(
+        &sidecar,
+        "/v3/items/count",
+        json!({"collectionId": "books"}),
+    )
+    .await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(
+        proxy.connections(),
+        before + 2,
+        "one retry on a fresh connection"
+    );
+    assert_eq!(
+        backend.received().len(),
+        1,
+        "only the first read reached the backend"
+    );
+}
+
+/// Caller-sent metadata too long for gRPC headers travels as a digest; the
+/// full value still reaches the backend in the request's context, and the
+/// shared connection keeps serving everyone else.
+#[tokio::test]
+async fn oversized_metadata_is_digested_not_sent_as_headers() {
+    let (backend, sidecar) = bridge("").await;
+    let long_id = "r".repeat(100_000);
+    let mut metadata = support::test_metadata();
+    metadata["requestId"] = json!(long_id);
+    metadata["instanceId"] = json!("i".repeat(16_000));
+    let token = WixSigner::es256().sign_claims(&extdb_bridge::auth::request_claims(
+        json!({"collectionId": "books"}),
+        metadata,
+        AUDIENCE,
+        support::unix_now(),
+        300,
+    ));
+    backend.answer(Reply::Count(pb::CountItemsResponse { total_count: 1 }));
+    backend.answer(Reply::Count(pb::CountItemsResponse { total_count: 2 }));
+    let (long, other) = tokio::join!(
+        sidecar.post("/v3/items/count", token),
+        call(
+            &sidecar,
+            "/v3/items/count",
+            json!({"collectionId": "books"})
+        )
+    );
+    assert_eq!(long.status, 200, "{}", long.body);
+    assert_eq!(other.status, 200, "{}", other.body);
+    let calls = backend.received();
+    let long_call = calls
+        .iter()
+        .find(|c| matches!(&c.operation, Operation::CountItems(r) if r.context.as_ref().is_some_and(|c| c.request_id == long_id)))
+        .expect("the backend got the full request id in the context");
+    for key in ["x-request-id", "x-extdb-instance-id"] {
+        let header = long_call.metadata.get(key).unwrap().to_str().unwrap();
+        assert!(
+            header.starts_with("sha256:") && header.len() == 7 + 64,
+            "{key}: {header:.80}"
+        );
+    }
+}

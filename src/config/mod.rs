@@ -614,14 +614,19 @@ mod tests {
             ["cursors.key: not base64"]
         );
         let p = problems(&yaml("cursors:\n  key_file: /nonexistent/key\n"));
-        assert!(p[0].starts_with("cursors.key_file: /nonexistent/key: "), "{p:?}");
+        assert!(
+            p[0].starts_with("cursors.key_file: /nonexistent/key: "),
+            "{p:?}"
+        );
         assert_eq!(
             problems(&yaml(&format!("cursors:\n  key: {key}\n  key_file: /k\n"))),
             ["cursors: set key or key_file, not both"]
         );
         assert_eq!(
             problems(&yaml("http:\n  max_body_bytes: 9000000\n")),
-            ["http.max_body_bytes: 9000000 is above 8388608: its protobuf form could exceed the contract's 67108864 byte message limit"]
+            [
+                "http.max_body_bytes: 9000000 is above 8388608: its protobuf form could exceed the contract's 67108864 byte message limit"
+            ]
         );
     }
 

@@ -3,6 +3,7 @@
 
 pub mod status;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,9 +17,7 @@ use crate::pb;
 use crate::pb::external_database_client::ExternalDatabaseClient;
 use crate::protocol::{Operation, Reply};
 
-/// Largest response accepted from a backend. tonic's default (4 MiB) is
-/// below what a page of 1000 rich items can weigh.
-const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+use crate::limits::{MAX_MESSAGE_BYTES, MAX_METADATA_VALUE_BYTES};
 
 /// Why an upstream could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -86,9 +85,12 @@ impl UpstreamClient {
             extra_metadata.push((key, value));
         }
         let channel = ep.connect_lazy();
+        // tonic's default (4 MiB) is below what a page of 1000 rich items
+        // can weigh; both directions use the contract's limit, which the
+        // reference store also accepts.
         let client = ExternalDatabaseClient::new(channel.clone())
-            .max_decoding_message_size(MAX_RESPONSE_BYTES)
-            .max_encoding_message_size(usize::MAX);
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
         Ok(UpstreamClient {
             name: name.to_owned(),
             channel,
@@ -143,6 +145,12 @@ impl UpstreamClient {
 
     /// Calls the RPC of `op`. `wix_collection_id` names the collection as
     /// Wix knows it, for error data.
+    ///
+    /// A read whose call failed in transport (connection refused, reset,
+    /// GOAWAY: the backend never answered it) is tried once more within the
+    /// same deadline; the channel reconnects by itself. Writes are never
+    /// repeated: a write that may have reached the backend is reported as
+    /// 503, not silently done twice.
     pub async fn call(
         &self,
         mut op: Operation,
@@ -150,33 +158,21 @@ impl UpstreamClient {
     ) -> Result<Reply, ApiError> {
         let method = op.method();
         let metadata = self.metadata_for(op.context_mut().map(|c| &*c));
-        let mut client = self.client.clone();
+        let retry_read = !op.is_write();
 
         macro_rules! rpc {
-            ($method:ident, $req:expr, $reply:path) => {{
-                let mut request = tonic::Request::new($req);
-                *request.metadata_mut() = metadata;
-                // Tells the backend the deadline (grpc-timeout); the local
-                // timer below enforces it whatever the backend does.
-                request.set_timeout(self.timeout);
-                let started = Instant::now();
-                let call = client.$method(request);
-                let (result, code) = match tokio::time::timeout(self.timeout, call).await {
-                    Ok(Ok(response)) => (Ok($reply(response.into_inner())), "OK"),
-                    Ok(Err(status)) => (
-                        Err(self.translate(&status, wix_collection_id, method)),
-                        grpc_code_label(&status),
-                    ),
-                    Err(_elapsed) => (Err(self.timed_out()), "DEADLINE_EXCEEDED"),
-                };
-                self.metrics.observe_upstream(
-                    &self.name,
+            ($method:ident, $req:expr, $reply:path) => {
+                self.unary(
                     method,
-                    code,
-                    started.elapsed().as_secs_f64(),
-                );
-                result
-            }};
+                    $req,
+                    retry_read,
+                    &metadata,
+                    wix_collection_id,
+                    |mut client, request| async move { client.$method(request).await },
+                )
+                .await
+                .map($reply)
+            };
         }
 
         match op {
@@ -217,6 +213,70 @@ impl UpstreamClient {
         }
     }
 
+    /// One unary RPC with the deadline, metrics and the one retry of a
+    /// read that failed in transport (see [`Self::call`]).
+    async fn unary<Req, Rep, Fut>(
+        &self,
+        method: &'static str,
+        request: Req,
+        retry: bool,
+        metadata: &MetadataMap,
+        wix_collection_id: Option<&str>,
+        send: impl Fn(ExternalDatabaseClient<Channel>, tonic::Request<Req>) -> Fut,
+    ) -> Result<Rep, ApiError>
+    where
+        Req: Clone,
+        Fut: Future<Output = Result<tonic::Response<Rep>, tonic::Status>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        let mut spare = retry.then(|| request.clone());
+        let mut request = request;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut call = tonic::Request::new(request);
+            *call.metadata_mut() = metadata.clone();
+            // Tells the backend the deadline (grpc-timeout); the local timer
+            // below enforces it whatever the backend does.
+            call.set_timeout(remaining);
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(remaining, send(self.client.clone(), call)).await;
+            let elapsed = started.elapsed().as_secs_f64();
+            let status = match outcome {
+                Ok(Ok(response)) => {
+                    self.metrics
+                        .observe_upstream(&self.name, method, "OK", elapsed);
+                    return Ok(response.into_inner());
+                }
+                Ok(Err(status)) => status,
+                Err(_elapsed) => {
+                    self.metrics
+                        .observe_upstream(&self.name, method, "DEADLINE_EXCEEDED", elapsed);
+                    return Err(self.timed_out());
+                }
+            };
+            let transport = is_transport_failure(&status);
+            let label = if transport {
+                "TRANSPORT_ERROR"
+            } else {
+                grpc_code_label(&status)
+            };
+            self.metrics
+                .observe_upstream(&self.name, method, label, elapsed);
+            match spare.take() {
+                Some(again) if transport && Instant::now() < deadline => {
+                    tracing::debug!(
+                        upstream = %self.name,
+                        method,
+                        error = %transport_detail(&status),
+                        "read failed in transport; trying once more"
+                    );
+                    request = again;
+                }
+                _ => return Err(self.translate(&status, wix_collection_id, method)),
+            }
+        }
+    }
+
     fn translate(
         &self,
         status: &tonic::Status,
@@ -225,12 +285,22 @@ impl UpstreamClient {
     ) -> ApiError {
         // A deadline the backend (or tonic) reported is the same 504 as
         // our own timer firing.
-        // tonic's client reports its own expiry of grpc-timeout as
-        // CANCELLED "Timeout expired".
-        let local_expiry =
-            status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired";
-        if status.code() == tonic::Code::DeadlineExceeded || local_expiry {
+        if status.code() == tonic::Code::DeadlineExceeded || is_local_expiry(status) {
             return self.timed_out();
+        }
+        if is_transport_failure(status) {
+            return ApiError::UpstreamUnavailable {
+                upstream: self.name.clone(),
+                detail: transport_detail(status),
+            };
+        }
+        if status.code() == tonic::Code::OutOfRange
+            && status.message().contains("message length too large")
+        {
+            return ApiError::MessageTooLarge {
+                upstream: self.name.clone(),
+                limit: MAX_MESSAGE_BYTES,
+            };
         }
         status::api_error_from_status(&self.name, status, wix_collection_id, method)
     }
@@ -258,12 +328,14 @@ impl UpstreamClient {
             ];
             for (key, value) in entries {
                 // Values come from the caller: skip (rather than fail on)
-                // anything that is not valid ASCII metadata. The request body
+                // anything that is not valid ASCII metadata, and replace long
+                // ones by a digest, so no caller can make the headers of a
+                // call too large for the shared connection. The request body
                 // carries the same facts unmangled.
                 if value.is_empty() {
                     continue;
                 }
-                if let Ok(v) = AsciiMetadataValue::try_from(value) {
+                if let Ok(v) = AsciiMetadataValue::try_from(metadata_value(value).as_ref()) {
                     map.insert(key, v);
                 }
             }
@@ -272,12 +344,53 @@ impl UpstreamClient {
     }
 }
 
+/// A value as it may travel in metadata: itself when short, else
+/// `sha256:` and the hex digest of it (documented in service.proto), so a
+/// backend can still correlate equal values.
+fn metadata_value(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= MAX_METADATA_VALUE_BYTES {
+        return value.into();
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}").into()
+}
+
+/// Whether a failed call failed in transport rather than with a status the
+/// backend sent: tonic attaches the underlying error (connection refused or
+/// reset, an h2 GOAWAY or RST_STREAM, a broken body) as the source of the
+/// statuses it makes itself, and none to statuses decoded from a backend's
+/// trailers.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    status.source().is_some() && !is_local_expiry(status)
+}
+
+/// tonic's client reports its own expiry of grpc-timeout as CANCELLED
+/// "Timeout expired".
+fn is_local_expiry(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired"
+}
+
+/// What went wrong in transport, for logs and the 503's message: the
+/// innermost error says most (e.g. "Connection refused").
+fn transport_detail(status: &tonic::Status) -> String {
+    use std::error::Error;
+    let mut detail = status.message().to_owned();
+    let mut source = status.source();
+    while let Some(e) = source {
+        detail = e.to_string();
+        source = e.source();
+    }
+    detail
+}
+
 /// The gRPC status code as a metric label (the canonical upper-case name).
 fn grpc_code_label(status: &tonic::Status) -> &'static str {
     use tonic::Code;
     match status.code() {
         Code::Ok => "OK",
-        Code::Cancelled if status.message() == "Timeout expired" => "DEADLINE_EXCEEDED",
+        Code::Cancelled if is_local_expiry(status) => "DEADLINE_EXCEEDED",
         Code::Cancelled => "CANCELLED",
         Code::Unknown => "UNKNOWN",
         Code::InvalidArgument => "INVALID_ARGUMENT",
