@@ -36,3 +36,57 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// whole header block of a call stays far below the 16 KiB many servers
 /// accept.
 pub const MAX_METADATA_VALUE_BYTES: usize = 256;
+
+/// A limit a request went beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LimitExceeded {
+    #[error("filter nests deeper than {MAX_FILTER_DEPTH} levels of $and/$or/$not")]
+    FilterDepth,
+    #[error("filter has more than {MAX_FILTER_NODES} conditions and operators")]
+    FilterNodes,
+    #[error("list operand has more than {MAX_LIST_OPERAND} values")]
+    ListOperand,
+}
+
+/// Checks a decoded filter against the filter limits, without recursion
+/// (a tree decoded by someone else may be deep).
+pub fn check_filter(filter: &crate::pb::Filter) -> Result<(), LimitExceeded> {
+    use crate::pb::filter::Kind;
+    use crate::pb::value::Kind as ValueKind;
+    // (node, logical operators above it)
+    let mut pending = vec![(filter, 0usize)];
+    let mut nodes = 0usize;
+    while let Some((node, depth)) = pending.pop() {
+        nodes += 1;
+        if nodes > MAX_FILTER_NODES {
+            return Err(LimitExceeded::FilterNodes);
+        }
+        match &node.kind {
+            Some(Kind::And(list) | Kind::Or(list)) => {
+                if depth >= MAX_FILTER_DEPTH {
+                    return Err(LimitExceeded::FilterDepth);
+                }
+                pending.extend(list.filters.iter().map(|f| (f, depth + 1)));
+            }
+            Some(Kind::Not(inner)) => {
+                if depth >= MAX_FILTER_DEPTH {
+                    return Err(LimitExceeded::FilterDepth);
+                }
+                pending.push((inner.as_ref(), depth + 1));
+            }
+            Some(Kind::Condition(condition)) => {
+                if let Some(ValueKind::ListValue(list)) =
+                    condition.value.as_ref().and_then(|v| v.kind.as_ref())
+                    && list.values.len() > MAX_LIST_OPERAND
+                {
+                    return Err(LimitExceeded::ListOperand);
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

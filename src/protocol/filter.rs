@@ -14,10 +14,11 @@ use crate::pb;
 use crate::pb::Operator;
 use crate::pb::filter::Kind;
 
-/// Deepest nesting of `$and` / `$or` / `$not` accepted. Real filters are a
-/// few levels deep; the limit turns hostile input into a 400 instead of a
-/// stack overflow.
-pub const MAX_FILTER_DEPTH: usize = 64;
+/// Deepest nesting of `$and` / `$or` / `$not` accepted (the contract's
+/// limit). Checked while decoding, so hostile input is a 400 rather than a
+/// stack overflow; the decoded tree is checked once more against all the
+/// filter limits ([`crate::limits::check_filter`]).
+pub use crate::limits::MAX_FILTER_DEPTH;
 
 /// Decodes a filter; `path` names it in errors (e.g. `query.filter`).
 /// `null` and `{}` match everything and decode to `None` (an absent
@@ -32,7 +33,7 @@ pub fn filter_at(json: Option<&Value>, path: &Path<'_>) -> Result<Option<pb::Fil
     match json {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(object)) if object.is_empty() => Ok(None),
-        Some(Value::Object(object)) => clauses(object, path, 0).map(Some),
+        Some(Value::Object(object)) => within_limits(clauses(object, path, 0)?, path).map(Some),
         Some(other) => Err(invalid(
             path,
             other,
@@ -47,7 +48,7 @@ fn clauses(
     path: &Path<'_>,
     depth: usize,
 ) -> Result<pb::Filter, ApiError> {
-    if depth >= MAX_FILTER_DEPTH {
+    if depth > MAX_FILTER_DEPTH {
         return Err(too_deep(path));
     }
     if object.len() == 1
@@ -234,7 +235,7 @@ fn operation(
         }
         // Field-level negation: `{"f": {"$not": {"$eq": 1}}}`.
         "$not" => {
-            if depth + 1 >= MAX_FILTER_DEPTH {
+            if depth + 1 > MAX_FILTER_DEPTH {
                 return Err(too_deep(at));
             }
             if !is_operator_object(operand) {
@@ -294,6 +295,15 @@ pub(crate) fn logical(
             value,
             "$not needs a filter or a non-empty array of filters",
         )),
+    }
+}
+
+/// A decoded filter, if it keeps to the contract's limits (a 400 naming
+/// the limit otherwise).
+pub(crate) fn within_limits(filter: pb::Filter, path: &Path<'_>) -> Result<pb::Filter, ApiError> {
+    match crate::limits::check_filter(&filter) {
+        Ok(()) => Ok(filter),
+        Err(e) => Err(ApiError::validation(path.to_string(), "", e.to_string())),
     }
 }
 
@@ -658,11 +668,11 @@ mod tests {
     #[test]
     fn malformed_filters_are_400_naming_the_path() {
         let mut too_deep = json!({"a": 1});
-        for _ in 0..MAX_FILTER_DEPTH {
+        for _ in 0..=MAX_FILTER_DEPTH {
             too_deep = json!({ "$and": [too_deep] });
         }
         let mut too_deep_not = json!({"$eq": 1});
-        for _ in 0..MAX_FILTER_DEPTH {
+        for _ in 0..=MAX_FILTER_DEPTH {
             too_deep_not = json!({ "$not": too_deep_not });
         }
         let cases: Vec<(Value, &str)> = vec![
@@ -792,8 +802,8 @@ mod tests {
                 json!("a"),
                 "query.filter: a filter must be a JSON object or null",
             ),
-            (too_deep, "deeper than 64 levels"),
-            (json!({"f": too_deep_not}), "deeper than 64 levels"),
+            (too_deep, "deeper than 24 levels"),
+            (json!({"f": too_deep_not}), "deeper than 24 levels"),
         ];
         for (input, expected) in cases {
             let err = decode(input.clone()).expect_err(&input.to_string());
@@ -824,9 +834,33 @@ mod tests {
     #[test]
     fn depth_limit_allows_realistic_nesting() {
         let mut filter = json!({"a": 1});
-        for _ in 0..MAX_FILTER_DEPTH - 1 {
+        for _ in 0..MAX_FILTER_DEPTH {
             filter = json!({ "$and": [filter] });
         }
         assert!(decode(filter).is_ok());
+        let mut filter = json!({"$eq": 1});
+        for _ in 0..MAX_FILTER_DEPTH {
+            filter = json!({ "$not": filter });
+        }
+        assert!(decode(json!({ "f": filter })).is_ok());
+    }
+
+    #[test]
+    fn node_and_list_limits_are_400_naming_the_limit() {
+        let terms: Vec<Value> = (0..crate::limits::MAX_FILTER_NODES - 1)
+            .map(|i| json!({ "a": i }))
+            .collect();
+        assert!(decode(json!({ "$or": terms })).is_ok());
+        let terms: Vec<Value> = (0..crate::limits::MAX_FILTER_NODES)
+            .map(|i| json!({ "a": i }))
+            .collect();
+        let e = decode(json!({ "$or": terms })).unwrap_err();
+        assert_eq!(e.http_status(), 400);
+        assert!(e.to_string().contains("more than 1000 conditions"), "{e}");
+        let values: Vec<usize> = (0..=crate::limits::MAX_LIST_OPERAND).collect();
+        for op in ["$in", "$nin", "$hasSome", "$hasAll"] {
+            let e = decode(json!({ "a": { op: values } })).unwrap_err();
+            assert!(e.to_string().contains("more than 1000 values"), "{op}: {e}");
+        }
     }
 }

@@ -15,10 +15,10 @@ use crate::error::ApiError;
 use crate::pb;
 use crate::pb::value::Kind;
 
-/// Deepest nesting of arrays/objects accepted inside one value. Far above
-/// anything a Wix item holds; it exists so hostile input gets a 400 instead
-/// of exhausting the stack.
-pub const MAX_VALUE_DEPTH: usize = 64;
+/// Deepest nesting of arrays/objects accepted inside one value (the
+/// contract's limit): above anything a Wix item holds, and low enough that
+/// every backend's protobuf decoder takes the message.
+pub use crate::limits::MAX_VALUE_DEPTH;
 
 /// The JSON key that marks a date: `{"$date": "2024-05-01T08:30:00.000Z"}`.
 pub const DATE_KEY: &str = "$date";
@@ -480,7 +480,7 @@ mod tests {
         }
         let err = value_from_json(&deep, "v").unwrap_err();
         assert_eq!(err.http_status(), 400);
-        assert!(message(err).contains("deeper than 64"));
+        assert!(message(err).contains("deeper than 16"));
 
         let mut ok = json!(1);
         for _ in 0..MAX_VALUE_DEPTH {

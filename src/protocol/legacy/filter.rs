@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::pb;
 use crate::pb::filter::Kind;
-use crate::protocol::filter::{MAX_FILTER_DEPTH, filter_at, logical, too_deep};
+use crate::protocol::filter::{MAX_FILTER_DEPTH, filter_at, logical, too_deep, within_limits};
 use crate::protocol::value::{Path, invalid};
 
 /// Decodes a filter in either dialect; `path` names it in errors. Empty
@@ -29,7 +29,7 @@ pub fn filter_from_json(
     match json {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(node) if is_v1_node(node) => v1_node(node, path, 0).map(Some),
+        Some(node) if is_v1_node(node) => within_limits(v1_node(node, path, 0)?, path).map(Some),
         Some(other) => filter_at(Some(other), path),
     }
 }
@@ -51,7 +51,7 @@ fn is_v1_node(json: &Value) -> bool {
 
 /// One V1 node that is known to carry an operator.
 fn v1_node(json: &Value, path: &Path<'_>, depth: usize) -> Result<pb::Filter, ApiError> {
-    if depth >= MAX_FILTER_DEPTH {
+    if depth > MAX_FILTER_DEPTH {
         return Err(too_deep(path));
     }
     let empty = Map::new();
