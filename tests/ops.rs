@@ -472,3 +472,77 @@ async fn check_reports_problems_by_config_path() {
         assert!(text.contains(needle), "{needle} not named in: {text}");
     }
 }
+
+/// Text logs escape everything the caller sent: a collection id or field
+/// key with a newline cannot forge a log line, and logs written to a pipe
+/// carry no colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_logs_escape_caller_input() {
+    let backend = ScriptedBackend::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = config_yaml(&es256_public_key(), AUDIENCE, &backend.endpoint(), "");
+    let path = dir.path().join("sidecar.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"))
+        .arg("--config")
+        .arg(&path)
+        .env("EXTDB_LISTEN", "127.0.0.1:0")
+        .env("EXTDB_ADMIN__LISTEN", "127.0.0.1:0")
+        .env("EXTDB_LOG__FORMAT", "text")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut next_line = |until: &str, seen: &mut Vec<String>| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            let Ok(line) = lines.recv_timeout(left) else {
+                break;
+            };
+            seen.push(line.clone());
+            if line.contains(until) {
+                return line;
+            }
+        }
+        panic!("no log line with {until:?} in {seen:#?}");
+    };
+    let listening = next_line("extdb-bridge listening", &mut seen);
+    let addr = listening
+        .split("addr=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let forged = "2026-01-01T00:00:00.000000Z  INFO forged: request served";
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let token = WixSigner::es256().sign(json!({
+        "collectionId": format!("books\n{forged}"),
+        "filter": {format!("f\n{forged}"): {"$bogus": 1}}
+    }));
+    let request = hyper::Request::post(format!("http://{addr}/v3/items/count"))
+        .body(http_body_util::Full::new(bytes::Bytes::from(token)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let refused = next_line("request refused", &mut seen);
+    assert!(refused.contains("\\n2026-01-01"), "{refused}");
+    let _ = child.kill();
+    let _ = child.wait();
+    // Everything it wrote, up to its end.
+    seen.extend(lines.iter());
+    for line in &seen {
+        assert!(!line.starts_with("2026-01-01"), "forged line: {line}");
+        assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+    }
+}

@@ -95,11 +95,14 @@ impl Sidecar {
         match &result {
             // Already logged with its detail where it was detected.
             Err(ApiError::Unauthorized { .. }) => {}
+            // Errors quote what the caller sent (field names, ids): logged
+            // escaped (Debug), like every caller-sent field, so no input can
+            // forge a log line.
             Err(e) if status >= 500 => {
-                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request failed")
+                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = ?e.to_string(), "request failed")
             }
             Err(e) => {
-                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = %e, "request refused")
+                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = ?e.to_string(), "request refused")
             }
             Ok(_) => tracing::info!(
                 method,
