@@ -502,7 +502,7 @@ async fn text_logs_escape_caller_input() {
         }
     });
     let mut seen = Vec::new();
-    let mut next_line = |until: &str, seen: &mut Vec<String>| {
+    let next_line = |until: &str, seen: &mut Vec<String>| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             let Ok(line) = lines.recv_timeout(left) else {
