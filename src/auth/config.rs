@@ -20,8 +20,12 @@ pub struct V3AuthConfig {
     /// Tolerance applied to `exp` and `nbf`.
     pub leeway_seconds: u64,
     /// Reject tokens whose `iat` is older than this. Off by default because
-    /// Wix's token lifetime is unknown (spec §7).
+    /// Wix's token lifetime is unknown (spec §7). When set, a token must
+    /// carry `iat` (one without would otherwise be valid for ever).
     pub max_age_seconds: Option<u64>,
+    /// Reject tokens without `exp`. Off by default: the spec does not
+    /// promise Wix always sends one.
+    pub require_exp: bool,
     /// When not empty, only these `data.metadata.instanceId` values pass.
     pub allowed_instance_ids: Vec<String>,
 }
@@ -33,6 +37,7 @@ impl Default for V3AuthConfig {
             audiences: Vec::new(),
             leeway_seconds: DEFAULT_LEEWAY_SECONDS,
             max_age_seconds: None,
+            require_exp: false,
             allowed_instance_ids: Vec::new(),
         }
     }

@@ -75,6 +75,8 @@ pub enum AuthFailure {
     },
     #[error("token data: {0}")]
     MissingData(&'static str),
+    #[error("token has no {0} claim, which the configuration requires")]
+    MissingClaim(&'static str),
     #[error("instanceId {instance_id:?} is not in auth.v3.allowed_instance_ids")]
     InstanceNotAllowed { instance_id: Option<String> },
     /// The signature verifies but the payload nests deeper than the JSON
@@ -101,6 +103,7 @@ impl AuthFailure {
         "not_yet_valid",
         "too_old",
         "missing_data",
+        "missing_claim",
         "instance_not_allowed",
     ];
 
@@ -118,6 +121,7 @@ impl AuthFailure {
             AuthFailure::NotYetValid { .. } => "not_yet_valid",
             AuthFailure::TooOld { .. } => "too_old",
             AuthFailure::MissingData(_) => "missing_data",
+            AuthFailure::MissingClaim(_) => "missing_claim",
             AuthFailure::InstanceNotAllowed { .. } => "instance_not_allowed",
             AuthFailure::PayloadTooDeep => "payload_too_deep",
         }
@@ -146,6 +150,7 @@ pub struct V3Verifier {
     audiences: Vec<String>,
     leeway_seconds: u64,
     max_age_seconds: Option<u64>,
+    require_exp: bool,
     allowed_instance_ids: Vec<String>,
 }
 
@@ -181,6 +186,7 @@ impl V3Verifier {
             audiences: config.audiences.clone(),
             leeway_seconds: config.leeway_seconds,
             max_age_seconds: config.max_age_seconds,
+            require_exp: config.require_exp,
             allowed_instance_ids: config.allowed_instance_ids.clone(),
         })
     }
@@ -346,7 +352,11 @@ impl V3Verifier {
 
         let leeway = self.leeway_seconds as f64;
         let now_f = now as f64;
-        if let Some(exp) = numeric_date(&claims, "exp")?
+        let exp = numeric_date(&claims, "exp")?;
+        if exp.is_none() && self.require_exp {
+            return Err(AuthFailure::MissingClaim("exp"));
+        }
+        if let Some(exp) = exp
             && now_f >= exp + leeway
         {
             return Err(AuthFailure::Expired {
@@ -365,7 +375,7 @@ impl V3Verifier {
             });
         }
         if let Some(max_age) = self.max_age_seconds
-            && let Some(iat) = numeric_date(&claims, "iat")?
+            && let iat = numeric_date(&claims, "iat")?.ok_or(AuthFailure::MissingClaim("iat"))?
             && now_f - iat > max_age as f64
         {
             return Err(AuthFailure::TooOld {

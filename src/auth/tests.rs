@@ -387,6 +387,36 @@ fn max_age_rejects_old_iat_only_when_configured() {
     assert_eq!(reason(bounded.verify_jws(old.as_bytes(), NOW)), "too_old");
     let fresh = sign(&with(claims(), "iat", json!(NOW - 300)), EC_A_PRIVATE);
     assert!(bounded.verify_jws(fresh.as_bytes(), NOW).is_ok());
+    // Without iat a token would never grow old: refused when a max age is set.
+    let mut no_iat = claims();
+    no_iat.as_object_mut().unwrap().remove("iat");
+    no_iat.as_object_mut().unwrap().remove("exp");
+    let ageless = sign(&no_iat, EC_A_PRIVATE);
+    assert!(default.verify_jws(ageless.as_bytes(), NOW).is_ok());
+    assert_eq!(
+        reason(bounded.verify_jws(ageless.as_bytes(), NOW)),
+        "missing_claim"
+    );
+}
+
+#[test]
+fn require_exp_refuses_tokens_without_exp() {
+    let mut no_exp = claims();
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let token = sign(&no_exp, EC_A_PRIVATE);
+    let default = verifier(vec![key(EC_A_PUBLIC)], &[AUD]);
+    assert!(default.verify_jws(token.as_bytes(), NOW).is_ok());
+    let strict = V3Verifier::new(&V3AuthConfig {
+        require_exp: true,
+        ..config(vec![key(EC_A_PUBLIC)], &[AUD])
+    })
+    .unwrap();
+    assert_eq!(
+        reason(strict.verify_jws(token.as_bytes(), NOW)),
+        "missing_claim"
+    );
+    let with_exp = sign(&claims(), EC_A_PRIVATE);
+    assert!(strict.verify_jws(with_exp.as_bytes(), NOW).is_ok());
 }
 
 #[test]

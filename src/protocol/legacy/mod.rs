@@ -190,8 +190,10 @@ impl LegacyProtocol {
         router: &UpstreamRouter,
         facts: &mut CallFacts,
     ) -> Result<Value, ApiError> {
+        // Nothing is authenticated yet: the parser's detail stays out of the
+        // answer (it only helps someone probing the parser).
         let request: Value = serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("request body is not JSON: {e}")))?;
+            .map_err(|_| ApiError::bad_request("request body is not a JSON object"))?;
         let Value::Object(request) = request else {
             return Err(ApiError::bad_request("request body must be a JSON object"));
         };
