@@ -40,7 +40,12 @@ async fn collections(c: &mut Client) {
         .await;
     }
     let items = (0..4)
-        .map(|i| item(&[("_id", s(&format!("pub{i}"))), ("word", s(&format!("w{i}")))]))
+        .map(|i| {
+            item(&[
+                ("_id", s(&format!("pub{i}"))),
+                ("word", s(&format!("w{i}"))),
+            ])
+        })
         .collect();
     insert_ok(c, "public", items).await;
     insert_ok(
@@ -177,7 +182,13 @@ async fn next_cursors(c: &mut Client, collection: &str) -> [String; 4] {
     let next = |meta: Option<pb::PagingMetadata>| meta.unwrap().cursors.unwrap().next.unwrap();
     let mut request = query_request(collection, None);
     request.paging = cursor(1, "");
-    let query = next(c.query_items(request).await.unwrap().into_inner().paging_metadata);
+    let query = next(
+        c.query_items(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .paging_metadata,
+    );
     let mut request = aggregate_request(collection);
     request.paging = cursor(1, "");
     let aggregate = next(
@@ -210,12 +221,7 @@ async fn next_cursors(c: &mut Client, collection: &str) -> [String; 4] {
         .cursors
         .unwrap()
         .next;
-    [
-        query,
-        aggregate,
-        distinct,
-        referenced.unwrap_or_default(),
-    ]
+    [query, aggregate, distinct, referenced.unwrap_or_default()]
 }
 
 /// Calls each operation on `collection` with the matching cursor; returns
@@ -385,6 +391,8 @@ async fn instances_sharing_a_key_accept_each_others_cursors() {
     );
 
     // Short keys are refused.
-    let short = ReferenceStore::open(&path).unwrap().with_cursor_key(b"short");
+    let short = ReferenceStore::open(&path)
+        .unwrap()
+        .with_cursor_key(b"short");
     assert!(short.is_err());
 }

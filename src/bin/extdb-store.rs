@@ -130,7 +130,9 @@ async fn main() -> ExitCode {
             }
         },
         None => {
-            tracing::info!("no cursor key file: cursors are signed with a random key and do not survive a restart");
+            tracing::info!(
+                "no cursor key file: cursors are signed with a random key and do not survive a restart"
+            );
             store
         }
     };

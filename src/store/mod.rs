@@ -65,6 +65,7 @@ mod values;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::limits::MAX_FILTER_DEPTH;
 pub use error::{ERROR_DOMAIN, FieldProblem, StoreError};
 pub use indexes::{MAX_INDEXES, MAX_REGULAR_INDEXES, MAX_UNIQUE_INDEXES, PRIMARY_INDEX_NAME};
 pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, MIN_CURSOR_KEY_BYTES};
@@ -72,7 +73,6 @@ pub use server::{
     MAX_LOCAL_ERROR_RESET_STREAMS, MAX_PENDING_ACCEPT_RESET_STREAMS, serve_store, serve_store_on,
     store_routes, store_service,
 };
-pub use sql::MAX_FILTER_DEPTH;
 
 use crate::pb::PagingMode;
 

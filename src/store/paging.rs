@@ -160,7 +160,10 @@ pub(crate) fn encode<T: Serialize>(
         .map_err(|e| StoreError::Internal(format!("cursor encoding: {e}")))?;
     let payload = URL_SAFE_NO_PAD.encode(json);
     let tag = hmac::sign(&key.0, payload.as_bytes());
-    Ok(format!("{payload}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref())))
+    Ok(format!(
+        "{payload}.{}",
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    ))
 }
 
 /// Verifies a cursor and returns its state, if it was signed with `key` for
@@ -193,9 +196,7 @@ pub(crate) fn pack<M: Message>(message: &M) -> String {
 }
 
 pub(crate) fn unpack<M: Message + Default>(text: &str) -> Result<M, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| invalid_cursor())?;
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid_cursor())?;
     M::decode(bytes.as_slice()).map_err(|_| invalid_cursor())
 }
 

@@ -193,7 +193,7 @@ impl Resolve for CollectionDef {
         let json_path = if rest.is_empty() {
             None
         } else if matches!(field.kind, StorageKind::Object | StorageKind::Any) {
-            Some(sql::json_path(&rest)?)
+            Some(sql::json_path(path, &rest)?)
         } else {
             return Err(StoreError::field_doesnt_exist(&self.id, path));
         };

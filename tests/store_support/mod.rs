@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use extdb_bridge::limits::MAX_MESSAGE_BYTES;
 use extdb_bridge::pb::{
     self, FieldType, Operator, external_database_client::ExternalDatabaseClient, filter,
     value::Kind,
 };
-use extdb_bridge::limits::MAX_MESSAGE_BYTES;
 use extdb_bridge::store::{ReferenceStore, serve_store};
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
