@@ -125,7 +125,9 @@ async fn filters_past_the_limits_are_invalid_argument_naming_them() {
         let values = numbers(0..MAX_LIST_OPERAND + 1);
         refused(&mut c, cond(path, op, values), "1000").await;
     }
-    let terms = (0..MAX_FILTER_NODES).map(|i| eq("num", n(i as f64))).collect();
+    let terms = (0..MAX_FILTER_NODES)
+        .map(|i| eq("num", n(i as f64)))
+        .collect();
     refused(&mut c, or(terms), "1000").await;
 
     // Values nested MAX_VALUE_DEPTH deep are fine; one more is refused.

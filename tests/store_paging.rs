@@ -267,7 +267,11 @@ async fn deep_filters_are_refused_not_a_crash() {
             .unwrap_err();
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(error_info(&status).0, "BAD_REQUEST");
-        assert!(status.message().contains("24 levels"), "{}", status.message());
+        assert!(
+            status.message().contains("24 levels"),
+            "{}",
+            status.message()
+        );
     }
     // Past protobuf's own nesting limit (100) the request does not even
     // decode: tonic refuses it before the store sees it.

@@ -8,7 +8,7 @@ use super::error::StoreError;
 use super::{ReferenceStore, aggregate, indexes, items, references, schema};
 
 /// Field types CreateCollection / UpdateCollection accept: every type of the
-/// contract (types newer than the contract are stored as ANY).
+/// contract (numbers outside the enum are VALIDATION_ERROR).
 const SUPPORTED_FIELD_TYPES: [FieldType; 23] = [
     FieldType::Text,
     FieldType::Number,
