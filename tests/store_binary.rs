@@ -32,7 +32,10 @@ fn short_or_missing_cursor_keys_are_refused_at_start() {
     assert!(log.contains("too short"), "{log}");
     // The same through the environment, with a file that does not exist.
     let output = store_command(dir.path())
-        .env("EXTDB_STORE_CURSOR_KEY_FILE", dir.path().join("missing.key"))
+        .env(
+            "EXTDB_STORE_CURSOR_KEY_FILE",
+            dir.path().join("missing.key"),
+        )
         .output()
         .unwrap();
     assert!(!output.status.success());

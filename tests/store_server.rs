@@ -126,3 +126,58 @@ async fn deadline_cancellations_during_a_pause_do_not_close_the_connection() {
     assert_eq!(count(client).await.unwrap(), 0);
     assert_eq!(proxy.connections.load(Ordering::SeqCst), 1);
 }
+
+/// Opens an in-process connection per connect: one end to the client, the
+/// other to the store's incoming stream.
+#[derive(Clone)]
+struct Duplexer(tokio::sync::mpsc::UnboundedSender<tokio::io::DuplexStream>);
+
+impl tonic::codegen::Service<http::Uri> for Duplexer {
+    type Response = hyper_util::rt::TokioIo<tokio::io::DuplexStream>;
+    type Error = std::io::Error;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Uri) -> Self::Future {
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let sent = self
+            .0
+            .send(server)
+            .map_err(|_| std::io::Error::other("store stopped"));
+        std::future::ready(sent.map(|()| hyper_util::rt::TokioIo::new(client)))
+    }
+}
+
+#[tokio::test]
+async fn the_store_serves_in_process_streams() {
+    use extdb_bridge::pb::external_database_client::ExternalDatabaseClient;
+    use extdb_bridge::store::{ReferenceStore, serve_store_on};
+    use futures_util::StreamExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = ReferenceStore::open(dir.path().join("s.sqlite")).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let incoming =
+        tokio_stream::wrappers::UnboundedReceiverStream::new(rx).map(Ok::<_, std::io::Error>);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_store_on(store, incoming, async {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Endpoint::from_static("http://in-process")
+        .connect_with_connector(Duplexer(tx))
+        .await
+        .unwrap();
+    let mut c = ExternalDatabaseClient::new(channel);
+    create_collection(&mut c, "d", vec![field("n", FieldType::Number)]).await;
+    insert_ok(&mut c, "d", vec![item(&[("_id", s("1")), ("n", n(1.0))])]).await;
+    assert_eq!(ids(&mut c, "d", eq("n", n(1.0))).await, vec!["1"]);
+    drop(c);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

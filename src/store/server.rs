@@ -1,8 +1,9 @@
 //! Serving the store over gRPC, with `grpc.health.v1`.
 
 use std::future::Future;
+use std::time::Duration;
 
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tonic::service::Routes;
@@ -80,7 +81,29 @@ pub async fn serve_store(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), StoreError> {
-    serve_store_on(store, tcp_incoming(listener), shutdown).await
+    serve_store_on(store, backing_off(tcp_incoming(listener)), shutdown).await
+}
+
+/// Pause after a failed accept: tonic retries at once, so an accept that
+/// keeps failing (out of file descriptors) would spin a core and flood the
+/// log until connections close.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// `incoming`, pausing [`ACCEPT_BACKOFF`] after each error (logged once per
+/// pause).
+fn backing_off<S, T, E>(incoming: S) -> impl Stream<Item = Result<T, E>>
+where
+    S: Stream<Item = Result<T, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    futures_util::stream::unfold(incoming, |mut incoming| async move {
+        let next = incoming.next().await?;
+        if let Err(e) = &next {
+            tracing::warn!(error = %e, "store: accept failed, retrying in 100 ms");
+            tokio::time::sleep(ACCEPT_BACKOFF).await;
+        }
+        Some((next, incoming))
+    })
 }
 
 /// Serves the store on already established connections, e.g. the ends of
@@ -107,8 +130,6 @@ where
 
 #[cfg(test)]
 mod tests {
-    use futures_util::StreamExt;
-
     use super::*;
 
     #[tokio::test]
@@ -119,5 +140,18 @@ mod tests {
         let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
         let accepted = incoming.next().await.unwrap().unwrap();
         assert!(accepted.nodelay().unwrap());
+    }
+
+    #[tokio::test]
+    async fn failed_accepts_pause_before_the_next_try() {
+        let attempts = futures_util::stream::iter([Err("EMFILE"), Ok(1)]);
+        let mut incoming = Box::pin(backing_off(attempts));
+        // The error is held back for the pause (at least, never at most: a
+        // slow machine only makes it later).
+        let early = tokio::time::timeout(Duration::from_millis(5), incoming.next()).await;
+        assert!(early.is_err(), "no pause after a failed accept");
+        assert_eq!(incoming.next().await, Some(Err("EMFILE")));
+        assert_eq!(incoming.next().await, Some(Ok(1)));
+        assert_eq!(incoming.next().await, None);
     }
 }
