@@ -209,3 +209,38 @@ async fn has_all_on_a_scalar_field_equals_its_only_distinct_element() {
         vec!["i0002"]
     );
 }
+
+#[tokio::test]
+async fn item_values_past_the_value_depth_fail_that_item() {
+    let store = TestStore::start().await;
+    let mut c = store.client.clone();
+    numbered(&mut c, 0).await;
+    let nested = |depth: usize| {
+        let mut v = n(1.0);
+        for _ in 0..depth {
+            v = obj(&[("x", v)]);
+        }
+        v
+    };
+    let results = c
+        .insert_items(extdb_bridge::pb::InsertItemsRequest {
+            collection_id: "l".into(),
+            items: vec![
+                item(&[("_id", s("ok")), ("obj", nested(MAX_VALUE_DEPTH))]),
+                item(&[("_id", s("deep")), ("obj", nested(MAX_VALUE_DEPTH + 1))]),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    use extdb_bridge::pb::item_result::Result as R;
+    assert!(matches!(results[0].result, Some(R::Item(_))));
+    let Some(R::Error(error)) = &results[1].result else {
+        panic!("{:?}", results[1]);
+    };
+    assert_eq!(error.reason, "VALIDATION_ERROR");
+    assert!(error.message.contains("16 levels"), "{}", error.message);
+    assert_eq!(ids(&mut c, "l", eq("_id", s("deep"))).await, Vec::<String>::new());
+}

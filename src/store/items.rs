@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{ErrorCode, OptionalExtension, Row, Transaction};
 
+use crate::limits::MAX_VALUE_DEPTH;
 use crate::pb::{self, item_result, value::Kind};
 
 use super::error::{StoreError, item_error};
@@ -370,7 +371,23 @@ fn prepare(
                 Some(v) => values::to_sql(StorageKind::DateTime, Some(v)),
                 None => Ok(SqlValue::Integer(now)),
             },
-            _ => values::to_sql(field.kind, item.fields.get(key)),
+            _ => {
+                let given = item.fields.get(key);
+                // The contract's bound on nesting, as the sidecar checks it.
+                if given.is_some_and(|v| sql::nests_deeper(v, MAX_VALUE_DEPTH)) {
+                    problems.push(violation(
+                        key,
+                        None,
+                        format!(
+                            "value nests objects and lists deeper than {MAX_VALUE_DEPTH} levels \
+                             (MAX_VALUE_DEPTH)"
+                        ),
+                    ));
+                    column_values.push(SqlValue::Null);
+                    continue;
+                }
+                values::to_sql(field.kind, given)
+            }
         };
         match value {
             Ok(value) => column_values.push(value),
