@@ -335,6 +335,123 @@ async fn impossible_changes_fail_and_change_nothing() {
     assert_eq!(error_info(&status).0, "COLLECTION_NOT_FOUND");
 }
 
+async fn update_fields(
+    c: &mut Client,
+    id: &str,
+    fields: Vec<pb::Field>,
+) -> Result<pb::Collection, tonic::Status> {
+    c.update_collection(pb::UpdateCollectionRequest {
+        collection: Some(pb::Collection {
+            id: id.into(),
+            fields,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await
+    .map(|r| r.into_inner().collection.unwrap())
+}
+
+#[tokio::test]
+async fn type_changes_the_data_allows_succeed() {
+    let store = TestStore::start().await;
+    let mut c = store.client.clone();
+    // An empty collection: TEXT -> NUMBER, TEXT -> MULTI_REFERENCE.
+    create_collection(&mut c, "target", vec![]).await;
+    create_collection(
+        &mut c,
+        "e",
+        vec![field("t", FieldType::Text), field("r", FieldType::Text)],
+    )
+    .await;
+    let updated = update_fields(
+        &mut c,
+        "e",
+        vec![field("t", FieldType::Number), multi_ref("r", "target")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(field_of(&updated, "t").r#type, FieldType::Number as i32);
+    insert_ok(&mut c, "e", vec![item(&[("_id", s("1")), ("t", n(3.0))])]).await;
+    assert_eq!(
+        ids(&mut c, "e", cond("t", Operator::Gt, n(2.0))).await,
+        vec!["1"]
+    );
+    // Back from MULTI_REFERENCE while it holds no references.
+    update_fields(
+        &mut c,
+        "e",
+        vec![
+            field("t", FieldType::Number),
+            field("r", FieldType::Boolean),
+        ],
+    )
+    .await
+    .unwrap();
+
+    // Items present, but the field is null in all of them.
+    create_collection(
+        &mut c,
+        "n",
+        vec![field("t", FieldType::Text), field("keep", FieldType::Text)],
+    )
+    .await;
+    insert_ok(
+        &mut c,
+        "n",
+        vec![
+            item(&[("_id", s("1")), ("keep", s("k"))]),
+            item(&[("_id", s("2")), ("t", null())]),
+        ],
+    )
+    .await;
+    update_fields(
+        &mut c,
+        "n",
+        vec![
+            field("t", FieldType::Number),
+            field("keep", FieldType::Text),
+        ],
+    )
+    .await
+    .unwrap();
+    let items = query(&mut c, query_request("n", None)).await.items;
+    assert_eq!(items[0].fields["keep"], s("k"));
+    assert_eq!(items[0].fields["t"], null());
+
+    // A value that cannot be converted still refuses the change.
+    insert_ok(&mut c, "n", vec![item(&[("_id", s("3")), ("t", n(1.0))])]).await;
+    let status = update_fields(&mut c, "n", vec![field("t", FieldType::Boolean)])
+        .await
+        .unwrap_err();
+    assert_eq!(error_info(&status).0, "COLLECTION_CHANGE_NOT_SUPPORTED");
+}
+
+#[tokio::test]
+async fn unknown_field_types_are_refused() {
+    let store = TestStore::start().await;
+    let mut c = store.client.clone();
+    let mut unknown = field("a", FieldType::Text);
+    unknown.r#type = 999;
+    let status = c
+        .create_collection(pb::CreateCollectionRequest {
+            collection: Some(pb::Collection {
+                id: "x".into(),
+                fields: vec![unknown.clone()],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(error_info(&status).0, "VALIDATION_ERROR");
+    assert!(status.message().contains("999"), "{}", status.message());
+    create_collection(&mut c, "x", vec![field("a", FieldType::Text)]).await;
+    let status = update_fields(&mut c, "x", vec![unknown]).await.unwrap_err();
+    assert_eq!(error_info(&status).0, "VALIDATION_ERROR");
+}
+
 fn index(name: &str, paths: &[&str], unique: bool) -> pb::Index {
     pb::Index {
         name: name.into(),

@@ -6,6 +6,7 @@ mod store_support;
 use std::collections::HashSet;
 
 use extdb_bridge::pb::{self, FieldType, Operator, item_result};
+use extdb_bridge::store::MAX_FILTER_DEPTH;
 use store_support::*;
 use tonic::Code;
 
@@ -250,19 +251,28 @@ async fn deep_filters_are_refused_not_a_crash() {
         }
         f
     };
-    // Within the limit (64 levels) the filter works: 30 nots cancel out.
-    assert_eq!(ids(&mut c, "d", nest(60)).await, vec!["1"]);
-    // Deeper filters are INVALID_ARGUMENT.
-    let mut deep = eq("a", n(1.0));
-    for _ in 0..80 {
-        deep = not(deep);
+    // Within the limit (24 levels) the filter works: 12 nots cancel out.
+    assert_eq!(ids(&mut c, "d", nest(MAX_FILTER_DEPTH)).await, vec!["1"]);
+    // Deeper filters are INVALID_ARGUMENT naming the limit.
+    for deep in [nest(MAX_FILTER_DEPTH + 1), {
+        let mut deep = eq("a", n(1.0));
+        for _ in 0..80 {
+            deep = not(deep);
+        }
+        deep
+    }] {
+        let status = c
+            .query_items(query_request("d", Some(deep)))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(error_info(&status).0, "BAD_REQUEST");
+        assert!(
+            status.message().contains("24 levels"),
+            "{}",
+            status.message()
+        );
     }
-    let status = c
-        .query_items(query_request("d", Some(deep)))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(error_info(&status).0, "BAD_REQUEST");
     // Past protobuf's own nesting limit (100) the request does not even
     // decode: tonic refuses it before the store sees it.
     assert!(

@@ -14,7 +14,7 @@ use rusqlite::types::Value as SqlValue;
 use crate::pb::{self, AggregateFunction, value::Kind};
 
 use super::error::StoreError;
-use super::paging::OffsetPage;
+use super::paging::{CursorKey, OffsetPage};
 use super::schema::{self, CollectionDef};
 use super::sql::{self, Column, Ident, Resolve, SortTarget, Sql, Target};
 use super::values::{self, StorageKind};
@@ -133,8 +133,9 @@ fn push_operation(
 pub(crate) fn aggregate(
     tx: &Transaction<'_>,
     request: pb::AggregateItemsRequest,
+    key: &CursorKey,
 ) -> Result<pb::AggregateItemsResponse, StoreError> {
-    let page = OffsetPage::resolve(request)?;
+    let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
 
@@ -258,8 +259,9 @@ fn json_element(type_name: &str, value: SqlValue) -> Result<pb::Value, StoreErro
 pub(crate) fn distinct(
     tx: &Transaction<'_>,
     request: pb::QueryDistinctValuesRequest,
+    key: &CursorKey,
 ) -> Result<pb::QueryDistinctValuesResponse, StoreError> {
-    let page = OffsetPage::resolve(request)?;
+    let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
     let target = def.resolve(&request.field_path)?;

@@ -171,7 +171,9 @@ impl From<StoreError> for Status {
             }
             StoreError::IndexNotFound(_) => Status::not_found(message),
             StoreError::Sqlite(_) | StoreError::Internal(_) => {
-                tracing::error!(error = %error, "reference store failure");
+                // Debug-escaped: SQLite's messages can quote caller text
+                // (a path, a value), which must not forge log lines.
+                tracing::error!(error = ?error.to_string(), "reference store failure");
                 Status::internal("internal store error")
             }
         }
@@ -252,5 +254,49 @@ pub(crate) mod item_error {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn logged_failures_cannot_forge_log_lines() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let status = tracing::subscriber::with_default(subscriber, || {
+            Status::from(StoreError::Internal(
+                "bad path \"a\nERROR forged line\u{1b}[31m\"".to_owned(),
+            ))
+        });
+        assert_eq!(status.message(), "internal store error");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains("\\nERROR forged line"), "{log}");
+        assert!(!log.contains('\u{1b}'), "{log}");
     }
 }

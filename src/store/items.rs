@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{ErrorCode, OptionalExtension, Row, Transaction};
 
+use crate::limits::MAX_VALUE_DEPTH;
 use crate::pb::{self, item_result, value::Kind};
 
 use super::error::{StoreError, item_error};
-use super::paging::{self, Direction, KeysetCursor, PageRequest};
+use super::paging::{self, CursorKey, Direction, KeysetCursor, PageRequest, QUERY_OP};
 use super::references;
 use super::schema::{self, CREATED_DATE, CollectionDef, ID, OWNER, UPDATED_DATE};
 use super::sql::{self, Resolve, SortTarget, Sql};
@@ -193,6 +194,7 @@ fn cursor_query(request: &pb::QueryItemsRequest) -> pb::QueryItemsRequest {
 pub(crate) fn query(
     tx: &Transaction<'_>,
     request: &pb::QueryItemsRequest,
+    key: &CursorKey,
 ) -> Result<pb::QueryItemsResponse, StoreError> {
     let page = PageRequest::of(request.paging.as_ref());
     // On later cursor pages the cursor supplies filter, sort and projection.
@@ -201,9 +203,11 @@ pub(crate) fn query(
             cursor: Some(cursor),
             ..
         } => {
-            let token: KeysetCursor = paging::decode(cursor)?;
+            let token: KeysetCursor =
+                paging::decode(key, QUERY_OP, &request.collection_id, cursor)?;
             let query: pb::QueryItemsRequest = paging::unpack(&token.q)?;
-            if token.v != 1 || query.collection_id != request.collection_id {
+            // The signature binds both; a mismatch is a bug, still refused.
+            if query.collection_id != request.collection_id {
                 return Err(StoreError::bad_request("invalid cursor"));
             }
             let anchor = token
@@ -272,12 +276,16 @@ pub(crate) fn query(
 
     let cursors = if keyset {
         let token = |direction: Direction, keys: &[SqlValue]| {
-            paging::encode(&KeysetCursor {
-                v: 1,
-                q: paging::pack(&query),
-                d: direction,
-                k: keys.iter().map(paging::sql_to_json).collect(),
-            })
+            paging::encode(
+                key,
+                QUERY_OP,
+                &query.collection_id,
+                &KeysetCursor {
+                    q: paging::pack(&query),
+                    d: direction,
+                    k: keys.iter().map(paging::sql_to_json).collect(),
+                },
+            )
         };
         let (more_after, more_before) = match &position {
             None => (has_more, false),
@@ -363,7 +371,23 @@ fn prepare(
                 Some(v) => values::to_sql(StorageKind::DateTime, Some(v)),
                 None => Ok(SqlValue::Integer(now)),
             },
-            _ => values::to_sql(field.kind, item.fields.get(key)),
+            _ => {
+                let given = item.fields.get(key);
+                // The contract's bound on nesting, as the sidecar checks it.
+                if given.is_some_and(|v| sql::nests_deeper(v, MAX_VALUE_DEPTH)) {
+                    problems.push(violation(
+                        key,
+                        None,
+                        format!(
+                            "value nests objects and lists deeper than {MAX_VALUE_DEPTH} levels \
+                             (MAX_VALUE_DEPTH)"
+                        ),
+                    ));
+                    column_values.push(SqlValue::Null);
+                    continue;
+                }
+                values::to_sql(field.kind, given)
+            }
         };
         match value {
             Ok(value) => column_values.push(value),

@@ -40,6 +40,11 @@
 //!   referenced items). Their references live in relation tables.
 //! * Collections advertise OFFSET paging by default
 //!   ([`ReferenceStore::with_paging_mode`]); both modes always work.
+//! * Cursors are signed (HMAC-SHA256) and bound to their operation and
+//!   collection. The key is random per [`ReferenceStore::open`] unless
+//!   [`ReferenceStore::with_cursor_key`] sets one, so by default cursors do
+//!   not survive a restart and replicas behind one sidecar need a shared
+//!   key.
 //! * Aggregation with no grouping fields returns one row even when no item
 //!   matches (COUNT 0), like SQL.
 
@@ -60,11 +65,14 @@ mod values;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::limits::MAX_FILTER_DEPTH;
 pub use error::{ERROR_DOMAIN, FieldProblem, StoreError};
 pub use indexes::{MAX_INDEXES, MAX_REGULAR_INDEXES, MAX_UNIQUE_INDEXES, PRIMARY_INDEX_NAME};
-pub use paging::{DEFAULT_LIMIT, MAX_LIMIT};
-pub use server::{serve_store, store_routes, store_service};
-pub use sql::MAX_FILTER_DEPTH;
+pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, MIN_CURSOR_KEY_BYTES};
+pub use server::{
+    MAX_LOCAL_ERROR_RESET_STREAMS, MAX_PENDING_ACCEPT_RESET_STREAMS, serve_store, serve_store_on,
+    store_routes, store_service,
+};
 
 use crate::pb::PagingMode;
 
@@ -75,6 +83,7 @@ use crate::pb::PagingMode;
 pub struct ReferenceStore {
     db: Arc<db::Database>,
     paging_mode: PagingMode,
+    cursor_key: paging::CursorKey,
 }
 
 impl ReferenceStore {
@@ -84,6 +93,8 @@ impl ReferenceStore {
         Ok(Self {
             db: Arc::new(db::Database::open(path.as_ref())?),
             paging_mode: PagingMode::Offset,
+            // Random per instance: see `with_cursor_key` for what it implies.
+            cursor_key: paging::CursorKey::random()?,
         })
     }
 
@@ -96,5 +107,21 @@ impl ReferenceStore {
             other => other,
         };
         self
+    }
+
+    /// Sets the key cursors are signed with (HMAC-SHA256). Without it each
+    /// [`ReferenceStore::open`] draws a random key, so cursors issued before
+    /// a restart, or by another replica, are refused as "invalid cursor".
+    /// Give replicas serving one sidecar the same key. Keys shorter than
+    /// [`MIN_CURSOR_KEY_BYTES`] are refused (INVALID_ARGUMENT).
+    pub fn with_cursor_key(mut self, key: &[u8]) -> Result<Self, StoreError> {
+        if key.len() < MIN_CURSOR_KEY_BYTES {
+            return Err(StoreError::bad_request(format!(
+                "cursor key too short: {} bytes, at least {MIN_CURSOR_KEY_BYTES} needed",
+                key.len()
+            )));
+        }
+        self.cursor_key = paging::CursorKey::new(key);
+        Ok(self)
     }
 }

@@ -1,16 +1,35 @@
 //! Paging: limits, and the opaque cursors.
 //!
-//! A cursor is URL-safe base64 (no padding) of a small JSON document. It
-//! carries everything needed to continue, because Wix sends only the cursor
-//! on later pages: the original request (filter, sort, projection, ...) as
-//! base64 protobuf, and the position. QueryItems cursors are keyset cursors
-//! (the sort-key values of the last or first row of the page), so inserts
-//! and deletes between pages never make an item appear twice or be skipped.
-//! Aggregation, distinct values and referenced items use offset cursors.
+//! A cursor carries everything needed to continue, because Wix sends only
+//! the cursor on later pages: the original request (filter, sort,
+//! projection, ...) as base64 protobuf, and the position. QueryItems cursors
+//! are keyset cursors (the sort-key values of the last or first row of the
+//! page), so inserts and deletes between pages never make an item appear
+//! twice or be skipped. Aggregation, distinct values and referenced items
+//! use offset cursors.
 //!
-//! A cursor is not signed: decoding one only ever yields a request the
-//! caller could have sent directly, and it is validated like one.
+//! # Signed and bound
+//!
+//! A cursor is `base64url(json) "." base64url(hmac)`: the JSON names the
+//! format version, the operation and the collection the cursor was issued
+//! for, and the HMAC-SHA256 over the JSON text makes it unforgeable. A
+//! cursor is accepted only with a valid MAC, for its own operation, on the
+//! collection named in the request (so a hand-made cursor cannot read
+//! another collection, and a sidecar that routes by `collection_id` also
+//! decides which data a cursor reaches). Anything else is INVALID_ARGUMENT
+//! "invalid cursor".
+//!
+//! The key is [`ReferenceStore::with_cursor_key`]'s, or else 32 random bytes
+//! drawn when the store is opened. Consequence of the random default:
+//! cursors do not survive a store restart (a client holding one gets
+//! "invalid cursor" and starts again from the first page), and replicas of
+//! the store behind one sidecar must be given the same key.
+//!
+//! [`ReferenceStore::with_cursor_key`]: super::ReferenceStore::with_cursor_key
 
+use std::sync::Arc;
+
+use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use prost::Message;
@@ -23,6 +42,38 @@ use crate::pb;
 
 use super::error::StoreError;
 use super::sql::Sql;
+
+/// Format version of the cursors issued now (1 was unsigned).
+const CURSOR_VERSION: u8 = 2;
+
+/// Shortest cursor key accepted: the output size of SHA-256, as RFC 2104
+/// recommends for HMAC keys.
+pub const MIN_CURSOR_KEY_BYTES: usize = 32;
+
+/// The HMAC key cursors are signed with. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct CursorKey(Arc<hmac::Key>);
+
+impl CursorKey {
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        Self(Arc::new(hmac::Key::new(hmac::HMAC_SHA256, bytes)))
+    }
+
+    /// A fresh random key (per store instance).
+    pub(crate) fn random() -> Result<Self, StoreError> {
+        let mut bytes = [0u8; MIN_CURSOR_KEY_BYTES];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| StoreError::Internal("no randomness for the cursor key".into()))?;
+        Ok(Self::new(&bytes))
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.write_str("CursorKey(..)")
+    }
+}
 
 /// Page size when the request gives none (or 0).
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -76,17 +127,67 @@ impl PageRequest {
     }
 }
 
-pub(crate) fn encode<T: Serialize>(token: &T) -> Result<String, StoreError> {
-    let json = serde_json::to_vec(token)
-        .map_err(|e| StoreError::Internal(format!("cursor encoding: {e}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(json))
+/// What a cursor is bound to, around the operation's own position data.
+#[derive(Debug, Serialize, Deserialize)]
+struct Envelope<T> {
+    v: u8,
+    /// The operation (`query`, `aggregate`, ...).
+    op: String,
+    /// The collection the cursor was issued for.
+    c: String,
+    /// The operation's state: packed query and position.
+    b: T,
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(cursor: &str) -> Result<T, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.trim_end_matches('='))
-        .map_err(|_| StoreError::bad_request("invalid cursor"))?;
-    serde_json::from_slice(&bytes).map_err(|_| StoreError::bad_request("invalid cursor"))
+fn invalid_cursor() -> StoreError {
+    StoreError::bad_request("invalid cursor")
+}
+
+/// Signs a cursor for `op` on `collection`.
+pub(crate) fn encode<T: Serialize>(
+    key: &CursorKey,
+    op: &str,
+    collection: &str,
+    body: &T,
+) -> Result<String, StoreError> {
+    let envelope = Envelope {
+        v: CURSOR_VERSION,
+        op: op.to_owned(),
+        c: collection.to_owned(),
+        b: body,
+    };
+    let json = serde_json::to_vec(&envelope)
+        .map_err(|e| StoreError::Internal(format!("cursor encoding: {e}")))?;
+    let payload = URL_SAFE_NO_PAD.encode(json);
+    let tag = hmac::sign(&key.0, payload.as_bytes());
+    Ok(format!(
+        "{payload}.{}",
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    ))
+}
+
+/// Verifies a cursor and returns its state, if it was signed with `key` for
+/// `op` on `collection`; otherwise "invalid cursor" (INVALID_ARGUMENT).
+pub(crate) fn decode<T: DeserializeOwned>(
+    key: &CursorKey,
+    op: &str,
+    collection: &str,
+    cursor: &str,
+) -> Result<T, StoreError> {
+    let (payload, tag) = cursor.split_once('.').ok_or_else(invalid_cursor)?;
+    let tag = URL_SAFE_NO_PAD
+        .decode(tag.trim_end_matches('='))
+        .map_err(|_| invalid_cursor())?;
+    // Constant-time comparison; nothing of the payload is read before it.
+    hmac::verify(&key.0, payload.as_bytes(), &tag).map_err(|_| invalid_cursor())?;
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| invalid_cursor())?;
+    let envelope: Envelope<T> = serde_json::from_slice(&json).map_err(|_| invalid_cursor())?;
+    if envelope.v != CURSOR_VERSION || envelope.op != op || envelope.c != collection {
+        return Err(invalid_cursor());
+    }
+    Ok(envelope.b)
 }
 
 /// A protobuf message as base64 text, for embedding in a cursor.
@@ -95,10 +196,8 @@ pub(crate) fn pack<M: Message>(message: &M) -> String {
 }
 
 pub(crate) fn unpack<M: Message + Default>(text: &str) -> Result<M, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| StoreError::bad_request("invalid cursor"))?;
-    M::decode(bytes.as_slice()).map_err(|_| StoreError::bad_request("invalid cursor"))
+    let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid_cursor())?;
+    M::decode(bytes.as_slice()).map_err(|_| invalid_cursor())
 }
 
 /// Which way a keyset cursor continues.
@@ -112,11 +211,12 @@ pub(crate) enum Direction {
     Prev,
 }
 
-/// A QueryItems cursor.
+/// The operation QueryItems cursors belong to.
+pub(crate) const QUERY_OP: &str = "query";
+
+/// The state of a QueryItems cursor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeysetCursor {
-    /// Format version.
-    pub v: u8,
     /// The first page's request without context and paging (packed).
     pub q: String,
     pub d: Direction,
@@ -124,12 +224,10 @@ pub(crate) struct KeysetCursor {
     pub k: Vec<Json>,
 }
 
-/// An offset cursor (aggregation, distinct values, referenced items).
+/// The state of an offset cursor (aggregation, distinct values,
+/// referenced items).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OffsetCursor {
-    pub v: u8,
-    /// The operation the cursor belongs to.
-    pub op: String,
     /// The first page's request without context and paging (packed).
     pub q: String,
     /// Offset of the page the cursor points to.
@@ -153,7 +251,7 @@ pub(crate) fn json_to_sql(value: &Json) -> Result<SqlValue, StoreError> {
             None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
         },
         Json::String(s) => SqlValue::Text(s.clone()),
-        _ => return Err(StoreError::bad_request("invalid cursor")),
+        _ => return Err(invalid_cursor()),
     })
 }
 
@@ -167,6 +265,9 @@ pub(crate) trait OffsetPaged: Message + Default {
     /// clears what a cursor does not carry (context, consistency), leaving
     /// the request that the cursors pack.
     fn take_paging(&mut self) -> (Option<pb::Paging>, bool);
+
+    /// The collection the request reads.
+    fn collection_id(&self) -> &str;
 }
 
 macro_rules! offset_paged {
@@ -179,6 +280,10 @@ macro_rules! offset_paged {
                 self.consistent_read = false;
                 let return_total = std::mem::take(&mut self.return_total_count);
                 (self.paging.take(), return_total)
+            }
+
+            fn collection_id(&self) -> &str {
+                &self.collection_id
             }
         }
     };
@@ -201,12 +306,16 @@ pub(crate) struct OffsetPage<M> {
     cursor_mode: bool,
     /// Whether the caller asked for the total count.
     return_total: bool,
+    /// Signs the cursors of the page.
+    key: CursorKey,
 }
 
 impl<M: OffsetPaged> OffsetPage<M> {
-    /// Resolves the paging of a request; a cursor must be one of `M::OP`.
-    pub(crate) fn resolve(mut request: M) -> Result<Self, StoreError> {
+    /// Resolves the paging of a request; a cursor must be one of `M::OP`
+    /// signed with `key` for the request's collection.
+    pub(crate) fn resolve(mut request: M, key: &CursorKey) -> Result<Self, StoreError> {
         let (paging, return_total) = request.take_paging();
+        let collection = request.collection_id().to_owned();
         let (request, offset, limit, cursor_mode) = match PageRequest::of(paging.as_ref()) {
             PageRequest::Offset { limit, offset } => (request, offset, limit, false),
             PageRequest::Cursor {
@@ -217,11 +326,13 @@ impl<M: OffsetPaged> OffsetPage<M> {
                 limit,
                 cursor: Some(cursor),
             } => {
-                let token: OffsetCursor = decode(&cursor)?;
-                if token.v != 1 || token.op != M::OP {
-                    return Err(StoreError::bad_request("invalid cursor"));
+                let token: OffsetCursor = decode(key, M::OP, &collection, &cursor)?;
+                let inner: M = unpack(&token.q)?;
+                // The signature binds both; a mismatch is a bug, still refused.
+                if inner.collection_id() != collection {
+                    return Err(invalid_cursor());
                 }
-                (unpack(&token.q)?, token.o, limit, true)
+                (inner, token.o, limit, true)
             }
         };
         Ok(Self {
@@ -230,6 +341,7 @@ impl<M: OffsetPaged> OffsetPage<M> {
             limit,
             cursor_mode,
             return_total,
+            key: key.clone(),
         })
     }
 
@@ -285,12 +397,15 @@ impl<M: OffsetPaged> OffsetPage<M> {
     /// The next and previous cursors around the page.
     fn cursors(&self, has_more: bool) -> Result<pb::Cursors, StoreError> {
         let token = |o: u64| {
-            encode(&OffsetCursor {
-                v: 1,
-                op: M::OP.to_owned(),
-                q: pack(&self.request),
-                o,
-            })
+            encode(
+                &self.key,
+                M::OP,
+                self.request.collection_id(),
+                &OffsetCursor {
+                    q: pack(&self.request),
+                    o,
+                },
+            )
         };
         let step = u64::from(self.limit);
         Ok(pb::Cursors {

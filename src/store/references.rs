@@ -10,7 +10,7 @@ use crate::pb::{self, FieldType, reference_result, value::Kind};
 
 use super::error::{StoreError, item_error};
 use super::items;
-use super::paging::{self, MAX_LIMIT, OffsetPage};
+use super::paging::{self, CursorKey, MAX_LIMIT, OffsetPage};
 use super::schema::{self, CollectionDef, FieldDef};
 use super::sql::{self, Ident, Sql};
 use super::values;
@@ -212,8 +212,9 @@ fn push_reference_filter(sql: &mut Sql, request: &pb::QueryReferencedItemsReques
 pub(crate) fn query_referenced(
     tx: &Transaction<'_>,
     request: pb::QueryReferencedItemsRequest,
+    key: &CursorKey,
 ) -> Result<pb::QueryReferencedItemsResponse, StoreError> {
-    let page = OffsetPage::resolve(request)?;
+    let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
     let def = schema::require(tx, &request.collection_id)?;
     let (field, table) = relation_field(&def, &request.referring_field_key)?;

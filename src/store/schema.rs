@@ -193,7 +193,7 @@ impl Resolve for CollectionDef {
         let json_path = if rest.is_empty() {
             None
         } else if matches!(field.kind, StorageKind::Object | StorageKind::Any) {
-            Some(sql::json_path(&rest)?)
+            Some(sql::json_path(path, &rest)?)
         } else {
             return Err(StoreError::field_doesnt_exist(&self.id, path));
         };
@@ -326,6 +326,15 @@ fn normalize_fields(
             problems.push(FieldProblem::new(key, "field key listed twice"));
             continue;
         }
+        // A number outside the enum is a client's mistake (envelope §4.5),
+        // not a type to store as ANY.
+        if FieldType::try_from(field.r#type).is_err() {
+            problems.push(FieldProblem::new(
+                key,
+                format!("unknown field type {}", field.r#type),
+            ));
+            continue;
+        }
         if let Some((_, system_type, _)) = SYSTEM_FIELDS.iter().find(|(k, _, _)| *k == key) {
             let given = field_type(field);
             if given != FieldType::Unspecified && given != *system_type {
@@ -344,8 +353,12 @@ fn normalize_fields(
         user_fields.push(field);
     }
     if !problems.is_empty() {
+        let details: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect();
         return Err(StoreError::Validation {
-            message: "invalid fields".to_owned(),
+            message: format!("invalid fields: {}", details.join("; ")),
             problems,
         });
     }
@@ -547,7 +560,8 @@ pub(crate) fn create(
 }
 
 /// Whether stored values of `from` can be converted to `to` for every
-/// possible value (the test is by kind, never by the data present).
+/// possible value (the test is by kind; see [`holds_no_values`] for the
+/// data present).
 fn convertible(from: StorageKind, to: StorageKind) -> bool {
     from == to
         || (to == StorageKind::Text
@@ -556,6 +570,31 @@ fn convertible(from: StorageKind, to: StorageKind) -> bool {
                 StorageKind::Number | StorageKind::Bool | StorageKind::DateTime
             ))
         || (to == StorageKind::Any && from != StorageKind::Relation)
+}
+
+/// Whether a field has no value in any item (null everywhere, or no items;
+/// no references for a MULTI_REFERENCE field): then any type change is
+/// possible, there being nothing to convert (envelope §4.6 refuses only
+/// impossible changes).
+fn holds_no_values(
+    tx: &Transaction<'_>,
+    table: &Ident,
+    field: &FieldDef,
+) -> Result<bool, StoreError> {
+    let mut probe = Sql::new();
+    probe.push("SELECT NOT EXISTS (SELECT 1 FROM ");
+    if let Some(column) = &field.column {
+        probe
+            .ident(table)
+            .push(" WHERE ")
+            .ident(column)
+            .push(" IS NOT NULL)");
+    } else if let Some(relation) = &field.relation {
+        probe.ident(relation).push(")");
+    } else {
+        return Ok(true);
+    }
+    Ok(tx.query_row(probe.text(), [], |row| row.get(0))?)
 }
 
 fn convert_value(
@@ -620,11 +659,11 @@ pub(crate) fn update(
     for field in fields.iter().filter(|f| !is_system(&f.key)) {
         if let Some(old) = existing.field(&field.key) {
             let new_kind = kind_of(field);
-            if !convertible(old.kind, new_kind) {
+            if !convertible(old.kind, new_kind) && !holds_no_values(tx, &existing.table, old)? {
                 problems.push(FieldProblem::new(
                     field.key.clone(),
                     format!(
-                        "cannot change field {} from {} to {}",
+                        "cannot change field {} from {} to {}: stored values cannot be converted",
                         field.key,
                         old.field_type()
                             .as_str_name()
@@ -670,20 +709,32 @@ pub(crate) fn update(
                 relation: old.relation.clone(),
             }),
             Some(old) => {
-                // A kind change: a new column filled with converted values.
+                // A kind change: a new column filled with converted values
+                // (or a relation table: checked above to have nothing to
+                // convert), the old storage dropped.
                 drop_indexes_on(tx, &existing.id, old.key())?;
                 let def = allocate(tx, field)?;
-                if let (Some(old_column), Some(new_column)) = (&old.column, &def.column) {
+                if let Some(new_column) = &def.column {
                     add_column(tx, &existing.table, new_column, new_kind)?;
-                    copy_converted(
-                        tx,
-                        &existing.table,
-                        old_column,
-                        old.kind,
-                        new_column,
-                        new_kind,
-                    )?;
+                    if let Some(old_column) = &old.column {
+                        copy_converted(
+                            tx,
+                            &existing.table,
+                            old_column,
+                            old.kind,
+                            new_column,
+                            new_kind,
+                        )?;
+                    }
+                }
+                if let Some(relation) = &def.relation {
+                    create_relation_table(tx, relation)?;
+                }
+                if let Some(old_column) = &old.column {
                     drop_column(tx, &existing.table, old_column)?;
+                }
+                if let Some(old_relation) = &old.relation {
+                    drop_table(tx, old_relation)?;
                 }
                 defs.push(def);
             }

@@ -8,7 +8,7 @@ use super::error::StoreError;
 use super::{ReferenceStore, aggregate, indexes, items, references, schema};
 
 /// Field types CreateCollection / UpdateCollection accept: every type of the
-/// contract (types newer than the contract are stored as ANY).
+/// contract (numbers outside the enum are VALIDATION_ERROR).
 const SUPPORTED_FIELD_TYPES: [FieldType; 23] = [
     FieldType::Text,
     FieldType::Number,
@@ -195,7 +195,12 @@ impl ExternalDatabase for ReferenceStore {
         request: Request<pb::QueryItemsRequest>,
     ) -> Result<Response<pb::QueryItemsResponse>, Status> {
         let request = request.into_inner();
-        reply(self.db.read(move |tx| items::query(tx, &request)).await)
+        let key = self.cursor_key.clone();
+        reply(
+            self.db
+                .read(move |tx| items::query(tx, &request, &key))
+                .await,
+        )
     }
 
     async fn count_items(
@@ -219,9 +224,10 @@ impl ExternalDatabase for ReferenceStore {
         request: Request<pb::AggregateItemsRequest>,
     ) -> Result<Response<pb::AggregateItemsResponse>, Status> {
         let request = request.into_inner();
+        let key = self.cursor_key.clone();
         reply(
             self.db
-                .read(move |tx| aggregate::aggregate(tx, request))
+                .read(move |tx| aggregate::aggregate(tx, request, &key))
                 .await,
         )
     }
@@ -231,9 +237,10 @@ impl ExternalDatabase for ReferenceStore {
         request: Request<pb::QueryDistinctValuesRequest>,
     ) -> Result<Response<pb::QueryDistinctValuesResponse>, Status> {
         let request = request.into_inner();
+        let key = self.cursor_key.clone();
         reply(
             self.db
-                .read(move |tx| aggregate::distinct(tx, request))
+                .read(move |tx| aggregate::distinct(tx, request, &key))
                 .await,
         )
     }
@@ -306,9 +313,10 @@ impl ExternalDatabase for ReferenceStore {
         request: Request<pb::QueryReferencedItemsRequest>,
     ) -> Result<Response<pb::QueryReferencedItemsResponse>, Status> {
         let request = request.into_inner();
+        let key = self.cursor_key.clone();
         reply(
             self.db
-                .read(move |tx| references::query_referenced(tx, request))
+                .read(move |tx| references::query_referenced(tx, request, &key))
                 .await,
         )
     }

@@ -11,18 +11,21 @@
 //! Every condition this module emits evaluates to 0 or 1, never NULL, so
 //! `not` is plain logical negation (SQL's three-valued logic would otherwise
 //! make `not(a EQ 1)` skip items where `a` is null).
+//!
+//! Filters are checked against the contract's limits ([`crate::limits`])
+//! before anything is translated, and long AND / OR chains are emitted as
+//! balanced trees: SQLite refuses expressions more than 1000 deep, and
+//! `a OR b OR c ...` is as deep as it is long.
 
 use rusqlite::types::Value as SqlValue;
 
+use crate::limits::{MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_LIST_OPERAND, MAX_VALUE_DEPTH};
 use crate::pb::{self, Operator, filter, value::Kind};
 
 use super::error::StoreError;
 use super::matcher::{Pattern, PatternPart};
 use super::values::{self, StorageKind};
 
-/// Filters nested deeper than this are refused (INVALID_ARGUMENT) so that
-/// translating them cannot exhaust the stack.
-pub const MAX_FILTER_DEPTH: usize = 64;
 /// SQLite's limit on bound parameters is 32766; stay below it with an
 /// INVALID_ARGUMENT instead of a database error.
 const MAX_PARAMS: usize = 30_000;
@@ -156,15 +159,23 @@ pub(crate) trait Resolve {
     fn resolve(&self, path: &str) -> Result<Target, StoreError>;
 }
 
-/// Builds the SQLite JSON path for the dotted segments after the field key.
-/// Segments are bound as parameter text, but a `"` would end a quoted label
-/// early, so such (and empty) segments are refused.
-pub(crate) fn json_path(segments: &[&str]) -> Result<String, StoreError> {
+/// Builds the SQLite JSON path for the dotted segments after the field key
+/// (`field_path` is the whole path, for the error message). Segments are
+/// bound as parameter text, but inside a quoted label SQLite reads `"` as
+/// its end, `\` as an escape and NUL as the end of the path, so a segment
+/// with any of them (or a control character, or none at all) would make a
+/// malformed or different path: such paths are refused.
+pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<String, StoreError> {
     let mut path = String::from("$");
     for segment in segments {
-        if segment.is_empty() || segment.contains('"') {
+        if segment.is_empty()
+            || segment
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
             return Err(StoreError::bad_request(format!(
-                "unsupported path segment {segment:?}"
+                "unsupported field path {field_path:?}: a segment after the first is empty or \
+                 holds a quote, backslash or control character"
             )));
         }
         path.push_str(".\"");
@@ -296,11 +307,15 @@ impl Target {
         })
     }
 
-    fn allowed(&self) -> &'static [Operator] {
+    fn allows(&self, op: Operator) -> bool {
         if self.json_path.is_some() {
-            operators_on_path(self.kind)
+            operators_on_path(self.kind).contains(&op)
         } else {
-            operators_on_field(self.kind)
+            // HAS_ALL on a scalar field is defined (equal to the only
+            // distinct element, data-operations §4.2) and served, but not
+            // advertised: it is never more than EQ.
+            operators_on_field(self.kind).contains(&op)
+                || (op == Operator::HasAll && self.kind.is_scalar())
         }
     }
 
@@ -347,35 +362,137 @@ pub(crate) fn push_filter(
         None => {
             sql.push("1");
         }
-        Some(filter) => push_node(sql, filter, resolver, 1)?,
+        Some(filter) => {
+            check_limits(filter)?;
+            push_node(sql, filter, resolver)?;
+        }
     }
     sql.check_size()
 }
 
-fn push_node(
-    sql: &mut Sql,
-    node: &pb::Filter,
-    resolver: &dyn Resolve,
-    depth: usize,
-) -> Result<(), StoreError> {
-    if depth > MAX_FILTER_DEPTH {
+/// Refuses a filter beyond the contract's limits, before translating it.
+pub(crate) fn check_limits(filter: &pb::Filter) -> Result<(), StoreError> {
+    let mut nodes = 0;
+    check_node(filter, 0, &mut nodes)
+}
+
+/// `levels`: the logical operators around `node`.
+fn check_node(node: &pb::Filter, levels: usize, nodes: &mut usize) -> Result<(), StoreError> {
+    *nodes += 1;
+    if *nodes > MAX_FILTER_NODES {
         return Err(StoreError::bad_request(format!(
-            "filter nested deeper than {MAX_FILTER_DEPTH} levels"
+            "filter too large: more than {MAX_FILTER_NODES} conditions and $and/$or/$not \
+             (MAX_FILTER_NODES)"
         )));
     }
+    let too_deep = || {
+        StoreError::bad_request(format!(
+            "filter nests $and/$or/$not deeper than {MAX_FILTER_DEPTH} levels (MAX_FILTER_DEPTH)"
+        ))
+    };
+    match &node.kind {
+        None => {}
+        Some(filter::Kind::And(list) | filter::Kind::Or(list)) => {
+            if levels >= MAX_FILTER_DEPTH {
+                return Err(too_deep());
+            }
+            for child in &list.filters {
+                check_node(child, levels + 1, nodes)?;
+            }
+        }
+        Some(filter::Kind::Not(inner)) => {
+            if levels >= MAX_FILTER_DEPTH {
+                return Err(too_deep());
+            }
+            check_node(inner, levels + 1, nodes)?;
+        }
+        Some(filter::Kind::Condition(condition)) => check_operand(condition)?,
+    }
+    Ok(())
+}
+
+/// A condition's operand: lists of at most [`MAX_LIST_OPERAND`] values,
+/// values at most [`MAX_VALUE_DEPTH`] deep (a list operand's elements each).
+fn check_operand(condition: &pb::Condition) -> Result<(), StoreError> {
+    let Some(value) = condition.value.as_ref() else {
+        return Ok(());
+    };
+    let listed = matches!(
+        Operator::try_from(condition.operator),
+        Ok(Operator::In | Operator::HasSome | Operator::HasAll | Operator::Urlized)
+    );
+    let too_deep = || {
+        StoreError::bad_request(format!(
+            "operand of {} nests objects and lists deeper than {MAX_VALUE_DEPTH} levels \
+             (MAX_VALUE_DEPTH)",
+            condition.field_path
+        ))
+    };
+    match value.kind.as_ref() {
+        Some(Kind::ListValue(list)) if listed => {
+            if list.values.len() > MAX_LIST_OPERAND {
+                return Err(StoreError::bad_request(format!(
+                    "list operand on {} has {} values, more than {MAX_LIST_OPERAND} \
+                     (MAX_LIST_OPERAND)",
+                    condition.field_path,
+                    list.values.len()
+                )));
+            }
+            if list.values.iter().any(|v| nests_deeper(v, MAX_VALUE_DEPTH)) {
+                return Err(too_deep());
+            }
+        }
+        _ => {
+            if nests_deeper(value, MAX_VALUE_DEPTH) {
+                return Err(too_deep());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether objects and lists nest more than `allowed` levels in `value`.
+pub(crate) fn nests_deeper(value: &pb::Value, allowed: usize) -> bool {
+    let children: Box<dyn Iterator<Item = &pb::Value>> = match value.kind.as_ref() {
+        Some(Kind::ListValue(list)) => Box::new(list.values.iter()),
+        Some(Kind::ObjectValue(object)) => Box::new(object.fields.values()),
+        _ => return false,
+    };
+    allowed == 0 || children.into_iter().any(|v| nests_deeper(v, allowed - 1))
+}
+
+/// Appends `count` terms joined by `joiner` as a balanced tree of
+/// parentheses, so that the SQL expression is log2(count) deep rather than
+/// `count` (SQLite's limit is 1000). `count` must not be 0.
+fn push_balanced(
+    sql: &mut Sql,
+    range: std::ops::Range<usize>,
+    joiner: &'static str,
+    term: &mut dyn FnMut(&mut Sql, usize) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if range.len() <= 1 {
+        return term(sql, range.start);
+    }
+    let middle = range.start + range.len() / 2;
+    sql.push("(");
+    push_balanced(sql, range.start..middle, joiner, term)?;
+    sql.push(joiner);
+    push_balanced(sql, middle..range.end, joiner, term)?;
+    sql.push(")");
+    Ok(())
+}
+
+/// Translates a filter node; [`check_limits`] bounds the recursion.
+fn push_node(sql: &mut Sql, node: &pb::Filter, resolver: &dyn Resolve) -> Result<(), StoreError> {
     match &node.kind {
         None => {
             sql.push("1");
         }
-        Some(filter::Kind::And(list)) => {
-            push_list(sql, &list.filters, " AND ", "1", resolver, depth)?
-        }
-        Some(filter::Kind::Or(list)) => {
-            push_list(sql, &list.filters, " OR ", "0", resolver, depth)?
-        }
+        Some(filter::Kind::And(list)) => push_list(sql, &list.filters, " AND ", "1", resolver)?,
+        Some(filter::Kind::Or(list)) => push_list(sql, &list.filters, " OR ", "0", resolver)?,
         Some(filter::Kind::Not(inner)) => {
             sql.push("(NOT ");
-            push_node(sql, inner, resolver, depth + 1)?;
+            push_node(sql, inner, resolver)?;
             sql.push(")");
         }
         Some(filter::Kind::Condition(condition)) => {
@@ -392,19 +509,15 @@ fn push_list(
     joiner: &'static str,
     empty: &'static str,
     resolver: &dyn Resolve,
-    depth: usize,
 ) -> Result<(), StoreError> {
     if filters.is_empty() {
         sql.push(empty);
         return Ok(());
     }
     sql.push("(");
-    for (i, child) in filters.iter().enumerate() {
-        if i > 0 {
-            sql.push(joiner);
-        }
-        push_node(sql, child, resolver, depth + 1)?;
-    }
+    push_balanced(sql, 0..filters.len(), joiner, &mut |sql, i| {
+        push_node(sql, &filters[i], resolver)
+    })?;
     sql.push(")");
     Ok(())
 }
@@ -455,7 +568,7 @@ fn push_condition(
             ))
         })?;
     target.column()?;
-    if !target.allowed().contains(&op) {
+    if !target.allows(op) {
         return Err(StoreError::bad_request(format!(
             "operator {} is not supported on {}",
             op.as_str_name(),
@@ -500,13 +613,12 @@ fn push_condition(
             if list.is_empty() {
                 sql.push("0");
             } else {
+                // On a scalar field: equal to every element, so to the only
+                // distinct one (data-operations §4.2).
                 sql.push("(");
-                for (i, element) in list.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(" AND ");
-                    }
-                    push_has_some(sql, target, std::slice::from_ref(element))?;
-                }
+                push_balanced(sql, 0..list.len(), " AND ", &mut |sql, i| {
+                    push_has_some(sql, target, std::slice::from_ref(&list[i]))
+                })?;
                 sql.push(")");
             }
         }
@@ -794,12 +906,9 @@ fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<
         return Ok(());
     }
     sql.push("(");
-    for (i, element) in list.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        push_eq(sql, target, Some(element))?;
-    }
+    push_balanced(sql, 0..list.len(), " OR ", &mut |sql, i| {
+        push_eq(sql, target, Some(&list[i]))
+    })?;
     sql.push(")");
     Ok(())
 }
@@ -853,50 +962,57 @@ fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(
 
 /// Whether the `json_each` row `j` equals any listed value.
 fn push_element_matches(sql: &mut Sql, list: &[pb::Value]) -> Result<(), StoreError> {
+    if list.is_empty() {
+        sql.push("0");
+        return Ok(());
+    }
     sql.push("(");
-    for (i, element) in list.iter().enumerate() {
-        if i > 0 {
-            sql.push(" OR ");
-        }
-        if values::is_null(Some(element)) {
-            sql.push("j.type = 'null'");
-        } else if let Some((types, operand)) = json_scalar(element) {
-            sql.push("(j.type IN ")
-                .push(types)
-                .push(" AND j.atom = ")
-                .param(operand)
-                .push(")");
-        } else {
-            match element.kind.as_ref() {
-                Some(Kind::TimestampValue(ts)) => match values::timestamp_to_millis(ts) {
-                    Some(ms) => {
-                        sql.push("(j.type = 'object' AND json_extract(j.value, '$.\"$date\"') IS ")
-                            .param(values::millis_to_iso(ms))
-                            .push(")");
-                    }
-                    None => {
-                        sql.push("0");
-                    }
-                },
-                Some(Kind::ObjectValue(_) | Kind::ListValue(_)) => {
-                    match values::canonical_json(element) {
-                        Ok(json) => {
-                            sql.push("(j.type IN ('object', 'array') AND j.value = json(")
-                                .param(json)
-                                .push("))");
-                        }
-                        Err(_) => {
-                            sql.push("0");
-                        }
-                    }
+    push_balanced(sql, 0..list.len(), " OR ", &mut |sql, i| {
+        push_element_match(sql, &list[i])
+    })?;
+    sql.push(")");
+    Ok(())
+}
+
+/// Whether the `json_each` row `j` equals `element`.
+fn push_element_match(sql: &mut Sql, element: &pb::Value) -> Result<(), StoreError> {
+    if values::is_null(Some(element)) {
+        sql.push("j.type = 'null'");
+    } else if let Some((types, operand)) = json_scalar(element) {
+        sql.push("(j.type IN ")
+            .push(types)
+            .push(" AND j.atom = ")
+            .param(operand)
+            .push(")");
+    } else {
+        match element.kind.as_ref() {
+            Some(Kind::TimestampValue(ts)) => match values::timestamp_to_millis(ts) {
+                Some(ms) => {
+                    sql.push("(j.type = 'object' AND json_extract(j.value, '$.\"$date\"') IS ")
+                        .param(values::millis_to_iso(ms))
+                        .push(")");
                 }
-                _ => {
+                None => {
                     sql.push("0");
                 }
+            },
+            Some(Kind::ObjectValue(_) | Kind::ListValue(_)) => {
+                match values::canonical_json(element) {
+                    Ok(json) => {
+                        sql.push("(j.type IN ('object', 'array') AND j.value = json(")
+                            .param(json)
+                            .push("))");
+                    }
+                    Err(_) => {
+                        sql.push("0");
+                    }
+                }
+            }
+            _ => {
+                sql.push("0");
             }
         }
     }
-    sql.push(")");
     Ok(())
 }
 

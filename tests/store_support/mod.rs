@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use extdb_bridge::limits::MAX_MESSAGE_BYTES;
 use extdb_bridge::pb::{
     self, FieldType, Operator, external_database_client::ExternalDatabaseClient, filter,
     value::Kind,
@@ -36,7 +37,11 @@ impl TestStore {
     }
 
     pub async fn start_at(path: &Path) -> Self {
-        let store = ReferenceStore::open(path).unwrap();
+        Self::serve(ReferenceStore::open(path).unwrap(), path).await
+    }
+
+    /// Serves an already configured store (opened at `path`).
+    pub async fn serve(store: ReferenceStore, path: &Path) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
@@ -47,9 +52,7 @@ impl TestStore {
             .await
             .unwrap();
         });
-        let client = ExternalDatabaseClient::connect(format!("http://{addr}"))
-            .await
-            .unwrap();
+        let client = connect(addr).await;
         Self {
             client,
             addr,
@@ -71,6 +74,16 @@ impl TestStore {
         }
         self._dir.take()
     }
+}
+
+/// A client to a store at `addr` that sends and accepts messages up to the
+/// contract's limit (tonic's own default is 4 MiB).
+pub async fn connect(addr: std::net::SocketAddr) -> Client {
+    ExternalDatabaseClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap()
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
 
 // ---- values ----
