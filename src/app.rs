@@ -17,8 +17,8 @@ use crate::pb::PagingMode;
 use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
 use crate::protocol::{Endpoint, Operation};
 use crate::routing::{CursorSeal, UpstreamRouter};
-use crate::store::{ReferenceStore, serve_store};
-use crate::upstream::UpstreamClient;
+use crate::store::{ReferenceStore, serve_store_on};
+use crate::upstream::{InProcessIncoming, UpstreamClient, in_process_channel};
 
 /// Why the sidecar could not start.
 #[derive(Debug, thiserror::Error)]
@@ -161,27 +161,33 @@ async fn build_sidecar(
         }
         None => None,
     };
+    let cursor_key = config
+        .cursors
+        .key_bytes()
+        .map_err(|problem| StartError::Config(problem.to_string()))?;
+    let cursor_key = cursor_key.as_deref();
     let mut upstreams = BTreeMap::new();
     let mut embedded = Vec::new();
     for (name, up) in &config.upstreams {
-        let endpoint = match up.kind {
-            UpstreamKind::Grpc => up.endpoint.clone().unwrap_or_default(),
+        let client = match up.kind {
+            UpstreamKind::Grpc => {
+                let endpoint = up.endpoint.clone().unwrap_or_default();
+                UpstreamClient::new(name, &endpoint, up, metrics.clone())?
+            }
             UpstreamKind::Embedded => {
-                let (store, endpoint) = EmbeddedStore::start(name, up).await?;
-                embedded.push(store);
-                endpoint
+                let (channel, incoming) =
+                    in_process_channel(Duration::from_millis(up.connect_timeout_ms));
+                embedded.push(EmbeddedStore::start(name, up, incoming, cursor_key)?);
+                UpstreamClient::with_channel(name, channel, up, metrics.clone())?
             }
         };
-        upstreams.insert(
-            name.clone(),
-            Arc::new(UpstreamClient::new(name, &endpoint, up, metrics.clone())?),
-        );
+        upstreams.insert(name.clone(), Arc::new(client));
     }
     let router = UpstreamRouter::new(
         upstreams,
         &config.collections,
         config.default_upstream.clone(),
-        cursor_seal(config)?,
+        cursor_seal(cursor_key),
     );
     let legacy = config.auth.legacy.as_ref().map(|legacy| {
         if legacy.provision_without_key {
@@ -201,18 +207,16 @@ async fn build_sidecar(
     Ok((sidecar, embedded))
 }
 
-/// The cursor seal from `cursors` (validated already; a key file may have
-/// gone since).
-fn cursor_seal(config: &Config) -> Result<CursorSeal, StartError> {
-    match config.cursors.key_bytes() {
-        Ok(Some(key)) => Ok(CursorSeal::new(&key)),
-        Ok(None) => {
+/// The cursor seal: the configured key, else a random one.
+fn cursor_seal(key: Option<&[u8]>) -> CursorSeal {
+    match key {
+        Some(key) => CursorSeal::new(key),
+        None => {
             tracing::info!(
                 "cursors are signed with a random per-process key: they stop working on restart and on other replicas (set cursors.key to keep them)"
             );
-            Ok(CursorSeal::random())
+            CursorSeal::random()
         }
-        Err(problem) => Err(StartError::Config(problem.to_string())),
     }
 }
 
@@ -223,9 +227,17 @@ struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
-    /// Opens the store's database and serves it on a loopback port: the
-    /// sidecar talks to it through the same gRPC contract as to any backend.
-    async fn start(name: &str, config: &UpstreamConfig) -> Result<(Self, String), StartError> {
+    /// Opens the store's database and serves it on in-memory connections
+    /// (`incoming`): the sidecar talks to it through the same gRPC contract
+    /// as to any backend, and nothing else can reach it (no port, no socket
+    /// file). `cursor_key` keeps its cursors valid across restarts when the
+    /// sidecar's own cursor key is configured.
+    fn start(
+        name: &str,
+        config: &UpstreamConfig,
+        incoming: InProcessIncoming,
+        cursor_key: Option<&[u8]>,
+    ) -> Result<Self, StartError> {
         let failed = |detail: String| StartError::Embedded {
             name: name.to_owned(),
             detail,
@@ -242,27 +254,30 @@ impl EmbeddedStore {
             Some(EmbeddedPagingMode::Cursor) => PagingMode::Cursor,
             Some(EmbeddedPagingMode::Offset) | None => PagingMode::Offset,
         };
-        let store = ReferenceStore::open(path)
+        let mut store = ReferenceStore::open(path)
             .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?
             .with_paging_mode(mode);
-        let listener = TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| failed(format!("cannot listen on loopback: {e}")))?;
+        if let Some(key) = cursor_key {
+            let derived = aws_lc_rs::hmac::sign(
+                &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key),
+                format!("extdb embedded store cursors: {name}").as_bytes(),
+            );
+            store = store
+                .with_cursor_key(derived.as_ref())
+                .map_err(|e| failed(format!("cursor key: {e}")))?;
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let upstream = name.to_owned();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(e) = serve_store(store, listener, shutdown).await {
+            if let Err(e) = serve_store_on(store, incoming.into_stream(), shutdown).await {
                 tracing::error!(upstream, error = %e, "embedded store stopped");
             }
         });
-        tracing::info!(upstream = name, db = %path.display(), %addr, "embedded reference store started");
-        Ok((EmbeddedStore { stop, task }, format!("http://{addr}")))
+        tracing::info!(upstream = name, db = %path.display(), "embedded reference store started (in-process)");
+        Ok(EmbeddedStore { stop, task })
     }
 
     async fn stop(self) {

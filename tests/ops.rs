@@ -546,3 +546,61 @@ async fn text_logs_escape_caller_input() {
         assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
     }
 }
+
+/// The inodes of the TCP sockets in LISTEN state on this host.
+fn listening_inodes() -> std::collections::HashSet<String> {
+    let mut inodes = std::collections::HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() > 9 && cols[3] == "0A" {
+                inodes.insert(cols[9].to_owned());
+            }
+        }
+    }
+    inodes
+}
+
+/// The embedded store is reachable by the sidecar only: the process listens
+/// on exactly its protocol and admin ports, and the store still serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_store_opens_no_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = support::embedded::embedded_yaml(&dir.path().join("extdb.sqlite"), "");
+    let mut process = Process::start(&yaml, &dir);
+    let listening = process.wait_for_log("extdb-bridge listening");
+    let addr: std::net::SocketAddr = listening["addr"].as_str().unwrap().parse().unwrap();
+
+    // The store answers through the sidecar.
+    let token = WixSigner::es256()
+        .sign(json!({"collection": {"id": "c", "fields": [{"key": "t", "type": "TEXT"}]}}));
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let request = hyper::Request::post(format!("http://{addr}/v3/collections/create"))
+        .body(http_body_util::Full::new(bytes::Bytes::from(token)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+
+    let listening = listening_inodes();
+    let mut listeners = 0;
+    for fd in std::fs::read_dir(format!("/proc/{}/fd", process.child.id())).unwrap() {
+        let Ok(target) = std::fs::read_link(fd.unwrap().path()) else {
+            continue;
+        };
+        let target = target.to_string_lossy().into_owned();
+        if let Some(inode) = target
+            .strip_prefix("socket:[")
+            .and_then(|t| t.strip_suffix(']'))
+            && listening.contains(inode)
+        {
+            listeners += 1;
+        }
+    }
+    assert_eq!(listeners, 2, "only the protocol and admin listeners");
+    process.signal("TERM");
+    assert!(process.child.wait().unwrap().success());
+}

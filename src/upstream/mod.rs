@@ -1,7 +1,10 @@
 //! The upstream stage: one typed operation -> one gRPC call on a backend,
 //! with a deadline and the calling context as metadata.
 
+mod in_process;
 pub mod status;
+
+pub use in_process::{InProcessIncoming, in_process_channel};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,6 +79,21 @@ impl UpstreamClient {
             }
             ep = ep.tls_config(tls).map_err(|e| tls_err(e.to_string()))?;
         }
+        Self::with_channel(name, ep.connect_lazy(), config, metrics)
+    }
+
+    /// Builds the client on a channel made elsewhere (e.g.
+    /// [`in_process_channel`]).
+    pub fn with_channel(
+        name: &str,
+        channel: Channel,
+        config: &UpstreamConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<UpstreamClient, UpstreamSetupError> {
+        let endpoint_err = |detail: String| UpstreamSetupError::Endpoint {
+            name: name.to_owned(),
+            detail,
+        };
         let mut extra_metadata = Vec::new();
         for (k, v) in &config.metadata {
             let key = AsciiMetadataKey::from_bytes(k.as_bytes())
@@ -84,7 +102,6 @@ impl UpstreamClient {
                 .map_err(|e| endpoint_err(format!("metadata value of {k}: {e}")))?;
             extra_metadata.push((key, value));
         }
-        let channel = ep.connect_lazy();
         // tonic's default (4 MiB) is below what a page of 1000 rich items
         // can weigh; both directions use the contract's limit, which the
         // reference store also accepts.
