@@ -242,5 +242,8 @@ async fn item_values_past_the_value_depth_fail_that_item() {
     };
     assert_eq!(error.reason, "VALIDATION_ERROR");
     assert!(error.message.contains("16 levels"), "{}", error.message);
-    assert_eq!(ids(&mut c, "l", eq("_id", s("deep"))).await, Vec::<String>::new());
+    assert_eq!(
+        ids(&mut c, "l", eq("_id", s("deep"))).await,
+        Vec::<String>::new()
+    );
 }
