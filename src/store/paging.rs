@@ -12,7 +12,7 @@
 //!
 //! A cursor is `base64url(json) "." base64url(hmac)`: the JSON names the
 //! format version, the operation and the collection the cursor was issued
-//! for, and the HMAC-SHA256 over the JSON text makes it unforgeable. A
+//! for, and the HMAC-SHA256 over the encoded JSON makes it unforgeable. A
 //! cursor is accepted only with a valid MAC, for its own operation, on the
 //! collection named in the request (so a hand-made cursor cannot read
 //! another collection, and a sidecar that routes by `collection_id` also
