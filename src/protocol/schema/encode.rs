@@ -224,12 +224,19 @@ fn index(index: &pb::Index) -> Value {
     out.insert("unique".into(), index.unique.into());
     out.insert("caseInsensitive".into(), index.case_insensitive.into());
     if let Some(failure) = index.failure.as_ref() {
+        // `data` has the shape its code has in an error body (envelope
+        // §4.10): a validation failure lists its violation.
+        let data = if failure.error_code == "VALIDATION_ERROR" {
+            json!({"violations": [{"fieldPath": "", "rejectedValue": "", "message": failure.message}]})
+        } else {
+            json!({})
+        };
         out.insert(
             "failure".into(),
             json!({
                 "errorCode": failure.error_code,
                 "errorMessage": failure.message,
-                "data": {},
+                "data": data,
             }),
         );
     }
@@ -654,7 +661,9 @@ mod tests {
                 {"name": "by_stock", "fields": [{"path": "stock", "order": "DESC"}],
                  "status": "FAILED", "unique": false, "caseInsensitive": true,
                  "failure": {"errorCode": "VALIDATION_ERROR",
-                             "errorMessage": "index by_stock already exists", "data": {}}},
+                             "errorMessage": "index by_stock already exists",
+                             "data": {"violations": [{"fieldPath": "", "rejectedValue": "",
+                                                      "message": "index by_stock already exists"}]}}},
                 {"name": "by_title", "fields": [{"path": "title", "order": "ASC"}],
                  "status": "UNKNOWN", "unique": false, "caseInsensitive": false}
             ]})
