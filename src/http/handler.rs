@@ -64,10 +64,12 @@ impl BodyLimits {
     /// Receives `body`, taking budget as its bytes arrive; the budget is
     /// given back when this returns (the caller then verifies and drops
     /// the body at once, or holds it only after authentication).
-    async fn collect(&self, mut body: Incoming, declared: Option<usize>) -> Result<Bytes, ApiError> {
-        // The declared size is already checked against the cap; reserving
-        // it costs address space only until the bytes are written.
-        let mut buf = BytesMut::with_capacity(declared.unwrap_or(0));
+    async fn collect(&self, mut body: Incoming) -> Result<Bytes, ApiError> {
+        // The chunks as hyper hands them over, joined once complete: a
+        // body refused half-way has only ever held small, reusable
+        // allocations.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total = 0usize;
         let mut held: Option<OwnedSemaphorePermit> = None;
         let mut held_units = 0usize;
         while let Some(frame) = body.frame().await {
@@ -77,7 +79,7 @@ impl BodyLimits {
             let Ok(data) = frame.into_data() else {
                 continue; // trailers carry nothing the protocol uses
             };
-            let total = buf.len() + data.len();
+            total += data.len();
             if total > self.max_bytes {
                 return Err(ApiError::PayloadTooLarge {
                     limit: self.max_bytes,
@@ -99,9 +101,19 @@ impl BodyLimits {
                 }
                 held_units = units;
             }
-            buf.extend_from_slice(&data);
+            chunks.push(data);
         }
-        Ok(buf.freeze())
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => {
+                let mut joined = BytesMut::with_capacity(total);
+                for chunk in chunks {
+                    joined.extend_from_slice(&chunk);
+                }
+                joined.freeze()
+            }
+        })
     }
 }
 
@@ -293,11 +305,7 @@ impl Sidecar {
             return Err(ApiError::PayloadTooLarge { limit });
         }
         let consumed = req.extensions().get::<BodyConsumed>().cloned();
-        let declared = declared.and_then(|n| usize::try_from(n).ok());
-        let body = tokio::time::timeout(
-            limits.read_timeout,
-            limits.collect(req.into_body(), declared),
-        )
+        let body = tokio::time::timeout(limits.read_timeout, limits.collect(req.into_body()))
         .await
         .map_err(|_| ApiError::RequestTimeout {
             timeout_ms: limits.read_timeout.as_millis() as u64,
