@@ -285,9 +285,9 @@ async fn silent_sockets_give_their_descriptors_back() {
 
 /// Limits for the memory scenarios: 6 MiB bodies, 12 MiB of them in
 /// flight, stalled ones cut after 4 s.
-const BUDGET_HTTP: &str = "  max_body_bytes: 6291456\n  max_body_bytes_in_flight: 12582912\n  body_read_timeout_ms: 4000\n  h2_max_concurrent_streams: 8\n";
+const BUDGET_HTTP: &str = "  max_body_bytes: 6291456\n  max_body_bytes_in_flight: 12582912\n  body_read_timeout_ms: 4000\n  h2_max_concurrent_streams: 16\n";
 /// Without the budget, the attackers below would pin 24 x 6 MiB (HTTP/1)
-/// or 12 x 4 MiB (HTTP/2). With it, at most the 12 MiB budget is held in
+/// or 16 x 6 MiB (HTTP/2). With it, at most the 12 MiB budget is held in
 /// bodies, plus per-connection buffers (24 x 64 KiB on HTTP/1, 1 MiB of
 /// window on HTTP/2) and allocator slack: 3x the budget bounds all of it
 /// and is far below what the unbounded case takes.
@@ -388,16 +388,16 @@ async fn stalled_h2_streams_are_bounded_too() {
             .unwrap();
     tokio::spawn(conn);
     let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
-    const STREAMS: usize = 12;
+    const STREAMS: usize = 20;
     let mut streams = Vec::new();
     for _ in 0..STREAMS {
         let mut sender = sender.clone();
         let chunk = chunk.clone();
         let url = sidecar.url("/v3/items/insert");
         streams.push(tokio::spawn(async move {
-            // 4 MiB of a declared 6 MiB, then nothing more.
+            // All but 64 KiB of a declared 6 MiB, then nothing more.
             let frames = futures_util::stream::iter(
-                (0..64).map(move |_| Ok::<_, std::convert::Infallible>(Frame::data(chunk.clone()))),
+                (0..95).map(move |_| Ok::<_, std::convert::Infallible>(Frame::data(chunk.clone()))),
             )
             .chain(futures_util::stream::pending());
             let request = hyper::Request::post(url)
