@@ -30,7 +30,9 @@ pub enum ApiError {
 
     /// Too many request bodies are being received at once
     /// (`http.max_body_bytes_in_flight`); the caller may retry.
-    #[error("too many request bodies are being received at once (budget {budget_bytes} bytes); retry later")]
+    #[error(
+        "too many request bodies are being received at once (budget {budget_bytes} bytes); retry later"
+    )]
     BodyBudgetExhausted { budget_bytes: usize },
 
     /// Malformed request: bad JSON, wrong type, bad filter. The message names

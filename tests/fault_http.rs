@@ -77,7 +77,11 @@ async fn read_response(stream: &mut TcpStream) -> (String, Vec<u8>) {
             .await
             .expect("a response within 10 s")
             .expect("read works");
-        assert!(n > 0, "closed before a response: {:?}", String::from_utf8_lossy(&got));
+        assert!(
+            n > 0,
+            "closed before a response: {:?}",
+            String::from_utf8_lossy(&got)
+        );
         got.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&got[..head_end]).to_lowercase();
@@ -137,7 +141,10 @@ async fn silent_and_slow_connections_are_closed_after_the_header_timeout() {
     let h2_start: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
     let openings: [(&str, &[u8]); 3] = [
         ("silent", b""),
-        ("partial head", b"POST /v3/items/query HTTP/1.1\r\nhost: x\r\n"),
+        (
+            "partial head",
+            b"POST /v3/items/query HTTP/1.1\r\nhost: x\r\n",
+        ),
         ("h2 without a request", h2_start),
     ];
     for (what, opening) in openings {
@@ -159,7 +166,9 @@ async fn a_stalled_body_is_answered_408_and_the_connection_closed() {
     let (backend, sidecar) = sidecar("  body_read_timeout_ms: 500\n").await;
     let mut stream = TcpStream::connect(sidecar.addr).await.unwrap();
     stream
-        .write_all(b"POST /v3/items/query HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n0123456789")
+        .write_all(
+            b"POST /v3/items/query HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n0123456789",
+        )
         .await
         .unwrap();
     let (response, closed) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
@@ -184,7 +193,10 @@ async fn idle_connections_are_closed_on_both_protocols() {
     assert!(!head.contains("connection: close"), "{head}");
     let (_, closed) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
     let closed = closed.expect("an idle HTTP/1 connection is closed");
-    assert!(closed >= Duration::from_millis(1200), "closed after {closed:?}");
+    assert!(
+        closed >= Duration::from_millis(1200),
+        "closed after {closed:?}"
+    );
 
     // A reused HTTP/1 connection that starts its next request and stalls
     // gets the header timeout, not the idle time.
@@ -194,7 +206,10 @@ async fn idle_connections_are_closed_on_both_protocols() {
     stream.write_all(b"POST /nope HTTP/1.1\r\n").await.unwrap();
     let (_, closed) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
     let closed = closed.expect("a stalled request head is closed");
-    assert!(closed < Duration::from_millis(1200), "closed after {closed:?}");
+    assert!(
+        closed < Duration::from_millis(1200),
+        "closed after {closed:?}"
+    );
 
     // HTTP/2 (prior knowledge): one request, then the connection ends.
     let tcp = TcpStream::connect(sidecar.addr).await.unwrap();
@@ -233,8 +248,16 @@ async fn connections_over_the_cap_are_closed_until_others_leave() {
         let mut extra = TcpStream::connect(sidecar.addr).await.unwrap();
         let _ = extra.write_all(CHEAP_REQUEST).await;
         let (response, closed) = read_until_closed(&mut extra, Duration::from_secs(3)).await;
-        assert!(closed.is_some(), "connection {} over the cap stays open", 5 + attempt);
-        assert!(response.is_empty(), "{:?}", String::from_utf8_lossy(&response));
+        assert!(
+            closed.is_some(),
+            "connection {} over the cap stays open",
+            5 + attempt
+        );
+        assert!(
+            response.is_empty(),
+            "{:?}",
+            String::from_utf8_lossy(&response)
+        );
     }
     // The held ones still work.
     held[0].write_all(CHEAP_REQUEST).await.unwrap();
@@ -350,7 +373,9 @@ async fn stalled_large_bodies_are_bounded_by_the_budget() {
         *statuses.entry(a.await.unwrap()).or_default() += 1;
     }
     sampler.abort();
-    let grown = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(baseline_rss);
+    let grown = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(baseline_rss);
     assert!(
         grown <= RSS_BOUND,
         "RSS grew by {} MiB (bound {} MiB); statuses {statuses:?}",
@@ -360,18 +385,32 @@ async fn stalled_large_bodies_are_bounded_by_the_budget() {
     // Over the budget: 503 at once; within it: 408 once the time is up.
     // (A refused client may see a reset instead of its 503: it was still
     // sending.)
-    let answered: usize = statuses.iter().filter(|(s, _)| s.is_some()).map(|(_, n)| n).sum();
+    let answered: usize = statuses
+        .iter()
+        .filter(|(s, _)| s.is_some())
+        .map(|(_, n)| n)
+        .sum();
     assert!(
         statuses.keys().flatten().all(|s| *s == 503 || *s == 408),
         "{statuses:?}"
     );
-    assert!(statuses.get(&Some(503)).is_some_and(|n| *n >= 1), "{statuses:?}");
-    assert!(statuses.get(&Some(408)).is_some_and(|n| *n >= 1), "{statuses:?}");
+    assert!(
+        statuses.get(&Some(503)).is_some_and(|n| *n >= 1),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.get(&Some(408)).is_some_and(|n| *n >= 1),
+        "{statuses:?}"
+    );
     assert!(answered >= ATTACKERS / 2, "{statuses:?}");
     assert!(backend.received().is_empty());
     // Everything is given back.
     let back = eventually(Duration::from_secs(5), || open_fds() <= baseline_fds + 5).await;
-    assert!(back, "{} descriptors open, baseline {baseline_fds}", open_fds());
+    assert!(
+        back,
+        "{} descriptors open, baseline {baseline_fds}",
+        open_fds()
+    );
     assert_eq!(sidecar.post("/v3/items/insert", "x").await.status, 401);
 }
 
@@ -435,7 +474,9 @@ async fn stalled_h2_streams_are_bounded_too() {
         *statuses.entry(status).or_default() += 1;
     }
     sampler.abort();
-    let grown = peak.load(std::sync::atomic::Ordering::Relaxed).saturating_sub(baseline_rss);
+    let grown = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(baseline_rss);
     assert!(
         grown <= RSS_BOUND,
         "RSS grew by {} MiB (bound {} MiB); statuses {statuses:?}",
@@ -449,8 +490,14 @@ async fn stalled_h2_streams_are_bounded_too() {
             .all(|s| s.starts_with("408") || s.starts_with("503") || refused(s)),
         "{statuses:?}"
     );
-    assert!(statuses.keys().any(|s| s.starts_with("408")), "{statuses:?}");
-    assert!(statuses.keys().any(|s| s.starts_with("503")), "{statuses:?}");
+    assert!(
+        statuses.keys().any(|s| s.starts_with("408")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.keys().any(|s| s.starts_with("503")),
+        "{statuses:?}"
+    );
     assert!(backend.received().is_empty());
 }
 
@@ -512,7 +559,9 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
     let get = |addr, path: &'static str| async move {
         let mut stream = TcpStream::connect(addr).await?;
         stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
+            )
             .await?;
         let (response, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
         Ok::<_, std::io::Error>(String::from_utf8_lossy(&response).into_owned())
@@ -535,7 +584,9 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
         assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
         assert!(ready.contains("\"shutting_down\":true"), "{ready}");
         saw_not_ready = true;
-        let head = cheap(running.addr).await.expect("still accepting during the delay");
+        let head = cheap(running.addr)
+            .await
+            .expect("still accepting during the delay");
         assert!(head.starts_with("http/1.1 404"), "{head}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

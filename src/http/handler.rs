@@ -73,9 +73,8 @@ impl BodyLimits {
         let mut held: Option<OwnedSemaphorePermit> = None;
         let mut held_units = 0usize;
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| {
-                ApiError::bad_request(format!("cannot read the request body: {e}"))
-            })?;
+            let frame = frame
+                .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
             let Ok(data) = frame.into_data() else {
                 continue; // trailers carry nothing the protocol uses
             };
@@ -306,10 +305,10 @@ impl Sidecar {
         }
         let consumed = req.extensions().get::<BodyConsumed>().cloned();
         let body = tokio::time::timeout(limits.read_timeout, limits.collect(req.into_body()))
-        .await
-        .map_err(|_| ApiError::RequestTimeout {
-            timeout_ms: limits.read_timeout.as_millis() as u64,
-        })??;
+            .await
+            .map_err(|_| ApiError::RequestTimeout {
+                timeout_ms: limits.read_timeout.as_millis() as u64,
+            })??;
         if let Some(consumed) = consumed {
             consumed.set();
         }
