@@ -599,3 +599,116 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
     assert!(asked.elapsed() >= Duration::from_millis(1500));
     assert!(TcpStream::connect(running.addr).await.is_err());
 }
+
+/// The sidecar binary under `ulimit -n 256`, its JSON log lines collected.
+struct LimitedProcess {
+    child: std::process::Child,
+    lines: Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+}
+
+impl LimitedProcess {
+    fn start(config_text: &str, dir: &tempfile::TempDir, open_files: u32) -> LimitedProcess {
+        use std::io::BufRead;
+        let path = dir.path().join("sidecar.yaml");
+        std::fs::write(&path, config_text).unwrap();
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n {open_files} && exec \"$0\" --config \"$1\""))
+            .arg(env!("CARGO_BIN_EXE_extdb-bridge"))
+            .arg(&path)
+            .env("EXTDB_LISTEN", "127.0.0.1:0")
+            .env("EXTDB_ADMIN__LISTEN", "127.0.0.1:0")
+            .env("EXTDB_LOG__FORMAT", "json")
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    sink.lock().unwrap().push(v);
+                }
+            }
+        });
+        LimitedProcess { child, lines }
+    }
+
+    fn logged(&self, message: &str) -> Vec<serde_json::Value> {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l["message"] == message)
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for LimitedProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Finding 3 as reported: 300 silent sockets against a sidecar limited to
+/// 256 descriptors stopped the service (`accept failed: Too many open
+/// files`, hundreds of times) for as long as the attacker stayed. Now the
+/// cap fits the descriptor limit, the excess is closed at once, the silent
+/// ones are reaped, and a real request is served while the attacker is
+/// still connected.
+#[tokio::test]
+async fn three_hundred_silent_sockets_do_not_stop_a_256_descriptor_sidecar() {
+    let backend = ScriptedBackend::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let process = LimitedProcess::start(
+        &yaml(&backend, "  header_read_timeout_ms: 500\n"),
+        &dir,
+        256,
+    );
+    let addr: std::net::SocketAddr = {
+        let mut found = None;
+        for _ in 0..200 {
+            if let Some(line) = process.logged("extdb-bridge listening").first() {
+                found = line["addr"].as_str().map(|a| a.parse().unwrap());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        found.expect("the sidecar starts")
+    };
+    let lowered = process.logged(
+        "http.max_connections does not fit the open-files limit (ulimit -n); using a lower cap",
+    );
+    assert_eq!(lowered.len(), 1, "{lowered:?}");
+
+    let mut attackers = Vec::new();
+    for _ in 0..300 {
+        attackers.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // With the attackers still connected, a real request gets through.
+    let mut served = false;
+    for _ in 0..50 {
+        if let Ok(mut stream) = TcpStream::connect(addr).await {
+            let _ = stream.write_all(CHEAP_REQUEST).await;
+            let (response, _) = read_until_closed(&mut stream, Duration::from_millis(500)).await;
+            if status_of(&response) == Some(404) {
+                served = true;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "no request served while the attackers stay");
+    assert!(
+        !process.logged("connection limit reached (http.max_connections): closing new connections").is_empty(),
+        "the cap is logged"
+    );
+    let accept_failures = process.logged("accept failed; backing off");
+    assert!(accept_failures.len() <= 3, "{accept_failures:?}");
+    drop(attackers);
+}
