@@ -7,8 +7,7 @@ mod conn;
 mod handler;
 
 pub use admin::AdminState;
-pub use conn::TrackedBody;
-pub use handler::{BodyConsumed, BodyLimits, Sidecar};
+pub use handler::{BodyLimits, Sidecar};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -27,7 +26,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::config::HttpConfig;
-use conn::{Activity, LogThrottle, Watched};
+use conn::{Activity, LogThrottle, TrackedBody, Watched};
+use handler::BodyConsumed;
 
 /// HTTP/1 read buffer per connection, which also caps a request's header
 /// section (hyper answers 431 beyond it): the JWT is in the body, so
