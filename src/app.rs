@@ -107,7 +107,7 @@ pub async fn start(
                 }
                 tracing::info!(
                     grace_ms = grace.as_millis() as u64,
-                    "stopped accepting; draining in-flight requests"
+                    "draining in-flight requests"
                 );
             }
         };
