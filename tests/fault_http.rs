@@ -233,6 +233,31 @@ async fn idle_connections_are_closed_on_both_protocols() {
 }
 
 #[tokio::test]
+async fn an_h2_stream_whose_body_never_comes_is_answered_408() {
+    let (backend, sidecar) = sidecar("  body_read_timeout_ms: 500\n").await;
+    let tcp = TcpStream::connect(sidecar.addr).await.unwrap();
+    let (mut sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    // Headers without END_STREAM, then nothing.
+    let frames = futures_util::stream::pending::<Result<Frame<Bytes>, std::convert::Infallible>>();
+    let request = hyper::Request::post(sidecar.url("/v3/items/query"))
+        .body(StreamBody::new(frames))
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(5), sender.send_request(request))
+        .await
+        .expect("answered within 5 s")
+        .unwrap();
+    assert_eq!(response.status(), 408);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errorCode"], "REQUEST_TIMEOUT");
+    assert!(backend.received().is_empty());
+}
+
+#[tokio::test]
 async fn connections_over_the_cap_are_closed_until_others_leave() {
     let (_backend, sidecar) = sidecar("  max_connections: 4\n").await;
     // Four connections, each served once and kept alive: all slots held.
@@ -548,7 +573,7 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
         ("EXTDB_ADMIN__LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
     ]
     .into();
-    let config = Config::from_yaml(&yaml(&backend, "  shutdown_delay_ms: 1500\n"), &env).unwrap();
+    let config = Config::from_yaml(&yaml(&backend, "  shutdown_delay_ms: 2000\n"), &env).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = extdb_bridge::app::start(&config, async {
         let _ = stopped.await;
@@ -579,7 +604,7 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
     stop.send(()).unwrap();
     let mut saw_not_ready = false;
     // During the delay: not ready, yet new connections are still served.
-    while asked.elapsed() < Duration::from_millis(1000) {
+    while asked.elapsed() < Duration::from_millis(800) {
         let ready = get(admin, "/readyz").await.unwrap();
         assert!(ready.starts_with("HTTP/1.1 503"), "{ready}");
         assert!(ready.contains("\"shutting_down\":true"), "{ready}");
@@ -596,7 +621,7 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
         .await
         .expect("the sidecar stops after the delay")
         .unwrap();
-    assert!(asked.elapsed() >= Duration::from_millis(1500));
+    assert!(asked.elapsed() >= Duration::from_millis(2000));
     assert!(TcpStream::connect(running.addr).await.is_err());
 }
 
