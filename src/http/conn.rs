@@ -325,7 +325,9 @@ pub(crate) fn fit_to_open_files(max_connections: usize, listener: Option<SocketA
     };
     let room = usize::try_from(room).unwrap_or(usize::MAX);
     if max_connections > room {
-        tracing::warn!(
+        // Info, not a warning: a default cap on a default `ulimit -n 1024`
+        // lands here, and adapting is the intended behaviour.
+        tracing::info!(
             listener = listener.map(|a| a.to_string()).unwrap_or_default(),
             max_connections,
             open_files_limit = limit,
