@@ -54,8 +54,12 @@ impl BodyLimits {
         BodyLimits {
             max_bytes: http.max_body_bytes,
             read_timeout: Duration::from_millis(http.body_read_timeout_ms),
+            // Rounded up like each body's share, so a budget equal to
+            // `max_body_bytes` (the least allowed) fits one such body.
             budget: Arc::new(Semaphore::new(
-                (budget_bytes / BUDGET_UNIT).min(Semaphore::MAX_PERMITS),
+                budget_bytes
+                    .div_ceil(BUDGET_UNIT)
+                    .min(Semaphore::MAX_PERMITS),
             )),
             budget_bytes,
         }
