@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::{AuthFailure, V3Verifier};
 use crate::config::{Config, EmbeddedPagingMode, UpstreamConfig, UpstreamKind};
-use crate::http::{self, AdminState, Sidecar};
+use crate::http::{self, AdminState, BodyLimits, FrontLimits, Sidecar};
 use crate::metrics::{Metrics, MetricsSeed};
 use crate::pb::PagingMode;
 use crate::protocol::legacy::{self, LegacyEndpoint, LegacyProtocol};
@@ -56,8 +56,9 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
 /// Builds the request path from `config` (upstream channels connect
 /// lazily), binds the protocol and admin listeners and serves until
 /// `shutdown` resolves. Shutdown order: readiness turns false, the protocol
-/// listener stops accepting and drains (up to `shutdown_grace_ms`), then the
-/// admin listener and embedded stores stop.
+/// listener serves on for `http.shutdown_delay_ms`, then stops accepting
+/// and drains (up to `shutdown_grace_ms`), then the admin listener and
+/// embedded stores stop.
 pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -71,12 +72,14 @@ pub async fn start(
         shutting_down: AtomicBool::new(false),
     });
     let (listener, addr) = bind(config.listen).await?;
+    let front = FrontLimits::protocol(&config.http);
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
     let admin_addr = if config.admin.enabled {
         let (admin_listener, admin_addr) = bind(config.admin.listen).await?;
         tokio::spawn(http::serve(
             admin_listener,
             admin.clone(),
+            FrontLimits::admin(&config.http),
             async {
                 let _ = admin_stopped.await;
             },
@@ -87,6 +90,7 @@ pub async fn start(
         None
     };
     let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let delay = Duration::from_millis(config.http.shutdown_delay_ms);
     let sidecar = Arc::new(sidecar);
     let task = tokio::spawn(async move {
         let drain_started = {
@@ -94,13 +98,22 @@ pub async fn start(
             async move {
                 shutdown.await;
                 admin.shutting_down.store(true, Ordering::Release);
+                // Readiness is 503 from here; serving on during the delay
+                // lets a load balancer notice and send elsewhere first.
+                if !delay.is_zero() {
+                    tracing::info!(
+                        delay_ms = delay.as_millis() as u64,
+                        "shutdown requested: readiness is 503, still serving until the delay is over"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
                 tracing::info!(
                     grace_ms = grace.as_millis() as u64,
                     "draining in-flight requests"
                 );
             }
         };
-        http::serve(listener, sidecar, drain_started, grace).await;
+        http::serve(listener, sidecar, front, drain_started, grace).await;
         let _ = admin_stop.send(());
         // Embedded stores outlive the HTTP drain: in-flight requests may
         // still be calling them until then.
@@ -202,7 +215,7 @@ async fn build_sidecar(
         metrics,
         v3,
         legacy,
-        max_body_bytes: config.http.max_body_bytes,
+        body: BodyLimits::new(&config.http),
     };
     Ok((sidecar, embedded))
 }

@@ -24,6 +24,17 @@ pub enum ApiError {
     #[error("request body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
 
+    /// The request body did not arrive in time (`http.body_read_timeout_ms`).
+    #[error("request body not received within {timeout_ms} ms")]
+    RequestTimeout { timeout_ms: u64 },
+
+    /// Too many request bodies are being received at once
+    /// (`http.max_body_bytes_in_flight`); the caller may retry.
+    #[error(
+        "too many request bodies are being received at once (budget {budget_bytes} bytes); retry later"
+    )]
+    BodyBudgetExhausted { budget_bytes: usize },
+
     /// Malformed request: bad JSON, wrong type, bad filter. The message names
     /// the offending field.
     #[error("{message}")]
@@ -117,6 +128,8 @@ impl ApiError {
             ApiError::UnknownEndpoint { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::RequestTimeout { .. } => 408,
+            ApiError::BodyBudgetExhausted { .. } => 503,
             ApiError::BadRequest { .. }
             | ApiError::MessageTooLarge { .. }
             | ApiError::Validation { .. }
@@ -136,6 +149,8 @@ impl ApiError {
             ApiError::UnknownEndpoint { .. } => "NOT_FOUND",
             ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            ApiError::RequestTimeout { .. } => "REQUEST_TIMEOUT",
+            ApiError::BodyBudgetExhausted { .. } => "SERVICE_UNAVAILABLE",
             ApiError::BadRequest { .. } | ApiError::MessageTooLarge { .. } => "BAD_REQUEST",
             ApiError::Validation { .. } => "VALIDATION_ERROR",
             ApiError::CollectionNotFound { .. } => "COLLECTION_NOT_FOUND",

@@ -71,3 +71,38 @@ async fn six_mebibytes_are_read_and_then_verified() {
     );
     assert!(backend.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413_and_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (backend, sidecar) = sidecar().await;
+    // No declared length: the limit is found while reading.
+    let mut stream = tokio::net::TcpStream::connect(sidecar.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /v3/items/insert HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let chunk = vec![b'a'; 1024 * 1024];
+    for _ in 0..9 {
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        if stream.write_all(&framed).await.is_err() {
+            break; // refused while sending
+        }
+    }
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut response),
+    )
+    .await
+    .expect("answered and closed");
+    let text = String::from_utf8_lossy(&response).to_lowercase();
+    assert!(text.starts_with("http/1.1 413"), "{text}");
+    assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+    assert!(backend.received().is_empty());
+}

@@ -45,19 +45,100 @@ pub struct Config {
     pub default_upstream: Option<String>,
 }
 
+/// The protocol listener's limits. All of them hold before authentication:
+/// a caller without a key can hold at most these resources, for at most
+/// these times (README "Limits").
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Largest accepted request body; larger ones get 413. Wix's reference
     /// adaptor accepts 6 MB, so the floor is 6 MiB.
     pub max_body_bytes: usize,
+    /// Time from accepting a connection to its first request's complete
+    /// headers (HTTP/1 and HTTP/2), and on an idle HTTP/1 connection from
+    /// the first byte of a request to its complete headers. Then the
+    /// connection is closed.
+    pub header_read_timeout_ms: u64,
+    /// Time for a whole request body to arrive once its headers have;
+    /// then 408 (REQUEST_TIMEOUT) and, on HTTP/1, the connection closes.
+    pub body_read_timeout_ms: u64,
+    /// A connection with no request in flight is closed after this long
+    /// (HTTP/2: GOAWAY). Keep it above the idle timeout of a proxy in
+    /// front, so the proxy, not the sidecar, closes first.
+    pub idle_timeout_ms: u64,
+    /// Most open connections; more are accepted and closed at once (logged,
+    /// rate-limited). Lowered at start-up to fit the open-files limit.
+    pub max_connections: u32,
+    /// Global budget of request-body bytes being received at once, over all
+    /// connections; a body that would exceed it is answered 503 at once.
+    pub max_body_bytes_in_flight: usize,
+    /// Most concurrent streams on one HTTP/2 connection.
+    pub h2_max_concurrent_streams: u32,
+    /// On SIGTERM: readiness (`/readyz`) turns 503 at once, and the
+    /// listener keeps accepting and serving for this long before it stops
+    /// accepting and drains, so a load balancer can take the pod out first.
+    pub shutdown_delay_ms: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             max_body_bytes: 8 * 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            idle_timeout_ms: 75_000,
+            max_connections: 1_024,
+            max_body_bytes_in_flight: 64 * 1024 * 1024,
+            h2_max_concurrent_streams: 64,
+            shutdown_delay_ms: 0,
         }
+    }
+}
+
+impl HttpConfig {
+    /// Problems with the `http` section, each named by its path.
+    fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            problems.push(ConfigProblem {
+                path: format!("http.{key}"),
+                message,
+            })
+        };
+        for (key, value) in [
+            ("header_read_timeout_ms", self.header_read_timeout_ms),
+            ("body_read_timeout_ms", self.body_read_timeout_ms),
+            ("idle_timeout_ms", self.idle_timeout_ms),
+        ] {
+            if value == 0 {
+                problem(key, "must be greater than 0".into());
+            }
+        }
+        if self.max_connections == 0 {
+            problem("max_connections", "must be greater than 0".into());
+        }
+        if self.h2_max_concurrent_streams == 0 {
+            problem("h2_max_concurrent_streams", "must be greater than 0".into());
+        }
+        if self.max_body_bytes_in_flight < self.max_body_bytes {
+            problem(
+                "max_body_bytes_in_flight",
+                format!(
+                    "{} is below http.max_body_bytes ({}): a body of the largest accepted size could never be received",
+                    self.max_body_bytes_in_flight, self.max_body_bytes
+                ),
+            );
+        }
+        if self.shutdown_delay_ms > 60_000 {
+            problem(
+                "shutdown_delay_ms",
+                format!(
+                    "{} is over a minute; orchestrators kill long before",
+                    self.shutdown_delay_ms
+                ),
+            );
+        }
+        problems
     }
 }
 
@@ -378,6 +459,9 @@ impl Config {
             );
         }
         if let Err(p) = self.cursors.key_bytes() {
+            problem(p.path, p.message);
+        }
+        for p in self.http.problems() {
             problem(p.path, p.message);
         }
         if self.shutdown_grace_ms > 60_000 {
@@ -769,5 +853,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn http_limits_have_defaults_and_are_validated() {
+        let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+        assert_eq!(
+            (
+                c.http.header_read_timeout_ms,
+                c.http.body_read_timeout_ms,
+                c.http.idle_timeout_ms,
+                c.http.max_connections,
+                c.http.max_body_bytes_in_flight,
+                c.http.h2_max_concurrent_streams,
+                c.http.shutdown_delay_ms,
+            ),
+            (10_000, 30_000, 75_000, 1_024, 64 * 1024 * 1024, 64, 0)
+        );
+        let c = Config::from_yaml(
+            &yaml(""),
+            &env(&[("EXTDB_HTTP__SHUTDOWN_DELAY_MS", "5000")]),
+        )
+        .unwrap();
+        assert_eq!(c.http.shutdown_delay_ms, 5_000);
+        let p = problems(&yaml(
+            "http:\n  header_read_timeout_ms: 0\n  body_read_timeout_ms: 0\n  idle_timeout_ms: 0\n  max_connections: 0\n  h2_max_concurrent_streams: 0\n  max_body_bytes_in_flight: 1048576\n  shutdown_delay_ms: 120000\n",
+        ));
+        assert_eq!(
+            p,
+            [
+                "http.header_read_timeout_ms: must be greater than 0",
+                "http.body_read_timeout_ms: must be greater than 0",
+                "http.idle_timeout_ms: must be greater than 0",
+                "http.max_connections: must be greater than 0",
+                "http.h2_max_concurrent_streams: must be greater than 0",
+                "http.max_body_bytes_in_flight: 1048576 is below http.max_body_bytes (8388608): a body of the largest accepted size could never be received",
+                "http.shutdown_delay_ms: 120000 is over a minute; orchestrators kill long before",
+            ]
+        );
     }
 }

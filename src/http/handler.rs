@@ -1,17 +1,21 @@
 //! One request, start to finish.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::V3Verifier;
+use crate::config::HttpConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::pb;
@@ -27,7 +31,110 @@ pub struct Sidecar {
     pub v3: Option<V3Verifier>,
     /// The legacy protocol; `None` turns its endpoints off (404).
     pub legacy: Option<LegacyProtocol>,
-    pub max_body_bytes: usize,
+    pub body: BodyLimits,
+}
+
+/// How request bodies are received: a size cap, a time limit, and a budget
+/// of body bytes being received at once, shared by every connection, so
+/// callers without a key cannot pin memory by sending large bodies slowly.
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    pub read_timeout: Duration,
+    /// One permit per KiB of body bytes received and not yet handed on.
+    budget: Arc<Semaphore>,
+    budget_bytes: usize,
+}
+
+/// Budget unit: a permit per KiB keeps permit counts within `u32`.
+const BUDGET_UNIT: usize = 1024;
+
+impl BodyLimits {
+    pub fn new(http: &HttpConfig) -> BodyLimits {
+        let budget_bytes = http.max_body_bytes_in_flight;
+        BodyLimits {
+            max_bytes: http.max_body_bytes,
+            read_timeout: Duration::from_millis(http.body_read_timeout_ms),
+            // Rounded up like each body's share, so a budget equal to
+            // `max_body_bytes` (the least allowed) fits one such body.
+            budget: Arc::new(Semaphore::new(
+                budget_bytes
+                    .div_ceil(BUDGET_UNIT)
+                    .min(Semaphore::MAX_PERMITS),
+            )),
+            budget_bytes,
+        }
+    }
+
+    /// Receives `body`, taking budget as its bytes arrive; the budget is
+    /// given back when this returns (the caller then verifies and drops
+    /// the body at once, or holds it only after authentication).
+    async fn collect(&self, mut body: Incoming) -> Result<Bytes, ApiError> {
+        // The chunks as hyper hands them over, joined once complete: a
+        // body refused half-way has only ever held small, reusable
+        // allocations.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total = 0usize;
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut held_units = 0usize;
+        while let Some(frame) = body.frame().await {
+            let frame = frame
+                .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers carry nothing the protocol uses
+            };
+            total += data.len();
+            if total > self.max_bytes {
+                return Err(ApiError::PayloadTooLarge {
+                    limit: self.max_bytes,
+                });
+            }
+            let units = total.div_ceil(BUDGET_UNIT);
+            if units > held_units {
+                // Refuse at once rather than queue: a waiting body would
+                // hold its connection and buffers while it waits.
+                let more = u32::try_from(units - held_units)
+                    .ok()
+                    .and_then(|n| self.budget.clone().try_acquire_many_owned(n).ok())
+                    .ok_or(ApiError::BodyBudgetExhausted {
+                        budget_bytes: self.budget_bytes,
+                    })?;
+                match held.as_mut() {
+                    Some(permit) => permit.merge(more),
+                    None => held = Some(more),
+                }
+                held_units = units;
+            }
+            chunks.push(data);
+        }
+        Ok(match chunks.len() {
+            0 => Bytes::new(),
+            1 => chunks.swap_remove(0),
+            _ => {
+                let mut joined = BytesMut::with_capacity(total);
+                for chunk in chunks {
+                    joined.extend_from_slice(&chunk);
+                }
+                joined.freeze()
+            }
+        })
+    }
+}
+
+/// Set by [`Sidecar::read_body`] in a request's extensions once the whole
+/// body has been read: the connection layer sends `Connection: close` on
+/// HTTP/1 when a response leaves a body unread (the connection cannot be
+/// reused then).
+#[derive(Clone, Default)]
+pub struct BodyConsumed(Arc<AtomicBool>);
+
+impl BodyConsumed {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 /// Which protocol a path belongs to. v3 paths are tried first: a v3 path
@@ -193,25 +300,26 @@ impl Sidecar {
     }
 
     async fn read_body(&self, req: Request<Incoming>) -> Result<Bytes, ApiError> {
-        let limit = self.max_body_bytes;
-        let too_large = ApiError::PayloadTooLarge { limit };
+        let limits = &self.body;
+        let limit = limits.max_bytes;
         // Refuse a declared oversize body before reading any of it.
-        if let Some(len) = req.headers().get(CONTENT_LENGTH)
-            && len
-                .to_str()
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .is_some_and(|n| n > limit as u64)
-        {
-            return Err(too_large);
+        let declared = match req.headers().get(CONTENT_LENGTH) {
+            Some(len) => len.to_str().ok().and_then(|s| s.parse::<u64>().ok()),
+            None => None,
+        };
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(ApiError::PayloadTooLarge { limit });
         }
-        match Limited::new(req.into_body(), limit).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large),
-            Err(e) => Err(ApiError::bad_request(format!(
-                "cannot read the request body: {e}"
-            ))),
+        let consumed = req.extensions().get::<BodyConsumed>().cloned();
+        let body = tokio::time::timeout(limits.read_timeout, limits.collect(req.into_body()))
+            .await
+            .map_err(|_| ApiError::RequestTimeout {
+                timeout_ms: limits.read_timeout.as_millis() as u64,
+            })??;
+        if let Some(consumed) = consumed {
+            consumed.set();
         }
+        Ok(body)
     }
 }
 
