@@ -537,6 +537,14 @@ async fn text_logs_escape_caller_input() {
     assert_eq!(response.status().as_u16(), 400);
     let refused = next_line("request refused", &mut seen);
     assert!(refused.contains("\\n2026-01-01"), "{refused}");
+    // An authentication failure names the peer it came from.
+    let request = hyper::Request::post(format!("http://{addr}/v3/items/count"))
+        .body(http_body_util::Full::new(bytes::Bytes::from("not.a.token")))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    let rejected = next_line("authentication failed", &mut seen);
+    assert!(rejected.contains("peer=127.0.0.1:"), "{rejected}");
     let _ = child.kill();
     let _ = child.wait();
     // Everything it wrote, up to its end.

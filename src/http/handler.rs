@@ -168,7 +168,10 @@ impl Sidecar {
         let _inflight = self.metrics.inflight();
         let route = Route::from_path(req.uri().path());
         let method = req.method().clone();
-        let mut facts = RequestFacts::default();
+        let mut facts = RequestFacts {
+            peer: req.extensions().get::<super::PeerAddr>().map(|p| p.0),
+            ..RequestFacts::default()
+        };
         let legacy_shape = matches!(route, Some(Route::Legacy(_))) && self.legacy.is_some();
         let result = match route {
             Some(Route::Legacy(endpoint)) if legacy_shape => {
@@ -247,6 +250,7 @@ impl Sidecar {
             if matches!(error, ApiError::Unauthorized { .. }) {
                 tracing::warn!(
                     endpoint = endpoint.name(),
+                    peer = %facts.peer_text(),
                     reason,
                     detail,
                     "request rejected: authentication failed"
@@ -289,7 +293,10 @@ impl Sidecar {
         };
         require_post(&req)?;
         let body = self.read_body(req).await?;
-        let mut call = legacy::CallFacts::default();
+        let mut call = legacy::CallFacts {
+            peer: facts.peer,
+            ..legacy::CallFacts::default()
+        };
         let served = legacy.serve(endpoint, &body, &self.router, &mut call).await;
         facts.request_id = call.request_id;
         facts.collection = call.collection;
@@ -328,6 +335,13 @@ impl Sidecar {
 struct RequestFacts {
     request_id: Option<String>,
     collection: Option<String>,
+    peer: Option<std::net::SocketAddr>,
+}
+
+impl RequestFacts {
+    fn peer_text(&self) -> String {
+        self.peer.map_or_else(|| "-".to_owned(), |p| p.to_string())
+    }
 }
 
 fn unknown_endpoint(req: &Request<Incoming>) -> ApiError {

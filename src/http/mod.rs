@@ -84,6 +84,10 @@ impl FrontLimits {
     }
 }
 
+/// The client's address, in every request's extensions (for logs).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Something that answers every HTTP request (errors become responses).
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send;
@@ -195,7 +199,7 @@ pub async fn serve<H: Handler>(
         let service = {
             let handler = handler.clone();
             let activity = activity.clone();
-            service_fn(move |req| serve_request(handler.clone(), activity.clone(), req))
+            service_fn(move |req| serve_request(handler.clone(), activity.clone(), peer, req))
         };
         let io = TokioIo::new(Watched::new(stream, activity.clone()));
         let conn = builder.serve_connection(io, service).into_owned();
@@ -271,8 +275,10 @@ async fn sleep_until_some(at: Option<tokio::time::Instant>) {
 async fn serve_request<H: Handler>(
     handler: Arc<H>,
     activity: Arc<Activity>,
+    peer: std::net::SocketAddr,
     mut req: Request<Incoming>,
 ) -> Result<Response<TrackedBody>, Infallible> {
+    req.extensions_mut().insert(PeerAddr(peer));
     let in_flight = activity.request_started(req.version());
     let h1_with_body = matches!(
         req.version(),

@@ -158,6 +158,8 @@ pub struct CallFacts {
     pub request_id: Option<String>,
     /// `collectionName`, when the body names one.
     pub collection: Option<String>,
+    /// The client's address (from the HTTP front), for auth-failure logs.
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 /// The legacy protocol as configured by `auth.legacy`.
@@ -209,6 +211,7 @@ impl LegacyProtocol {
             // the key itself).
             tracing::warn!(
                 endpoint = endpoint.name(),
+                peer = facts.peer.map(|p| p.to_string()).unwrap_or_default(),
                 reason,
                 role = ?caller.role,
                 instance_id = caller.instance_id(),
