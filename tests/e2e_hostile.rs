@@ -6,8 +6,8 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::TestResponse;
 use support::embedded::StoreBridge;
+use support::{TestResponse, WixSigner};
 
 const NASTY: &[&str] = &[
     "quote\"d",
@@ -491,4 +491,76 @@ async fn genuine_cursors_open_only_where_they_were_issued() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
+}
+
+/// Long filters through the whole stack: up to the contract's limits they
+/// are served with the right answer (they once reached SQLite as a
+/// 1000-deep expression: a 500), past them a 400 naming the limit; a
+/// dotted path no JSON path can express is a 400, not a 500.
+#[tokio::test]
+async fn long_filters_are_served_or_refused_never_500() {
+    let b = StoreBridge::start().await;
+    b.create_collection("c", &[("o", "OBJECT"), ("n", "NUMBER")])
+        .await;
+    let items: Vec<Value> = (0..5)
+        .map(|i| json!({"_id": format!("i{i}"), "o": {"k": i}, "n": i}))
+        .collect();
+    b.insert("c", items).await;
+
+    // 999 terms: one `$or` node plus 999 conditions, the node limit exactly.
+    let terms: Vec<Value> = (0..999).map(|i| json!({"o.k": i})).collect();
+    assert_eq!(b.count("c", json!({"$or": terms})).await, 5);
+    let values: Vec<Value> = (0..1000).map(|i| json!({"k": i})).collect();
+    assert_eq!(b.count("c", json!({"o": {"$in": values}})).await, 5);
+    let values: Vec<i64> = (0..1000).collect();
+    assert_eq!(b.count("c", json!({"o.k": {"$in": values}})).await, 5);
+
+    let terms: Vec<Value> = (0..1000).map(|i| json!({"o.k": i})).collect();
+    let values: Vec<i64> = (0..1001).collect();
+    for (filter, limit) in [
+        (json!({"$or": terms}), "more than 1000 conditions"),
+        (json!({"o.k": {"$in": values}}), "more than 1000 values"),
+    ] {
+        let r = b
+            .call(
+                "/v3/items/count",
+                json!({"collectionId": "c", "filter": filter}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            r.body["errorMessage"].as_str().unwrap().contains(limit),
+            "{}",
+            r.body
+        );
+    }
+    for path in ["o.k\\", "o.\"k", "o..k"] {
+        let r = b
+            .call(
+                "/v3/items/count",
+                json!({"collectionId": "c", "filter": {path: 1}}),
+            )
+            .await;
+        assert_client_error(&r, path);
+    }
+}
+
+/// A 6 MiB request (the size Wix's docs promise) through the sidecar into
+/// the embedded store: its protobuf form is over tonic's 4 MiB default, which
+/// the store once kept (a 400 with gRPC internals).
+#[tokio::test]
+async fn six_mib_requests_reach_the_store() {
+    let b = StoreBridge::start().await;
+    b.create_collection("c", &[("t", "TEXT")]).await;
+    let text = "x".repeat(4_600_000);
+    let token =
+        WixSigner::es256().sign(json!({"collectionId": "c", "items": [{"_id": "big", "t": text}]}));
+    assert!(token.len() > 6_000_000, "{}", token.len());
+    let r = b.sidecar.post("/v3/items/insert", token).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = b.query("c", json!({"_id": "big"})).await;
+    assert_eq!(
+        body["items"][0]["t"].as_str().map(str::len),
+        Some(4_600_000)
+    );
 }
