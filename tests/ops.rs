@@ -259,14 +259,19 @@ async fn readiness_follows_upstream_health() {
     assert!(ready, "readiness came back with the upstream");
 }
 
-/// The sidecar binary, started on a config file, with its JSON log lines.
+/// The sidecar binary, started on a config file, with its log lines.
 struct Process {
     child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+    lines: std::sync::mpsc::Receiver<String>,
 }
 
 impl Process {
+    /// Logging JSON lines.
     fn start(config_text: &str, dir: &tempfile::TempDir) -> Process {
+        Self::start_logging(config_text, dir, "json")
+    }
+
+    fn start_logging(config_text: &str, dir: &tempfile::TempDir, log_format: &str) -> Process {
         let path = dir.path().join("sidecar.yaml");
         std::fs::write(&path, config_text).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"))
@@ -274,7 +279,7 @@ impl Process {
             .arg(&path)
             .env("EXTDB_LISTEN", "127.0.0.1:0")
             .env("EXTDB_ADMIN__LISTEN", "127.0.0.1:0")
-            .env("EXTDB_LOG__FORMAT", "json")
+            .env("EXTDB_LOG__FORMAT", log_format)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -284,24 +289,35 @@ impl Process {
         let (tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    let _ = tx.send(v);
-                }
+                let _ = tx.send(line);
             }
         });
         Process { child, lines }
     }
 
-    fn wait_for_log(&self, message: &str) -> serde_json::Value {
+    /// The next line (of any format) that `accept` takes, within 20 s.
+    fn next_line<T>(&self, what: &str, mut accept: impl FnMut(&str) -> Option<T>) -> T {
         let deadline = Instant::now() + Duration::from_secs(20);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
-                Ok(line) if line["message"] == message => return line,
-                Ok(_) => continue,
+                Ok(line) => {
+                    if let Some(found) = accept(&line) {
+                        return found;
+                    }
+                }
                 Err(_) => break,
             }
         }
-        panic!("no log line {message:?}");
+        panic!("no log line {what:?}");
+    }
+
+    /// The next JSON line whose message is `message`.
+    fn wait_for_log(&self, message: &str) -> serde_json::Value {
+        self.next_line(message, |line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .filter(|v| v["message"] == message)
+        })
     }
 
     fn signal(&self, signal: &str) {
@@ -481,41 +497,15 @@ async fn text_logs_escape_caller_input() {
     let backend = ScriptedBackend::start().await;
     let dir = tempfile::tempdir().unwrap();
     let yaml = config_yaml(&es256_public_key(), AUDIENCE, &backend.endpoint(), "");
-    let path = dir.path().join("sidecar.yaml");
-    std::fs::write(&path, yaml).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"))
-        .arg("--config")
-        .arg(&path)
-        .env("EXTDB_LISTEN", "127.0.0.1:0")
-        .env("EXTDB_ADMIN__LISTEN", "127.0.0.1:0")
-        .env("EXTDB_LOG__FORMAT", "text")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    let next_line = |until: &str, seen: &mut Vec<String>| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let Ok(line) = lines.recv_timeout(left) else {
-                break;
-            };
-            seen.push(line.clone());
-            if line.contains(until) {
-                return line;
-            }
-        }
-        panic!("no log line with {until:?} in {seen:#?}");
+    let mut process = Process::start_logging(&yaml, &dir, "text");
+    let seen = std::cell::RefCell::new(Vec::<String>::new());
+    let line_with = |text: &str| {
+        process.next_line(text, |line| {
+            seen.borrow_mut().push(line.to_owned());
+            line.contains(text).then(|| line.to_owned())
+        })
     };
-    let listening = next_line("extdb-bridge listening", &mut seen);
+    let listening = line_with("extdb-bridge listening");
     let addr = listening
         .split("addr=")
         .nth(1)
@@ -535,7 +525,7 @@ async fn text_logs_escape_caller_input() {
         .unwrap();
     let response = client.request(request).await.unwrap();
     assert_eq!(response.status().as_u16(), 400);
-    let refused = next_line("request refused", &mut seen);
+    let refused = line_with("request refused");
     assert!(refused.contains("\\n2026-01-01"), "{refused}");
     // An authentication failure names the peer it came from.
     let request = hyper::Request::post(format!("http://{addr}/v3/items/count"))
@@ -543,12 +533,13 @@ async fn text_logs_escape_caller_input() {
         .unwrap();
     let response = client.request(request).await.unwrap();
     assert_eq!(response.status().as_u16(), 401);
-    let rejected = next_line("authentication failed", &mut seen);
+    let rejected = line_with("authentication failed");
     assert!(rejected.contains("peer=127.0.0.1:"), "{rejected}");
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = process.child.kill();
+    let _ = process.child.wait();
     // Everything it wrote, up to its end.
-    seen.extend(lines.iter());
+    let mut seen = seen.into_inner();
+    seen.extend(process.lines.iter());
     for line in &seen {
         assert!(!line.starts_with("2026-01-01"), "forged line: {line}");
         assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");

@@ -31,6 +31,15 @@ pub enum UpstreamSetupError {
     Tls { name: String, detail: String },
 }
 
+impl UpstreamSetupError {
+    fn endpoint(name: &str, detail: String) -> Self {
+        UpstreamSetupError::Endpoint {
+            name: name.to_owned(),
+            detail,
+        }
+    }
+}
+
 /// A named backend: a lazily connected channel plus the call settings.
 #[derive(Clone)]
 pub struct UpstreamClient {
@@ -51,10 +60,7 @@ impl UpstreamClient {
         config: &UpstreamConfig,
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
-        let endpoint_err = |detail: String| UpstreamSetupError::Endpoint {
-            name: name.to_owned(),
-            detail,
-        };
+        let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
         let mut ep = Endpoint::from_shared(endpoint.to_owned())
             .map_err(|e| endpoint_err(e.to_string()))?
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
@@ -90,10 +96,7 @@ impl UpstreamClient {
         config: &UpstreamConfig,
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
-        let endpoint_err = |detail: String| UpstreamSetupError::Endpoint {
-            name: name.to_owned(),
-            detail,
-        };
+        let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
         let mut extra_metadata = Vec::new();
         for (k, v) in &config.metadata {
             let key = AsciiMetadataKey::from_bytes(k.as_bytes())
