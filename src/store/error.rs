@@ -110,10 +110,31 @@ impl StoreError {
     }
 }
 
+/// A status travels in HTTP/2 trailers, which peers cap (16 KiB is common;
+/// past it the whole connection fails). Errors echo caller text (field
+/// names, ids), so every piece is clipped: the message to
+/// [`MAX_MESSAGE_CHARS`], metadata values and violations to
+/// [`MAX_DETAIL_CHARS`], and at most [`MAX_VIOLATIONS`] violations.
+const MAX_MESSAGE_CHARS: usize = 1024;
+const MAX_DETAIL_CHARS: usize = 256;
+const MAX_VIOLATIONS: usize = 10;
+
+/// `text`, cut to at most `max` bytes on a character boundary (marked `…`).
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 fn info(reason: &str, metadata: &[(&str, &str)]) -> ErrorDetails {
     let metadata: HashMap<String, String> = metadata
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| ((*k).to_owned(), clip(v, MAX_DETAIL_CHARS)))
         .collect();
     ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata)
 }
@@ -121,13 +142,19 @@ fn info(reason: &str, metadata: &[(&str, &str)]) -> ErrorDetails {
 fn violations(problems: &[FieldProblem]) -> Vec<FieldViolation> {
     problems
         .iter()
-        .map(|p| FieldViolation::new(p.field.clone(), p.message.clone()))
+        .take(MAX_VIOLATIONS)
+        .map(|p| {
+            FieldViolation::new(
+                clip(&p.field, MAX_DETAIL_CHARS),
+                clip(&p.message, MAX_DETAIL_CHARS),
+            )
+        })
         .collect()
 }
 
 impl From<StoreError> for Status {
     fn from(error: StoreError) -> Self {
-        let message = error.to_string();
+        let message = clip(&error.to_string(), MAX_MESSAGE_CHARS);
         match &error {
             StoreError::CollectionNotFound { collection_id } => Status::with_error_details(
                 Code::NotFound,
@@ -261,6 +288,34 @@ pub(crate) mod item_error {
 mod tests {
     use std::io::Write;
     use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn statuses_echoing_caller_text_stay_small_enough_for_trailers() {
+        let long = "f\u{e9}".repeat(50_000);
+        let errors = [
+            StoreError::bad_request(format!("unknown field {long}")),
+            StoreError::FieldDoesntExist {
+                collection_id: long.clone(),
+                property_name: long.clone(),
+            },
+            StoreError::Validation {
+                message: long.clone(),
+                problems: (0..1000)
+                    .map(|_| super::FieldProblem {
+                        field: long.clone(),
+                        message: long.clone(),
+                    })
+                    .collect(),
+            },
+        ];
+        for error in errors {
+            let status = tonic::Status::from(error);
+            let size = status.message().len() + status.details().len();
+            assert!(size < 8 * 1024, "{size} bytes");
+        }
+        assert_eq!(super::clip("é", 1), "…");
+        assert_eq!(super::clip("ab", 2), "ab");
+    }
 
     use super::*;
 
