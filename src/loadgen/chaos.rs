@@ -151,8 +151,8 @@ pub struct PhaseCounts {
     pub no_answer: u64,
     pub writes: u64,
     pub requests: u64,
-    /// The first answers of each kind that fail the run (examples).
-    pub examples: Vec<String>,
+    /// The first failing answer of each status (examples).
+    pub examples: Vec<(Outcome, String)>,
 }
 
 pub struct ChaosReport {
@@ -186,8 +186,14 @@ impl ChaosReport {
                     true
                 }
             };
-            if bad && c.examples.len() < 3 {
-                c.examples.push(describe(o));
+            // One example per distinct failing status.
+            let seen = |e: &Outcome| match (&e.status, &o.status) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(_), Err(_)) => true,
+                _ => false,
+            };
+            if bad && !c.examples.iter().any(|(e, _)| seen(e)) {
+                c.examples.push((o.clone(), describe(o)));
             }
         }
         counts
@@ -208,7 +214,7 @@ impl ChaosReport {
                 failures.push(format!(
                     "{}: {bad} answers with a status a backend fault must not produce (e.g. {})",
                     phase.name(),
-                    c.examples.first().map(String::as_str).unwrap_or("?")
+                    c.examples.first().map(|(_, d)| d.as_str()).unwrap_or("?")
                 ));
             }
             if c.no_answer > 0 {
@@ -302,7 +308,11 @@ impl ChaosReport {
         let examples: Vec<String> = Phase::ALL
             .iter()
             .zip(&counts)
-            .flat_map(|(p, c)| c.examples.iter().map(move |e| format!("{}: {e}", p.name())))
+            .flat_map(|(p, c)| {
+                c.examples
+                    .iter()
+                    .map(move |(_, e)| format!("{}: {e}", p.name()))
+            })
             .collect();
         if !examples.is_empty() {
             let _ = writeln!(out, "\nExamples of failing answers:\n");
@@ -318,11 +328,16 @@ fn describe(o: &Outcome) -> String {
     let kind = if o.write { "write" } else { "read" };
     match &o.status {
         Ok(s) => format!(
-            "{kind} at +{:.2} s: HTTP {s} {}",
+            "{kind} sent at +{:.2} s, answered at +{:.2} s: HTTP {s} {}",
             o.at.as_secs_f64(),
+            o.done.as_secs_f64(),
             o.detail.as_deref().unwrap_or("")
         ),
-        Err(e) => format!("{kind} at +{:.2} s: no answer: {e}", o.at.as_secs_f64()),
+        Err(e) => format!(
+            "{kind} sent at +{:.2} s: no answer at +{:.2} s: {e}",
+            o.at.as_secs_f64(),
+            o.done.as_secs_f64()
+        ),
     }
 }
 
