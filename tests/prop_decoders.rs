@@ -312,7 +312,10 @@ async fn store_answers_any_query_without_an_internal_error() {
             filter: request.filter.clone(),
             ..Default::default()
         };
-        if let Err(status) = store.query_items(tonic::Request::new(request.clone())).await {
+        if let Err(status) = store
+            .query_items(tonic::Request::new(request.clone()))
+            .await
+        {
             assert!(
                 !is_server_error(status.code()),
                 "QueryItems: {:?} {} for {request:?}",

@@ -288,7 +288,11 @@ pub fn text(src: &mut Source<'_>) -> String {
 /// A v3-shaped filter: logical nodes, `{field: value}` and
 /// `{field: {$op: operand}}`.
 pub fn filter_json(src: &mut Source<'_>, depth: usize) -> Value {
-    let choice = if depth == 0 { src.below(3) } else { src.below(6) };
+    let choice = if depth == 0 {
+        src.below(3)
+    } else {
+        src.below(6)
+    };
     match choice {
         0 => json!({ field_name(src): json(src, 0) }),
         1 | 2 => {
@@ -448,9 +452,12 @@ pub fn store_items() -> Vec<pb::Item> {
     (0..4)
         .map(|n| {
             let mut item = pb::Item::default();
-            item.fields.insert("_id".into(), string(&format!("item-{n}")));
-            item.fields.insert("text".into(), string(["a", "B", "", "ä"][n]));
-            item.fields.insert("number".into(), number_value(n as f64 - 1.5));
+            item.fields
+                .insert("_id".into(), string(&format!("item-{n}")));
+            item.fields
+                .insert("text".into(), string(["a", "B", "", "ä"][n]));
+            item.fields
+                .insert("number".into(), number_value(n as f64 - 1.5));
             item.fields.insert("boolean".into(), bool_value(n % 2 == 0));
             item.fields.insert(
                 "arrayString".into(),
@@ -458,7 +465,10 @@ pub fn store_items() -> Vec<pb::Item> {
             );
             item.fields.insert(
                 "object".into(),
-                object_value(vec![("city", string("Oslo")), ("n", number_value(n as f64))]),
+                object_value(vec![
+                    ("city", string("Oslo")),
+                    ("n", number_value(n as f64)),
+                ]),
             );
             item
         })
@@ -492,10 +502,7 @@ pub fn list(values: Vec<pb::Value>) -> pb::Value {
 pub fn object_value(fields: Vec<(&str, pb::Value)>) -> pb::Value {
     pb::Value {
         kind: Some(pb::value::Kind::ObjectValue(pb::ObjectValue {
-            fields: fields
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
         })),
     }
 }
@@ -533,7 +540,9 @@ pub fn pb_value(src: &mut Source<'_>, depth: usize) -> pb::Value {
             },
         })),
         7 => Some(Kind::ListValue(pb::ListValue {
-            values: (0..src.below(5)).map(|_| pb_value(src, depth - 1)).collect(),
+            values: (0..src.below(5))
+                .map(|_| pb_value(src, depth - 1))
+                .collect(),
         })),
         _ => Some(Kind::ObjectValue(pb::ObjectValue {
             fields: (0..src.below(4))
@@ -580,10 +589,14 @@ pub fn pb_filter(src: &mut Source<'_>, depth: usize) -> pb::Filter {
             }))
         }
         2 => Some(Kind::And(pb::FilterList {
-            filters: (0..src.below(4)).map(|_| pb_filter(src, depth - 1)).collect(),
+            filters: (0..src.below(4))
+                .map(|_| pb_filter(src, depth - 1))
+                .collect(),
         })),
         3 => Some(Kind::Or(pb::FilterList {
-            filters: (0..src.below(4)).map(|_| pb_filter(src, depth - 1)).collect(),
+            filters: (0..src.below(4))
+                .map(|_| pb_filter(src, depth - 1))
+                .collect(),
         })),
         _ => match src.below(8) {
             0 => None,
