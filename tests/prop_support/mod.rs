@@ -695,3 +695,53 @@ pub fn cases(default: usize) -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+// ------------------------------------------------------------ decoder -> store
+
+/// Runs a decoded v3 operation on the store, as the sidecar would send it
+/// upstream; `None` for operations left out because they would destroy
+/// the fixture (collection changes, truncation) or need no upstream.
+pub async fn serve_on_store(
+    store: &extdb_bridge::store::ReferenceStore,
+    operation: extdb_bridge::protocol::Operation,
+) -> Option<Result<(), tonic::Status>> {
+    use extdb_bridge::pb::external_database_server::ExternalDatabase;
+    use extdb_bridge::protocol::Operation as Op;
+    use tonic::Request;
+    Some(match operation {
+        Op::GetCapabilities(r) => store.get_capabilities(Request::new(r)).await.map(drop),
+        Op::ListCollections(r) => store.list_collections(Request::new(r)).await.map(drop),
+        Op::ListIndexes(r) => store.list_indexes(Request::new(r)).await.map(drop),
+        Op::QueryItems(r) => store.query_items(Request::new(r)).await.map(drop),
+        Op::CountItems(r) => store.count_items(Request::new(r)).await.map(drop),
+        Op::AggregateItems(r) => store.aggregate_items(Request::new(r)).await.map(drop),
+        Op::QueryDistinctValues(r) => store
+            .query_distinct_values(Request::new(r))
+            .await
+            .map(drop),
+        Op::InsertItems(r) => store.insert_items(Request::new(r)).await.map(drop),
+        Op::UpdateItems(r) => store.update_items(Request::new(r)).await.map(drop),
+        Op::RemoveItems(r) => store.remove_items(Request::new(r)).await.map(drop),
+        Op::QueryReferencedItems(r) => store
+            .query_referenced_items(Request::new(r))
+            .await
+            .map(drop),
+        Op::InsertReferences(r) => store.insert_references(Request::new(r)).await.map(drop),
+        Op::RemoveReferences(r) => store.remove_references(Request::new(r)).await.map(drop),
+        Op::CreateCollection(_)
+        | Op::UpdateCollection(_)
+        | Op::DeleteCollection(_)
+        | Op::CreateIndex(_)
+        | Op::RemoveIndex(_)
+        | Op::TruncateItems(_)
+        | Op::Provision => return None,
+    })
+}
+
+/// What the sidecar answers 500 for.
+pub fn is_server_error(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Internal | tonic::Code::Unknown | tonic::Code::DataLoss
+    )
+}
