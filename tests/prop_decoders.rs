@@ -122,7 +122,7 @@ fn jws_verifier_refuses_arbitrary_bytes_with_401_or_400() {
     for _ in 0..prop_support::cases(1024) {
         let mut body = rng.bytes(300);
         // Half the cases look like a compact JWS: base64url segments.
-        if rng.next_u64() % 2 == 0 {
+        if rng.next_u64().is_multiple_of(2) {
             let parts: Vec<String> = body
                 .chunks(body.len() / 3 + 1)
                 .map(|c| URL_SAFE_NO_PAD.encode(c))
@@ -233,7 +233,7 @@ async fn legacy_protocol_answers_any_body_without_500() {
     for case in 0..prop_support::cases(256) {
         let bytes = rng.bytes(256);
         let mut src = Source::new(&bytes);
-        let body = if case % 8 == 0 {
+        let body = if case.is_multiple_of(8) {
             src.rest().to_vec()
         } else {
             let mut request = prop_support::request_json(&mut src);

@@ -753,7 +753,7 @@ mod tests {
     fn a_500_a_429_or_a_missing_answer_fails_the_run() {
         for bad in [Ok(500), Ok(429), Ok(502), Err("connection reset")] {
             let mut outcomes = good();
-            outcomes.push(outcome(1, 500, bad.clone()));
+            outcomes.push(outcome(1, 500, bad));
             let failures = report(outcomes).failures();
             assert_eq!(failures.len(), 1, "{bad:?}: {failures:?}");
             assert!(failures[0].starts_with("store paused"), "{failures:?}");

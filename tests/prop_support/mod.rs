@@ -324,7 +324,7 @@ fn operand(src: &mut Source<'_>, depth: usize) -> Value {
 /// text.
 pub fn field_name(src: &mut Source<'_>) -> String {
     match src.below(6) {
-        0..=2 => (*src.pick(STORE_FIELDS)).0.to_owned(),
+        0..=2 => src.pick(STORE_FIELDS).0.to_owned(),
         3 => format!(
             "{}.{}",
             src.pick(STORE_FIELDS).0,
@@ -715,10 +715,7 @@ pub async fn serve_on_store(
         Op::QueryItems(r) => store.query_items(Request::new(r)).await.map(drop),
         Op::CountItems(r) => store.count_items(Request::new(r)).await.map(drop),
         Op::AggregateItems(r) => store.aggregate_items(Request::new(r)).await.map(drop),
-        Op::QueryDistinctValues(r) => store
-            .query_distinct_values(Request::new(r))
-            .await
-            .map(drop),
+        Op::QueryDistinctValues(r) => store.query_distinct_values(Request::new(r)).await.map(drop),
         Op::InsertItems(r) => store.insert_items(Request::new(r)).await.map(drop),
         Op::UpdateItems(r) => store.update_items(Request::new(r)).await.map(drop),
         Op::RemoveItems(r) => store.remove_items(Request::new(r)).await.map(drop),
