@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use extdb_bridge::loadgen::chaos::{self, ChaosPlan};
 use extdb_bridge::loadgen::driver::Load;
 use extdb_bridge::loadgen::harness::{self, Plan, SidecarChoice, UpstreamChoice};
 use extdb_bridge::loadgen::scenarios::Scenario;
@@ -63,10 +64,37 @@ struct Cli {
     /// Worker threads of the load generator's runtime.
     #[arg(long, default_value_t = 2)]
     client_threads: usize,
+    /// Chaos run instead of a benchmark (RELIABILITY.md): a separate
+    /// extdb-store behind the sidecar is paused, killed and restarted under
+    /// a steady load (--rate, default 50/s); exits non-zero on any answer a
+    /// backend fault must not produce (500, other 5xx but 503/504, 429) or
+    /// when requests do not succeed again after the faults.
+    #[arg(long)]
+    chaos: bool,
+    /// The extdb-store binary of --chaos (default: next to this executable).
+    #[arg(long)]
+    store_bin: Option<PathBuf>,
+    /// --chaos: seconds of each steady phase (before the pause, after
+    /// SIGCONT, after the restart).
+    #[arg(long, default_value_t = 3.0)]
+    chaos_steady: f64,
+    /// --chaos: seconds the store stays stopped (SIGSTOP).
+    #[arg(long, default_value_t = 3.0)]
+    chaos_pause: f64,
+    /// --chaos: seconds the store stays dead after SIGKILL.
+    #[arg(long, default_value_t = 2.0)]
+    chaos_down: f64,
+    /// --chaos: the sidecar's upstream deadline (timeout_ms), shorter than
+    /// the pause so calls time out while it lasts.
+    #[arg(long, default_value_t = 1000)]
+    chaos_timeout_ms: u64,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.chaos {
+        return chaos(&cli);
+    }
     let plan = match plan(&cli) {
         Ok(p) => p,
         Err(e) => {
@@ -183,16 +211,101 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
             "store" => UpstreamChoice::Store,
             url => UpstreamChoice::Url(url.to_owned()),
         },
-        sidecar: match cli.sidecar.as_str() {
-            "process" => SidecarChoice::Process {
-                bin: cli.sidecar_bin.clone(),
-                log: cli.sidecar_log.clone(),
-            },
-            "inproc" => SidecarChoice::InProcess,
-            other => return Err(format!("--sidecar {other}: expected process or inproc")),
-        },
+        sidecar: sidecar_choice(cli)?,
         pool: cli.pool.max(1),
     })
+}
+
+fn sidecar_choice(cli: &Cli) -> Result<SidecarChoice, String> {
+    match cli.sidecar.as_str() {
+        "process" => Ok(SidecarChoice::Process {
+            bin: cli.sidecar_bin.clone(),
+            log: cli.sidecar_log.clone(),
+        }),
+        "inproc" => Ok(SidecarChoice::InProcess),
+        other => Err(format!("--sidecar {other}: expected process or inproc")),
+    }
+}
+
+fn chaos_plan(cli: &Cli) -> Result<ChaosPlan, String> {
+    let seconds = |s: f64, name: &str| {
+        Duration::try_from_secs_f64(s)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| format!("--{name} must be a positive number"))
+    };
+    let rate = cli.rate.first().copied().unwrap_or(50.0);
+    // Also refuses NaN.
+    if rate.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return Err("--rate must be positive".into());
+    }
+    Ok(ChaosPlan {
+        rate,
+        steady: seconds(cli.chaos_steady, "chaos-steady")?,
+        pause: seconds(cli.chaos_pause, "chaos-pause")?,
+        down: seconds(cli.chaos_down, "chaos-down")?,
+        upstream_timeout: Duration::from_millis(cli.chaos_timeout_ms.max(1)),
+        store_bin: cli.store_bin.clone(),
+        sidecar: sidecar_choice(cli)?,
+    })
+}
+
+/// `--chaos`: runs the phases, prints the table, exits 1 on a failed run.
+fn chaos(cli: &Cli) -> ExitCode {
+    let plan = match chaos_plan(cli) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.client_threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = match runtime.block_on(chaos::run(&plan, &mut |line| eprintln!("{line}"))) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("## extdb-loadgen --chaos\n");
+    println!(
+        "plan: {} req/s (one write in four), steady phases {:.1} s, pause {:.1} s, down {:.1} s, upstream timeout {} ms, sidecar {}\n",
+        plan.rate,
+        plan.steady.as_secs_f64(),
+        plan.pause.as_secs_f64(),
+        plan.down.as_secs_f64(),
+        plan.upstream_timeout.as_millis(),
+        match &plan.sidecar {
+            SidecarChoice::Process { .. } => "process",
+            SidecarChoice::InProcess => "in-process",
+        }
+    );
+    print!("{}", report.to_markdown());
+    let failures = report.failures();
+    if failures.is_empty() {
+        println!("\nverdict: PASS");
+        eprintln!(
+            "ok: {} requests, no answer a fault must not produce",
+            report.outcomes.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!("\nverdict: FAIL");
+    for f in &failures {
+        println!("- {f}");
+    }
+    eprintln!("FAILED: {} problems", failures.len());
+    ExitCode::FAILURE
 }
 
 /// The 1-, 5- and 15-minute load averages, as `uptime` shows them.

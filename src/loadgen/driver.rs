@@ -240,7 +240,9 @@ impl Sender {
     }
 }
 
-async fn connect_http(addr: SocketAddr) -> Result<http1::SendRequest<Full<Bytes>>, String> {
+pub(crate) async fn connect_http(
+    addr: SocketAddr,
+) -> Result<http1::SendRequest<Full<Bytes>>, String> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;

@@ -633,8 +633,9 @@ fn start_canned() -> Result<ServerThread, String> {
     })
 }
 
-struct Sidecar {
-    addr: SocketAddr,
+/// The sidecar under test, in this process or as a child process.
+pub(crate) struct Sidecar {
+    pub(crate) addr: SocketAddr,
     kind: SidecarRun,
 }
 
@@ -644,7 +645,7 @@ enum SidecarRun {
 }
 
 impl Sidecar {
-    async fn start(choice: &SidecarChoice, yaml: &str) -> Result<Sidecar, String> {
+    pub(crate) async fn start(choice: &SidecarChoice, yaml: &str) -> Result<Sidecar, String> {
         match choice {
             SidecarChoice::InProcess => {
                 let config = Config::from_yaml(yaml, &HashMap::<String, String>::new())
@@ -752,7 +753,7 @@ impl Sidecar {
         }
     }
 
-    fn stop(self) {
+    pub(crate) fn stop(self) {
         match self.kind {
             SidecarRun::Process { mut child, dir } => {
                 // SIGTERM first so the sidecar shuts down as in production

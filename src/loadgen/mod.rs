@@ -7,8 +7,11 @@
 //! * [`driver`]: closed-loop and fixed-rate workers, HDR latency histograms.
 //! * [`harness`]: set-up, answer checks, interleaved measurement.
 //! * [`report`]: the tables and the targets of ISSUE 6.
+//! * [`chaos`]: `--chaos`, the sidecar while its backend process is
+//!   paused, killed and restarted (issue 9).
 
 pub mod canned;
+pub mod chaos;
 pub mod driver;
 pub mod harness;
 pub mod raw;

@@ -1,0 +1,57 @@
+//! What every target shares: the test key pair and the verifier built from
+//! it once, and the generators of `tests/prop_support` (included by path so
+//! the property tests and the fuzzers use one description of inputs).
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use extdb_bridge::auth::{KeyConfig, RequestSigner, V3AuthConfig, V3Verifier};
+use extdb_bridge::error::ApiError;
+use extdb_bridge::pb;
+
+#[path = "../../tests/prop_support/mod.rs"]
+pub mod prop_support;
+
+pub const AUDIENCE: &str = "fuzz-audience";
+/// A fixed "now", so a token's verdict depends only on its bytes.
+pub const NOW: u64 = 1_750_000_000;
+
+const PUBLIC_PEM: &str = include_str!("../../tests/keys/test-only-ec-p256-a.public.pem");
+const PRIVATE_PEM: &str = include_str!("../../tests/keys/test-only-ec-p256-a.private.pem");
+
+pub fn verifier() -> &'static V3Verifier {
+    static VERIFIER: OnceLock<V3Verifier> = OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        V3Verifier::new(&V3AuthConfig {
+            keys: vec![KeyConfig {
+                public_key: Some(PUBLIC_PEM.to_owned()),
+                ..Default::default()
+            }],
+            audiences: vec![AUDIENCE.into()],
+            ..Default::default()
+        })
+        .expect("the test key loads")
+    })
+}
+
+pub fn signer() -> &'static RequestSigner {
+    static SIGNER: OnceLock<RequestSigner> = OnceLock::new();
+    SIGNER.get_or_init(|| RequestSigner::from_pem(PRIVATE_PEM).expect("the test key loads"))
+}
+
+pub fn context() -> pb::CallContext {
+    pb::CallContext {
+        request_id: "fuzz".into(),
+        ..Default::default()
+    }
+}
+
+/// A client's input may be refused, never answered 5xx.
+pub fn assert_client_error(what: &str, error: &ApiError) {
+    assert!(
+        error.http_status() < 500,
+        "{what}: {} {}",
+        error.http_status(),
+        error
+    );
+}

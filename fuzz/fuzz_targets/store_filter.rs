@@ -1,0 +1,109 @@
+//! The reference store's filter, sort and paging compiler: QueryItems and
+//! CountItems on a collection with a field of every type and a few items,
+//! called through the generated service trait (no network). First byte
+//! 0xff: the rest is decoded as a protobuf `QueryItemsRequest` (its
+//! collection forced to the fuzzed one); otherwise a generated request.
+//! No answer may be Internal / Unknown / DataLoss (the sidecar's 500).
+#![no_main]
+
+use std::sync::OnceLock;
+
+use extdb_bridge::pb;
+use extdb_bridge::pb::external_database_server::ExternalDatabase;
+use extdb_bridge::store::ReferenceStore;
+use libfuzzer_sys::fuzz_target;
+use prost::Message as _;
+
+mod common;
+use common::prop_support::{self, Source};
+
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    store: ReferenceStore,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = ReferenceStore::open(dir.path().join("fuzz.sqlite")).expect("store");
+        runtime.block_on(async {
+            store
+                .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
+                    context: None,
+                    collection: Some(prop_support::store_collection()),
+                }))
+                .await
+                .expect("create collection");
+            store
+                .insert_items(tonic::Request::new(pb::InsertItemsRequest {
+                    context: None,
+                    collection_id: prop_support::COLLECTION.into(),
+                    items: prop_support::store_items(),
+                }))
+                .await
+                .expect("insert items");
+        });
+        Fixture {
+            runtime,
+            store,
+            _dir: dir,
+        }
+    })
+}
+
+fn server_error(status: &tonic::Status) -> bool {
+    matches!(
+        status.code(),
+        tonic::Code::Internal | tonic::Code::Unknown | tonic::Code::DataLoss
+    )
+}
+
+fuzz_target!(|data: &[u8]| {
+    let request = match data.split_first() {
+        Some((0xff, rest)) => match pb::QueryItemsRequest::decode(rest) {
+            Ok(mut r) => {
+                r.collection_id = prop_support::COLLECTION.into();
+                r
+            }
+            Err(_) => return,
+        },
+        _ => prop_support::pb_query(&mut Source::new(data)),
+    };
+    // FUZZ_SKIP_KNOWN=1 skips inputs with a path ending in `\` (issue 9,
+    // item 7, fixed on another branch at the time of writing), so that a run
+    // looks past that finding.
+    if std::env::var_os("FUZZ_SKIP_KNOWN").is_some() && format!("{request:?}").contains("\\\\\"") {
+        return;
+    }
+    let count = pb::CountItemsRequest {
+        collection_id: request.collection_id.clone(),
+        filter: request.filter.clone(),
+        ..Default::default()
+    };
+    let f = fixture();
+    f.runtime.block_on(async {
+        let shown = format!("{request:?}");
+        if let Err(s) = f.store.query_items(tonic::Request::new(request)).await {
+            assert!(
+                !server_error(&s),
+                "QueryItems: {:?} {} for {shown}",
+                s.code(),
+                s.message()
+            );
+        }
+        if let Err(s) = f.store.count_items(tonic::Request::new(count)).await {
+            assert!(
+                !server_error(&s),
+                "CountItems: {:?} {} for {shown}",
+                s.code(),
+                s.message()
+            );
+        }
+    });
+});
