@@ -26,7 +26,7 @@ use extdb_bridge::protocol::legacy::{
 };
 use extdb_bridge::protocol::value::Path;
 use extdb_bridge::protocol::{Endpoint, v3};
-use extdb_bridge::routing::UpstreamRouter;
+use extdb_bridge::routing::{CursorSeal, UpstreamRouter};
 use extdb_bridge::store::ReferenceStore;
 use prop_support::{Rng, Source};
 use serde_json::{Value, json};
@@ -228,7 +228,12 @@ async fn legacy_protocol_answers_any_body_without_500() {
         secret_keys: vec!["prop-secret".into()],
         ..Default::default()
     });
-    let router = UpstreamRouter::new(BTreeMap::new(), &BTreeMap::new(), None);
+    let router = UpstreamRouter::new(
+        BTreeMap::new(),
+        &BTreeMap::new(),
+        None,
+        CursorSeal::random(),
+    );
     let mut rng = Rng::new(prop_support::seed());
     for case in 0..prop_support::cases(256) {
         let bytes = rng.bytes(256);

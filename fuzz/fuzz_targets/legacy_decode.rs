@@ -14,7 +14,7 @@ use extdb_bridge::protocol::legacy::{
     self, CallFacts, LegacyEndpoint, LegacyProtocol, filter_from_json, sort_from_json,
 };
 use extdb_bridge::protocol::value::Path;
-use extdb_bridge::routing::UpstreamRouter;
+use extdb_bridge::routing::{CursorSeal, UpstreamRouter};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ fn fixture() -> &'static Fixture {
             secret_keys: vec!["fuzz-secret".into()],
             ..Default::default()
         }),
-        router: UpstreamRouter::new(BTreeMap::new(), &BTreeMap::new(), None),
+        router: UpstreamRouter::new(BTreeMap::new(), &BTreeMap::new(), None, CursorSeal::random()),
     })
 }
 
