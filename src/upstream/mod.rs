@@ -439,3 +439,6 @@ fn identity_type_name(t: i32) -> &'static str {
         pb::IdentityType::App => "APP",
     }
 }
+
+#[cfg(test)]
+mod tests;
