@@ -287,6 +287,18 @@ async fn connections_over_the_cap_are_closed_until_others_leave() {
     // The held ones still work.
     held[0].write_all(CHEAP_REQUEST).await.unwrap();
     read_response(&mut held[0]).await;
+    // And the metrics say what happened.
+    let (status, metrics) = sidecar.admin_get("/metrics").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "extdb_http_connections_open 4",
+        "extdb_http_connections_refused_total 2",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == expected),
+            "{expected}:\n{metrics}"
+        );
+    }
     // Once they leave, new connections are served again.
     drop(held);
     let mut ok = false;

@@ -91,11 +91,27 @@ pub struct PeerAddr(pub std::net::SocketAddr);
 /// Something that answers every HTTP request (errors become responses).
 pub trait Handler: Send + Sync + 'static {
     fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+
+    /// A connection was taken, ended, or refused at the connection cap.
+    fn connection_event(&self, _event: ConnectionEvent) {}
+}
+
+/// What happened to a connection, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionEvent {
+    Opened,
+    Closed,
+    /// Accepted and closed at once: `http.max_connections` reached.
+    Refused,
 }
 
 impl Handler for Sidecar {
     fn handle(&self, req: Request<Incoming>) -> impl Future<Output = Response<Full<Bytes>>> + Send {
         Sidecar::handle(self, req)
+    }
+
+    fn connection_event(&self, event: ConnectionEvent) {
+        self.metrics.connection_event(event);
     }
 }
 
@@ -183,6 +199,7 @@ pub async fn serve<H: Handler>(
             // Closing at once keeps the backlog moving and tells the
             // client; its descriptor is back before the next accept.
             drop(stream);
+            handler.connection_event(ConnectionEvent::Refused);
             if let Some(suppressed) = refused_log.allow() {
                 tracing::warn!(
                     listener = local.map(|a| a.to_string()).unwrap_or_default(),
@@ -205,8 +222,11 @@ pub async fn serve<H: Handler>(
         let conn = builder.serve_connection(io, service).into_owned();
         let limits = limits.clone();
         let mut phase = phase.subscribe();
+        handler.connection_event(ConnectionEvent::Opened);
+        let events = handler.clone();
         tokio::spawn(async move {
             let _slot = slot;
+            let _closed = OnDrop(move || events.connection_event(ConnectionEvent::Closed));
             tokio::pin!(conn);
             let mut graceful_sent = false;
             let mut close_by: Option<tokio::time::Instant> = None;
@@ -293,4 +313,13 @@ async fn serve_request<H: Handler>(
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     Ok(response.map(|body| TrackedBody::new(body, in_flight)))
+}
+
+/// Runs its closure when dropped (however the connection task ends).
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
 }

@@ -6,9 +6,11 @@
 use std::collections::HashSet;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+use crate::http::ConnectionEvent;
 
 /// Latency buckets (seconds) shared by both sides, so they compare: fine
 /// below a millisecond, where the sidecar's own cost lives, up to the
@@ -32,6 +34,8 @@ pub struct Metrics {
     upstream_duration: HistogramVec,
     auth_failures: IntCounterVec,
     inflight: IntGauge,
+    connections_open: IntGauge,
+    connections_refused: IntCounter,
     known_collections: HashSet<String>,
 }
 
@@ -97,6 +101,16 @@ impl Metrics {
         .expect("valid metric definition");
         let inflight = IntGauge::new("extdb_inflight_requests", "Protocol requests in progress.")
             .expect("valid metric definition");
+        let connections_open = IntGauge::new(
+            "extdb_http_connections_open",
+            "Connections open on the protocol port.",
+        )
+        .expect("valid metric definition");
+        let connections_refused = IntCounter::new(
+            "extdb_http_connections_refused_total",
+            "Connections closed at once because http.max_connections was reached.",
+        )
+        .expect("valid metric definition");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "extdb_build_info",
@@ -116,6 +130,8 @@ impl Metrics {
             Box::new(upstream_duration.clone()),
             Box::new(auth_failures.clone()),
             Box::new(inflight.clone()),
+            Box::new(connections_open.clone()),
+            Box::new(connections_refused.clone()),
             Box::new(build_info),
         ] {
             registry.register(metric).expect("metric names are unique");
@@ -141,7 +157,17 @@ impl Metrics {
             upstream_duration,
             auth_failures,
             inflight,
+            connections_open,
+            connections_refused,
             known_collections: seed.collections.into_iter().collect(),
+        }
+    }
+
+    pub fn connection_event(&self, event: ConnectionEvent) {
+        match event {
+            ConnectionEvent::Opened => self.connections_open.inc(),
+            ConnectionEvent::Closed => self.connections_open.dec(),
+            ConnectionEvent::Refused => self.connections_refused.inc(),
         }
     }
 
