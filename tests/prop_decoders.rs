@@ -270,31 +270,7 @@ async fn legacy_protocol_answers_any_body_without_500() {
 /// A store on a temp file with the every-type collection and a few items.
 async fn fuzz_store() -> (ReferenceStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = ReferenceStore::open(dir.path().join("prop.sqlite")).expect("store");
-    store
-        .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
-            context: None,
-            collection: Some(prop_support::store_collection()),
-        }))
-        .await
-        .expect("create collection");
-    let inserted = store
-        .insert_items(tonic::Request::new(pb::InsertItemsRequest {
-            context: None,
-            collection_id: prop_support::COLLECTION.into(),
-            items: prop_support::store_items(),
-        }))
-        .await
-        .expect("insert items")
-        .into_inner();
-    assert!(
-        inserted
-            .results
-            .iter()
-            .all(|r| matches!(r.result, Some(pb::item_result::Result::Item(_)))),
-        "{inserted:?}"
-    );
-    (store, dir)
+    (prop_support::seeded_store(dir.path()).await, dir)
 }
 
 use prop_support::is_server_error;

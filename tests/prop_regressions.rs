@@ -9,32 +9,10 @@ use extdb_bridge::store::ReferenceStore;
 
 async fn store() -> (ReferenceStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = ReferenceStore::open(dir.path().join("regressions.sqlite")).expect("store");
-    store
-        .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
-            context: None,
-            collection: Some(prop_support::store_collection()),
-        }))
-        .await
-        .expect("create collection");
-    // SQLite checks a JSON path only when it evaluates it on a row.
-    store
-        .insert_items(tonic::Request::new(pb::InsertItemsRequest {
-            context: None,
-            collection_id: prop_support::COLLECTION.into(),
-            items: prop_support::store_items(),
-        }))
-        .await
-        .expect("insert items");
-    (store, dir)
+    (prop_support::seeded_store(dir.path()).await, dir)
 }
 
-fn server_error(code: tonic::Code) -> bool {
-    matches!(
-        code,
-        tonic::Code::Internal | tonic::Code::Unknown | tonic::Code::DataLoss
-    )
-}
+use prop_support::is_server_error as server_error;
 
 fn condition(path: &str, operator: pb::Operator, value: pb::Value) -> pb::Filter {
     pb::Filter {

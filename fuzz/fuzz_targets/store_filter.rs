@@ -31,37 +31,13 @@ fn fixture() -> &'static Fixture {
             .build()
             .expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = ReferenceStore::open(dir.path().join("fuzz.sqlite")).expect("store");
-        runtime.block_on(async {
-            store
-                .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
-                    context: None,
-                    collection: Some(prop_support::store_collection()),
-                }))
-                .await
-                .expect("create collection");
-            store
-                .insert_items(tonic::Request::new(pb::InsertItemsRequest {
-                    context: None,
-                    collection_id: prop_support::COLLECTION.into(),
-                    items: prop_support::store_items(),
-                }))
-                .await
-                .expect("insert items");
-        });
+        let store = runtime.block_on(prop_support::seeded_store(dir.path()));
         Fixture {
             runtime,
             store,
             _dir: dir,
         }
     })
-}
-
-fn server_error(status: &tonic::Status) -> bool {
-    matches!(
-        status.code(),
-        tonic::Code::Internal | tonic::Code::Unknown | tonic::Code::DataLoss
-    )
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -91,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         let shown = format!("{request:?}");
         if let Err(s) = f.store.query_items(tonic::Request::new(request)).await {
             assert!(
-                !server_error(&s),
+                !prop_support::is_server_error(s.code()),
                 "QueryItems: {:?} {} for {shown}",
                 s.code(),
                 s.message()
@@ -99,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Err(s) = f.store.count_items(tonic::Request::new(count)).await {
             assert!(
-                !server_error(&s),
+                !prop_support::is_server_error(s.code()),
                 "CountItems: {:?} {} for {shown}",
                 s.code(),
                 s.message()

@@ -31,24 +31,7 @@ fn fixture() -> &'static Fixture {
             .build()
             .expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = ReferenceStore::open(dir.path().join("fuzz.sqlite")).expect("store");
-        runtime.block_on(async {
-            store
-                .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
-                    context: None,
-                    collection: Some(prop_support::store_collection()),
-                }))
-                .await
-                .expect("create collection");
-            store
-                .insert_items(tonic::Request::new(pb::InsertItemsRequest {
-                    context: None,
-                    collection_id: prop_support::COLLECTION.into(),
-                    items: prop_support::store_items(),
-                }))
-                .await
-                .expect("insert items");
-        });
+        let store = runtime.block_on(prop_support::seeded_store(dir.path()));
         Fixture {
             runtime,
             store,

@@ -102,16 +102,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cli.client_threads.max(1))
-        .enable_all()
-        .build()
-    {
+    let runtime = match client_runtime(&cli) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let load_before = load_average();
     let report = runtime.block_on(harness::run(&plan, &mut |line| eprintln!("{line}")));
@@ -250,6 +243,18 @@ fn chaos_plan(cli: &Cli) -> Result<ChaosPlan, String> {
     })
 }
 
+/// The runtime of the load's clients (`--client-threads` workers).
+fn client_runtime(cli: &Cli) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cli.client_threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("error: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
 /// `--chaos`: runs the phases, prints the table, exits 1 on a failed run.
 fn chaos(cli: &Cli) -> ExitCode {
     let plan = match chaos_plan(cli) {
@@ -259,16 +264,9 @@ fn chaos(cli: &Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cli.client_threads.max(1))
-        .enable_all()
-        .build()
-    {
+    let runtime = match client_runtime(cli) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let report = match runtime.block_on(chaos::run(&plan, &mut |line| eprintln!("{line}"))) {
         Ok(r) => r,

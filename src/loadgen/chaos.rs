@@ -32,7 +32,7 @@ use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::harness::{AUDIENCE, Sidecar, SidecarChoice};
+use super::harness::{self, AUDIENCE, Sidecar, SidecarChoice};
 use super::scenarios::{self, Scenario};
 use crate::auth::{RequestSigner, request_claims};
 use crate::pb;
@@ -479,7 +479,12 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
 
     let pair = crate::devtools::generate_key_pair().map_err(|e| e.to_string())?;
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
-    let yaml = chaos_yaml(&pair.public_base64, store_addr, plan.upstream_timeout);
+    let yaml = harness::sidecar_yaml(
+        &pair.public_base64,
+        &format!("http://{store_addr}"),
+        plan.upstream_timeout,
+        Duration::from_millis(500),
+    );
     let sidecar = Sidecar::start(&plan.sidecar, &yaml).await?;
 
     let result = drive(plan, sidecar.addr, Arc::new(signer), &mut store, progress).await;
@@ -491,25 +496,6 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
         outcomes,
         phase_lengths,
     })
-}
-
-fn chaos_yaml(public_key_base64: &str, store: SocketAddr, timeout: Duration) -> String {
-    format!(
-        r#"listen: 127.0.0.1:0
-auth:
-  v3:
-    keys:
-      - public_key: "{public_key_base64}"
-    audiences: ["{AUDIENCE}"]
-upstreams:
-  store:
-    endpoint: http://{store}
-    timeout_ms: {timeout_ms}
-    connect_timeout_ms: 500
-default_upstream: store
-"#,
-        timeout_ms = timeout.as_millis().max(1),
-    )
 }
 
 /// The collection and a few items, through the contract.

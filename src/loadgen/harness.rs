@@ -155,7 +155,12 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
 
     let pair = crate::devtools::generate_key_pair().map_err(|e| e.to_string())?;
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
-    let yaml = sidecar_yaml(&pair.public_base64, &endpoint);
+    let yaml = sidecar_yaml(
+        &pair.public_base64,
+        &endpoint,
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    );
     let sidecar = Sidecar::start(&plan.sidecar, &yaml).await?;
     let idle_rss = sidecar.pid().and_then(|pid| proc_status_kib(pid, "VmRSS"));
 
@@ -478,7 +483,14 @@ async fn seed(channel: &Channel, progress: &mut dyn FnMut(&str)) -> Result<(), S
     Ok(())
 }
 
-fn sidecar_yaml(public_key_base64: &str, upstream_endpoint: &str) -> String {
+/// The sidecar's config for the load generator: the test key, one upstream
+/// (`backend`) at `upstream_endpoint` with its deadline and connect timeout.
+pub(crate) fn sidecar_yaml(
+    public_key_base64: &str,
+    upstream_endpoint: &str,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> String {
     format!(
         r#"listen: 127.0.0.1:0
 auth:
@@ -489,9 +501,12 @@ auth:
 upstreams:
   backend:
     endpoint: {upstream_endpoint}
-    timeout_ms: 5000
+    timeout_ms: {timeout_ms}
+    connect_timeout_ms: {connect_timeout_ms}
 default_upstream: backend
-"#
+"#,
+        timeout_ms = timeout.as_millis().max(1),
+        connect_timeout_ms = connect_timeout.as_millis().max(1),
     )
 }
 

@@ -736,6 +736,38 @@ pub async fn serve_on_store(
 }
 
 /// What the sidecar answers 500 for.
+/// A store on a file in `dir` with the every-type collection and its
+/// items: SQLite checks a JSON path only when it evaluates it on a row.
+pub async fn seeded_store(dir: &std::path::Path) -> extdb_bridge::store::ReferenceStore {
+    use extdb_bridge::pb::external_database_server::ExternalDatabase;
+    let store =
+        extdb_bridge::store::ReferenceStore::open(dir.join("fuzz.sqlite")).expect("store opens");
+    store
+        .create_collection(tonic::Request::new(pb::CreateCollectionRequest {
+            context: None,
+            collection: Some(store_collection()),
+        }))
+        .await
+        .expect("create collection");
+    let inserted = store
+        .insert_items(tonic::Request::new(pb::InsertItemsRequest {
+            context: None,
+            collection_id: COLLECTION.into(),
+            items: store_items(),
+        }))
+        .await
+        .expect("insert items")
+        .into_inner();
+    assert!(
+        inserted
+            .results
+            .iter()
+            .all(|r| matches!(r.result, Some(pb::item_result::Result::Item(_)))),
+        "{inserted:?}"
+    );
+    store
+}
+
 pub fn is_server_error(code: tonic::Code) -> bool {
     matches!(
         code,
