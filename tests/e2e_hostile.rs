@@ -564,3 +564,45 @@ async fn six_mib_requests_reach_the_store() {
         Some(4_600_000)
     );
 }
+
+/// A cursor carrying a large first page (1000 `$in` values) still opens:
+/// the sidecar accepts every cursor it issued, whatever its length.
+#[tokio::test]
+async fn cursors_of_large_queries_page_on() {
+    let b = StoreBridge::start_with("    paging_mode: cursor\n").await;
+    b.create_collection("c", &[("v", "TEXT")]).await;
+    b.insert(
+        "c",
+        (0..3)
+            .map(|i| json!({"_id": format!("i{i}"), "v": "x"}))
+            .collect(),
+    )
+    .await;
+    // 997 ids that match nothing, then the three that do: 1000 values.
+    let ids: Vec<String> = (0..997)
+        .map(|i| format!("{i:08}-0000-4000-8000-000000000000"))
+        .chain((0..3).map(|i| format!("i{i}")))
+        .collect();
+    let first = b
+        .ok(
+            "/v3/items/query",
+            json!({"collectionId": "c", "query": {"filter": {"_id": {"$in": ids}}, "cursorPaging": {"limit": 2}}}),
+        )
+        .await;
+    let next = first["pagingMetadata"]["cursors"]["next"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(next.len() > 64 * 1024, "{}", next.len());
+    let second = b
+        .ok(
+            "/v3/items/query",
+            json!({"collectionId": "c", "query": {"cursorPaging": {"limit": 2, "cursor": next}}}),
+        )
+        .await;
+    assert_eq!(
+        second["items"][0]["_id"], "i2",
+        "{}",
+        second["pagingMetadata"]
+    );
+}

@@ -11,8 +11,10 @@
 //! called. (Backends should still bind their own cursors; the reference
 //! store does.)
 //!
-//! Layout before base64url: `1 | op len | op | collection len (u16 BE) |
-//! collection | backend cursor | tag (32)`.
+//! Layout before base64url: `1 | op len | op | collection len (u32 BE) |
+//! collection | backend cursor | tag (32)`. No length cap: a backend cursor
+//! may carry a whole first-page request (a 1000-value `$in`), and the body
+//! cap already bounds what arrives.
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -25,8 +27,6 @@ const VERSION: u8 = 1;
 const TAG_LEN: usize = 32;
 /// Shortest accepted key (bytes): the HMAC-SHA256 output size.
 pub const MIN_KEY_BYTES: usize = 32;
-/// Longest cursor text opened: larger ones are refused before decoding.
-const MAX_SEALED_CHARS: usize = 64 * 1024;
 
 /// Seals and opens cursors with one key.
 pub struct CursorSeal {
@@ -58,13 +58,17 @@ impl CursorSeal {
         let mut bytes =
             Vec::with_capacity(4 + operation.len() + collection_id.len() + inner.len() + TAG_LEN);
         bytes.push(VERSION);
-        // Operation names are short constants; collection ids are bounded by
-        // the body cap, and longer ones simply cannot round-trip.
+        // Operation names are short constants. Collection ids are bounded
+        // by the body cap (8 MiB), far below u32::MAX, so the whole id is
+        // bound: a prefix of it is another collection.
         bytes.push(u8::try_from(operation.len()).unwrap_or(u8::MAX));
         bytes.extend_from_slice(&operation.as_bytes()[..operation.len().min(255)]);
-        let collection =
-            &collection_id.as_bytes()[..collection_id.len().min(usize::from(u16::MAX))];
-        bytes.extend_from_slice(&(collection.len() as u16).to_be_bytes());
+        let collection = collection_id.as_bytes();
+        bytes.extend_from_slice(
+            &u32::try_from(collection.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
         bytes.extend_from_slice(collection);
         bytes.extend_from_slice(inner.as_bytes());
         let tag = hmac::sign(&self.key, &bytes);
@@ -80,9 +84,6 @@ impl CursorSeal {
         operation: &str,
         collection_id: &str,
     ) -> Result<String, CursorError> {
-        if sealed.len() > MAX_SEALED_CHARS {
-            return Err(CursorError::Malformed);
-        }
         let bytes = URL_SAFE_NO_PAD
             .decode(sealed.trim_end_matches('='))
             .map_err(|_| CursorError::Malformed)?;
@@ -99,9 +100,10 @@ impl CursorSeal {
         }
         let (&op_len, rest) = rest.split_first().ok_or(CursorError::Malformed)?;
         let (op, rest) = split_checked(rest, usize::from(op_len))?;
-        let (len, rest) = split_checked(rest, 2)?;
-        let (collection, inner) =
-            split_checked(rest, usize::from(u16::from_be_bytes([len[0], len[1]])))?;
+        let (len, rest) = split_checked(rest, 4)?;
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+        let len = usize::try_from(len).map_err(|_| CursorError::Malformed)?;
+        let (collection, inner) = split_checked(rest, len)?;
         if op != operation.as_bytes() {
             return Err(CursorError::OtherOperation);
         }

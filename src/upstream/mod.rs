@@ -383,7 +383,18 @@ fn metadata_value(value: &str) -> std::borrow::Cow<'_, str> {
 /// trailers.
 fn is_transport_failure(status: &tonic::Status) -> bool {
     use std::error::Error;
-    status.source().is_some() && !is_local_expiry(status)
+    // A status found inside the chain (e.g. our own encoder refusing an
+    // oversized message, wrapped by hyper) is that status, not transport.
+    let mut source = status.source();
+    let mut any = false;
+    while let Some(e) = source {
+        if e.is::<tonic::Status>() {
+            return false;
+        }
+        any = true;
+        source = e.source();
+    }
+    any && !is_local_expiry(status)
 }
 
 /// tonic's client reports its own expiry of grpc-timeout as CANCELLED

@@ -26,8 +26,32 @@ async fn transport_failures_are_503_whatever_their_code() {
     let mut calm = tonic::Status::resource_exhausted("h2 protocol error: http2 error");
     assert_eq!(translated(calm.clone()), (429, "RESOURCE_EXHAUSTED".into()));
     calm = tonic::Status::from_error(Box::new(tonic::Status::resource_exhausted("x")));
-    // A status wrapped as a source is the backend's own status again.
+    // A status passed as the error is the backend's own status again.
     assert_eq!(translated(calm), (429, "RESOURCE_EXHAUSTED".into()));
+}
+
+/// Our own encoder refusing an oversized request reaches us wrapped (a
+/// status inside another error): the size error, not a transport failure.
+#[tokio::test]
+async fn a_status_inside_the_error_chain_is_not_transport() {
+    #[derive(Debug)]
+    struct Wrapper(tonic::Status);
+    impl std::fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "body error")
+        }
+    }
+    impl std::error::Error for Wrapper {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+    let wrapped = tonic::Status::from_error(Box::new(Wrapper(tonic::Status::out_of_range(
+        "Error, encoded message length too large: found 70000000 bytes, the limit is: 67108864 bytes",
+    ))));
+    assert!(std::error::Error::source(&wrapped).is_some());
+    assert!(!is_transport_failure(&wrapped));
+    assert_eq!(translated(wrapped), (400, "BAD_REQUEST".into()));
 }
 
 #[tokio::test]

@@ -56,13 +56,32 @@ fn forged_or_foreign_keys_refused() {
     // A hand-made backend cursor (what the probe sent) is not ours.
     let handmade = URL_SAFE_NO_PAD.encode(br#"{"v":1,"op":"aggregate","q":"","o":0}"#);
     assert!(seal.open(&handmade, "AggregateItems", "books").is_err());
-    for junk in ["", "!!!", "a", &"A".repeat(100_000)] {
+    for junk in ["", "!!!", "a"] {
         assert_eq!(
             seal.open(junk, "QueryItems", "books"),
             Err(CursorError::Malformed),
             "{junk:.10}"
         );
     }
+}
+
+#[test]
+fn long_ids_and_cursors_round_trip() {
+    let seal = CursorSeal::new(&[7; 32]);
+    let id = "c".repeat(70_000);
+    let inner = "i".repeat(200_000);
+    let sealed = seal.seal("QueryItems", &id, &inner);
+    let opened = seal.open(&sealed, "QueryItems", &id);
+    assert!(
+        opened.as_ref().is_ok_and(|o| *o == inner),
+        "{:?}",
+        opened.map(|o| o.len())
+    );
+    // A prefix of the id is another collection.
+    assert_eq!(
+        seal.open(&sealed, "QueryItems", &id[..65_535]),
+        Err(CursorError::OtherCollection)
+    );
 }
 
 #[test]
