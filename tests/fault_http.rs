@@ -756,3 +756,37 @@ async fn three_hundred_silent_sockets_do_not_stop_a_256_descriptor_sidecar() {
     assert!(accept_failures.len() <= 3, "{accept_failures:?}");
     drop(attackers);
 }
+
+/// A client that never lets the response body through (HTTP/2 window held
+/// at zero) does not keep its connection for ever: once the response is
+/// ready it must make sending progress within `idle_timeout`.
+#[tokio::test]
+async fn an_unread_response_does_not_hold_the_connection() {
+    let (_backend, sidecar) =
+        sidecar("  header_read_timeout_ms: 300\n  idle_timeout_ms: 1000\n").await;
+    let tcp = TcpStream::connect(sidecar.addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
+        .initial_stream_window_size(0)
+        .handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let request = hyper::Request::post(sidecar.url("/nope"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    // The headers arrive; the body never can.
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 404);
+    let started = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), conn)
+        .await
+        .expect("the connection is closed once sending stalls for idle_timeout")
+        .unwrap()
+        .ok();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(response);
+}

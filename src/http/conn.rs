@@ -27,6 +27,9 @@ pub(crate) enum Expiry {
     Headers,
     /// No request for `idle_timeout`.
     Idle,
+    /// A response made no sending progress for `idle_timeout` (a client
+    /// that stopped reading, or an HTTP/2 window held at zero).
+    Send,
 }
 
 impl Expiry {
@@ -34,6 +37,7 @@ impl Expiry {
         match self {
             Expiry::Headers => "header_read_timeout",
             Expiry::Idle => "idle_timeout",
+            Expiry::Send => "idle_timeout (response not being read)",
         }
     }
 }
@@ -52,6 +56,11 @@ struct State {
     accepted: Instant,
     requests: u64,
     in_flight: usize,
+    /// Requests in flight whose response is not ready yet (their upstream
+    /// call has its own deadline); the others are being sent.
+    handling: usize,
+    /// The last time a response was ready or bytes were written.
+    sent_at: Instant,
     h2: bool,
     idle_since: Instant,
     request_began: Option<Instant>,
@@ -65,6 +74,8 @@ impl Activity {
                 accepted: now,
                 requests: 0,
                 in_flight: 0,
+                handling: 0,
+                sent_at: now,
                 h2: false,
                 idle_since: now,
                 request_began: None,
@@ -86,13 +97,22 @@ impl Activity {
         {
             let mut s = self.lock();
             s.in_flight += 1;
+            s.handling += 1;
             s.requests += 1;
             s.h2 = version == Version::HTTP_2;
             s.request_began = None;
         }
         self.watch_reads.store(false, Ordering::Release);
         self.changed.notify_one();
-        InFlight(self.clone())
+        InFlight {
+            activity: self.clone(),
+            responded: false,
+        }
+    }
+
+    /// Called by the socket wrapper after each write that took bytes.
+    fn bytes_written(&self) {
+        self.lock().sent_at = Instant::now();
     }
 
     /// Called by the socket wrapper after each read that returned bytes.
@@ -114,8 +134,12 @@ impl Activity {
     /// have their own deadlines).
     fn deadline(&self, header_read: Duration, idle: Duration) -> Option<(Instant, Expiry)> {
         let s = self.lock();
-        if s.in_flight > 0 {
+        if s.handling > 0 {
             return None;
+        }
+        if s.in_flight > 0 {
+            // Only responses being sent: they must make progress.
+            return Some((s.sent_at + idle, Expiry::Send));
         }
         if s.requests == 0 {
             // HTTP/1 and HTTP/2 alike: the first request's headers must
@@ -157,13 +181,33 @@ impl Activity {
 }
 
 /// A request in flight; dropping it makes the connection idle again.
-pub(crate) struct InFlight(Arc<Activity>);
+pub(crate) struct InFlight {
+    activity: Arc<Activity>,
+    /// Whether its response is ready (it no longer counts as handling).
+    responded: bool,
+}
+
+impl InFlight {
+    /// The response is ready; from now on it must be sent with progress.
+    fn responded(&mut self) {
+        if !self.responded {
+            self.responded = true;
+            let mut s = self.activity.lock();
+            s.handling = s.handling.saturating_sub(1);
+            s.sent_at = Instant::now();
+        }
+        self.activity.changed.notify_one();
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let activity = &self.0;
+        let activity = &self.activity;
         let h1_idle = {
             let mut s = activity.lock();
+            if !self.responded {
+                s.handling = s.handling.saturating_sub(1);
+            }
             s.in_flight = s.in_flight.saturating_sub(1);
             if s.in_flight == 0 {
                 s.idle_since = Instant::now();
@@ -187,7 +231,8 @@ pub struct TrackedBody {
 }
 
 impl TrackedBody {
-    pub(crate) fn new(body: Full<Bytes>, in_flight: InFlight) -> TrackedBody {
+    pub(crate) fn new(body: Full<Bytes>, mut in_flight: InFlight) -> TrackedBody {
+        in_flight.responded();
         TrackedBody {
             body,
             _in_flight: in_flight,
@@ -249,7 +294,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.bytes_written();
+        }
+        result
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -265,7 +315,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
+            this.activity.bytes_written();
+        }
+        result
     }
 
     fn is_write_vectored(&self) -> bool {
