@@ -8,8 +8,6 @@
 
 use std::sync::OnceLock;
 
-use extdb_bridge::pb;
-use extdb_bridge::pb::external_database_server::ExternalDatabase;
 use extdb_bridge::protocol::{Endpoint, v3};
 use extdb_bridge::store::ReferenceStore;
 use libfuzzer_sys::fuzz_target;
