@@ -283,7 +283,9 @@ impl UpstreamClient {
             self.metrics
                 .observe_upstream(&self.name, method, label, elapsed);
             match spare.take() {
-                Some(again) if transport && Instant::now() < deadline => {
+                Some(again)
+                    if transport && !asks_to_calm_down(&status) && Instant::now() < deadline =>
+                {
                     tracing::debug!(
                         upstream = %self.name,
                         method,
@@ -395,6 +397,22 @@ fn is_transport_failure(status: &tonic::Status) -> bool {
         source = e.source();
     }
     any && !is_local_expiry(status)
+}
+
+/// Whether the backend closed the connection with ENHANCE_YOUR_CALM (its
+/// flood protection): trying again at once would feed the flood.
+fn asks_to_calm_down(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    let mut source = status.source();
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>()
+            && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// tonic's client reports its own expiry of grpc-timeout as CANCELLED

@@ -83,3 +83,13 @@ fn long_metadata_values_become_digests() {
         "stable, so backends can correlate"
     );
 }
+
+#[test]
+fn a_backend_asking_to_calm_down_is_not_retried() {
+    let calm = tonic::Status::from_error(Box::new(h2::Error::from(h2::Reason::ENHANCE_YOUR_CALM)));
+    assert!(is_transport_failure(&calm));
+    assert!(asks_to_calm_down(&calm));
+    let refused = tonic::Status::from_error(Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM)));
+    assert!(is_transport_failure(&refused));
+    assert!(!asks_to_calm_down(&refused));
+}
