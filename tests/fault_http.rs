@@ -790,3 +790,42 @@ async fn an_unread_response_does_not_hold_the_connection() {
     );
     drop(response);
 }
+
+/// Keyless callers holding the whole shared body budget with large stalled
+/// bodies do not starve small requests: each connection's first 64 KiB come
+/// out of its own allowance.
+#[tokio::test]
+async fn small_requests_are_served_while_the_budget_is_held() {
+    let _serial = SERIAL.lock().await;
+    let (_backend, sidecar) = sidecar(BUDGET_HTTP).await;
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(sidecar.addr).await.unwrap();
+        let head = format!(
+            "POST /v3/items/insert HTTP/1.1\r\nhost: x\r\ncontent-length: {}\r\n\r\n",
+            6 * MIB
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&vec![b'a'; 6 * MIB - 1]).await.unwrap();
+        held.push(stream);
+    }
+    // The shared budget (12 MiB) is taken: a larger body is refused...
+    let mut large_refused = false;
+    for _ in 0..30 {
+        if sidecar
+            .post("/v3/items/insert", vec![b'a'; 200 * 1024])
+            .await
+            .status
+            == 503
+        {
+            large_refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(large_refused, "the stalled bodies hold the shared budget");
+    // ...while a small one is still read and answered (401: no signature).
+    let small = sidecar.post("/v3/items/insert", "x").await;
+    assert_eq!(small.status, 401, "{}", small.body);
+    drop(held);
+}

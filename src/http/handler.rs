@@ -48,6 +48,24 @@ pub struct BodyLimits {
 /// Budget unit: a permit per KiB keeps permit counts within `u32`.
 const BUDGET_UNIT: usize = 1024;
 
+/// Body bytes each connection may receive outside the shared budget (in
+/// [`BUDGET_UNIT`]s), shared by its concurrent requests: a Wix call is a
+/// few KiB, so callers that hold the whole shared budget with large
+/// stalled bodies cannot starve other connections' small requests. Bounded
+/// by `max_connections` x 64 KiB in all.
+pub const CONNECTION_ALLOWANCE_UNITS: usize = 64;
+
+/// A connection's own allowance of body bytes (see
+/// [`CONNECTION_ALLOWANCE_UNITS`]), in each request's extensions.
+#[derive(Clone)]
+pub struct ConnectionAllowance(Arc<Semaphore>);
+
+impl Default for ConnectionAllowance {
+    fn default() -> Self {
+        ConnectionAllowance(Arc::new(Semaphore::new(CONNECTION_ALLOWANCE_UNITS)))
+    }
+}
+
 impl BodyLimits {
     pub fn new(http: &HttpConfig) -> BodyLimits {
         let budget_bytes = http.max_body_bytes_in_flight;
@@ -68,7 +86,11 @@ impl BodyLimits {
     /// Receives `body`, taking budget as its bytes arrive; the budget is
     /// given back when this returns (the caller then verifies and drops
     /// the body at once, or holds it only after authentication).
-    async fn collect(&self, mut body: Incoming) -> Result<Bytes, ApiError> {
+    async fn collect(
+        &self,
+        mut body: Incoming,
+        allowance: Option<ConnectionAllowance>,
+    ) -> Result<Bytes, ApiError> {
         // The chunks as hyper hands them over, joined once complete: a
         // body refused half-way has only ever held small, reusable
         // allocations.
@@ -76,6 +98,9 @@ impl BodyLimits {
         let mut total = 0usize;
         let mut held: Option<OwnedSemaphorePermit> = None;
         let mut held_units = 0usize;
+        // Small bodies come out of the connection's own allowance when it
+        // has room; past it, everything counts against the shared budget.
+        let mut own: Option<OwnedSemaphorePermit> = None;
         while let Some(frame) = body.frame().await {
             let frame = frame
                 .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
@@ -89,6 +114,26 @@ impl BodyLimits {
                 });
             }
             let units = total.div_ceil(BUDGET_UNIT);
+            if held_units == 0 && units <= CONNECTION_ALLOWANCE_UNITS {
+                let own_units = own.as_ref().map_or(0, |p| p.num_permits());
+                if units <= own_units {
+                    chunks.push(data);
+                    continue;
+                }
+                let more = u32::try_from(units - own_units).ok().and_then(|n| {
+                    allowance
+                        .as_ref()
+                        .and_then(|a| a.0.clone().try_acquire_many_owned(n).ok())
+                });
+                if let Some(more) = more {
+                    match own.as_mut() {
+                        Some(permit) => permit.merge(more),
+                        None => own = Some(more),
+                    }
+                    chunks.push(data);
+                    continue;
+                }
+            }
             if units > held_units {
                 // Refuse at once rather than queue: a waiting body would
                 // hold its connection and buffers while it waits.
@@ -318,11 +363,15 @@ impl Sidecar {
             return Err(ApiError::PayloadTooLarge { limit });
         }
         let consumed = req.extensions().get::<BodyConsumed>().cloned();
-        let body = tokio::time::timeout(limits.read_timeout, limits.collect(req.into_body()))
-            .await
-            .map_err(|_| ApiError::RequestTimeout {
-                timeout_ms: limits.read_timeout.as_millis() as u64,
-            })??;
+        let allowance = req.extensions().get::<ConnectionAllowance>().cloned();
+        let body = tokio::time::timeout(
+            limits.read_timeout,
+            limits.collect(req.into_body(), allowance),
+        )
+        .await
+        .map_err(|_| ApiError::RequestTimeout {
+            timeout_ms: limits.read_timeout.as_millis() as u64,
+        })??;
         if let Some(consumed) = consumed {
             consumed.set();
         }

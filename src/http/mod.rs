@@ -27,7 +27,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::config::HttpConfig;
 use conn::{Activity, LogThrottle, TrackedBody, Watched};
-use handler::BodyConsumed;
+use handler::{BodyConsumed, ConnectionAllowance};
 
 /// HTTP/1 read buffer per connection, which also caps a request's header
 /// section (hyper answers 431 beyond it): the JWT is in the body, so
@@ -216,7 +216,16 @@ pub async fn serve<H: Handler>(
         let service = {
             let handler = handler.clone();
             let activity = activity.clone();
-            service_fn(move |req| serve_request(handler.clone(), activity.clone(), peer, req))
+            let allowance = ConnectionAllowance::default();
+            service_fn(move |req| {
+                serve_request(
+                    handler.clone(),
+                    activity.clone(),
+                    peer,
+                    allowance.clone(),
+                    req,
+                )
+            })
         };
         let io = TokioIo::new(Watched::new(stream, activity.clone()));
         let conn = builder.serve_connection(io, service).into_owned();
@@ -296,9 +305,11 @@ async fn serve_request<H: Handler>(
     handler: Arc<H>,
     activity: Arc<Activity>,
     peer: std::net::SocketAddr,
+    allowance: ConnectionAllowance,
     mut req: Request<Incoming>,
 ) -> Result<Response<TrackedBody>, Infallible> {
     req.extensions_mut().insert(PeerAddr(peer));
+    req.extensions_mut().insert(allowance);
     let in_flight = activity.request_started(req.version());
     let h1_with_body = matches!(
         req.version(),
