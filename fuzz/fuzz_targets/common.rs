@@ -55,3 +55,28 @@ pub fn assert_client_error(what: &str, error: &ApiError) {
         error
     );
 }
+
+/// A reference store on a temp file with the every-type collection and a
+/// few items, and the runtime to call it on; made once per fuzzing process.
+pub struct StoreFixture {
+    pub runtime: tokio::runtime::Runtime,
+    pub store: extdb_bridge::store::ReferenceStore,
+    _dir: tempfile::TempDir,
+}
+
+pub fn store_fixture() -> &'static StoreFixture {
+    static FIXTURE: OnceLock<StoreFixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = runtime.block_on(prop_support::seeded_store(dir.path()));
+        StoreFixture {
+            runtime,
+            store,
+            _dir: dir,
+        }
+    })
+}

@@ -38,7 +38,12 @@ fn fixture() -> &'static Fixture {
             secret_keys: vec!["fuzz-secret".into()],
             ..Default::default()
         }),
-        router: UpstreamRouter::new(BTreeMap::new(), &BTreeMap::new(), None, CursorSeal::random()),
+        router: UpstreamRouter::new(
+            BTreeMap::new(),
+            &BTreeMap::new(),
+            None,
+            CursorSeal::random(),
+        ),
     })
 }
 

@@ -6,39 +6,13 @@
 //! No answer may be Internal / Unknown / DataLoss (the sidecar's 500).
 #![no_main]
 
-use std::sync::OnceLock;
-
 use extdb_bridge::pb;
 use extdb_bridge::pb::external_database_server::ExternalDatabase;
-use extdb_bridge::store::ReferenceStore;
 use libfuzzer_sys::fuzz_target;
 use prost::Message as _;
 
 mod common;
 use common::prop_support::{self, Source};
-
-struct Fixture {
-    runtime: tokio::runtime::Runtime,
-    store: ReferenceStore,
-    _dir: tempfile::TempDir,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = runtime.block_on(prop_support::seeded_store(dir.path()));
-        Fixture {
-            runtime,
-            store,
-            _dir: dir,
-        }
-    })
-}
 
 fuzz_target!(|data: &[u8]| {
     let request = match data.split_first() {
@@ -62,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         filter: request.filter.clone(),
         ..Default::default()
     };
-    let f = fixture();
+    let f = common::store_fixture();
     f.runtime.block_on(async {
         let shown = format!("{request:?}");
         if let Err(s) = f.store.query_items(tonic::Request::new(request)).await {

@@ -6,41 +6,15 @@
 //! FUZZ_SKIP_KNOWN=1 skips paths ending in `\` (see store_filter.rs).
 #![no_main]
 
-use std::sync::OnceLock;
-
 use extdb_bridge::protocol::{Endpoint, v3};
-use extdb_bridge::store::ReferenceStore;
 use libfuzzer_sys::fuzz_target;
 
 mod common;
 use common::prop_support::{self, Source};
 
-struct Fixture {
-    runtime: tokio::runtime::Runtime,
-    store: ReferenceStore,
-    _dir: tempfile::TempDir,
-}
-
-fn fixture() -> &'static Fixture {
-    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = runtime.block_on(prop_support::seeded_store(dir.path()));
-        Fixture {
-            runtime,
-            store,
-            _dir: dir,
-        }
-    })
-}
-
 fuzz_target!(|data: &[u8]| {
     let request = prop_support::request_json(&mut Source::new(data));
-    let f = fixture();
+    let f = common::store_fixture();
     for endpoint in Endpoint::ALL {
         let operation = match v3::decode(endpoint, &request, common::context()) {
             Ok(op) => op,

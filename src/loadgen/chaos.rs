@@ -28,14 +28,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::harness::{self, AUDIENCE, Sidecar, SidecarChoice};
 use super::scenarios::{self, Scenario};
 use crate::auth::{RequestSigner, request_claims};
-use crate::pb;
 
 /// Longest the client waits for the sidecar's answer. Far above the
 /// upstream deadline the chaos config sets, so only a sidecar that hangs
@@ -475,7 +473,12 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
         dir.0.join("extdb-store.log"),
     );
     store.spawn().await?;
-    seed(store_addr).await?;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{store_addr}"))
+        .map_err(|e| e.to_string())?
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect to extdb-store: {e}"))?;
+    harness::seed(&channel, SEED_ITEMS, &mut |_| {}).await?;
 
     let pair = crate::devtools::generate_key_pair().map_err(|e| e.to_string())?;
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
@@ -496,35 +499,6 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
         outcomes,
         phase_lengths,
     })
-}
-
-/// The collection and a few items, through the contract.
-async fn seed(store: SocketAddr) -> Result<(), String> {
-    use crate::pb::external_database_client::ExternalDatabaseClient;
-    let mut client = ExternalDatabaseClient::connect(format!("http://{store}"))
-        .await
-        .map_err(|e| format!("cannot connect to extdb-store: {e}"))?;
-    let context = Some(scenarios::call_context(0, AUDIENCE));
-    client
-        .create_collection(pb::CreateCollectionRequest {
-            context: context.clone(),
-            collection: Some(scenarios::collection()),
-        })
-        .await
-        .map_err(|s| format!("CreateCollection: {:?} {}", s.code(), s.message()))?;
-    let items = (0..SEED_ITEMS)
-        .map(|n| scenarios::to_pb_item(&scenarios::stored_book(n)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    client
-        .insert_items(pb::InsertItemsRequest {
-            context,
-            collection_id: scenarios::COLLECTION.into(),
-            items,
-        })
-        .await
-        .map_err(|s| format!("InsertItems: {:?} {}", s.code(), s.message()))?;
-    Ok(())
 }
 
 /// The request mix: one write in four.
@@ -642,23 +616,10 @@ async fn one_request(
     };
     let call = async {
         let mut sender = super::driver::connect_http(sidecar).await?;
-        let request = http::Request::post(scenario.endpoint().path())
-            .header(http::header::HOST, "127.0.0.1")
-            .header(http::header::CONTENT_TYPE, "text/plain")
-            .body(Full::new(Bytes::from(token)))
-            .map_err(|e| e.to_string())?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| format!("http: {e}"))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("http body: {e}"))?
-            .to_bytes();
-        Ok::<_, String>((status, body))
+        let (status, body) =
+            super::driver::post_token(&mut sender, scenario.endpoint().path(), Bytes::from(token))
+                .await?;
+        Ok::<_, String>((status.as_u16(), body))
     };
     match tokio::time::timeout(CLIENT_TIMEOUT, call).await {
         Err(_) => outcome.status = Err(format!("no answer within {CLIENT_TIMEOUT:?}")),

@@ -198,23 +198,7 @@ impl Sender {
                     .get(seq % payloads.tokens.len().max(1))
                     .cloned()
                     .unwrap_or_default();
-                let request = http::Request::post(payloads.path)
-                    .header(http::header::HOST, "127.0.0.1")
-                    .header(http::header::CONTENT_TYPE, "text/plain")
-                    .body(Full::new(token))
-                    .map_err(|e| e.to_string())?;
-                sender.ready().await.map_err(|e| format!("http: {e}"))?;
-                let response = sender
-                    .send_request(request)
-                    .await
-                    .map_err(|e| format!("http: {e}"))?;
-                let status = response.status();
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|e| format!("http body: {e}"))?
-                    .to_bytes();
+                let (status, body) = post_token(&mut sender, payloads.path, token).await?;
                 *conn = Some(sender);
                 if status != http::StatusCode::OK {
                     let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
@@ -238,6 +222,33 @@ impl Sender {
             }
         }
     }
+}
+
+/// POSTs a signed token to `path` on an HTTP/1.1 connection; the status and
+/// the whole body.
+pub(crate) async fn post_token(
+    sender: &mut http1::SendRequest<Full<Bytes>>,
+    path: &str,
+    token: Bytes,
+) -> Result<(http::StatusCode, Bytes), String> {
+    let request = http::Request::post(path)
+        .header(http::header::HOST, "127.0.0.1")
+        .header(http::header::CONTENT_TYPE, "text/plain")
+        .body(Full::new(token))
+        .map_err(|e| e.to_string())?;
+    sender.ready().await.map_err(|e| format!("http: {e}"))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("http: {e}"))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("http body: {e}"))?
+        .to_bytes();
+    Ok((status, body))
 }
 
 pub(crate) async fn connect_http(

@@ -150,7 +150,7 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
         .await
         .map_err(|e| format!("cannot connect to the upstream {endpoint}: {e}"))?;
     if !matches!(upstream, Upstream::Canned(_)) {
-        seed(&channel, progress).await?;
+        seed(&channel, scenarios::SEED_ITEMS, progress).await?;
     }
 
     let pair = crate::devtools::generate_key_pair().map_err(|e| e.to_string())?;
@@ -424,9 +424,14 @@ async fn check_answers(
     }
 }
 
-/// Creates the benchmark collection (if missing) and seeds it through the
-/// contract, so any implementation of it can be benchmarked.
-async fn seed(channel: &Channel, progress: &mut dyn FnMut(&str)) -> Result<(), String> {
+/// Creates the benchmark collection (if missing) and seeds it with `count`
+/// items through the contract, so any implementation of it can be
+/// benchmarked.
+pub(crate) async fn seed(
+    channel: &Channel,
+    count: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), String> {
     use crate::pb::external_database_client::ExternalDatabaseClient;
     let mut client = ExternalDatabaseClient::new(channel.clone());
     let context = Some(scenarios::call_context(0, AUDIENCE));
@@ -451,11 +456,11 @@ async fn seed(channel: &Channel, progress: &mut dyn FnMut(&str)) -> Result<(), S
         }
         Err(s) => return Err(format!("CountItems: {:?} {}", s.code(), s.message())),
     };
-    if have >= scenarios::SEED_ITEMS {
+    if have >= count {
         return Ok(());
     }
-    progress(&format!("seeding {} items", scenarios::SEED_ITEMS));
-    for chunk in (0..scenarios::SEED_ITEMS).collect::<Vec<_>>().chunks(500) {
+    progress(&format!("seeding {count} items"));
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
         let items = chunk
             .iter()
             .map(|&n| scenarios::to_pb_item(&scenarios::stored_book(n)))
