@@ -3,14 +3,14 @@
 #
 #   docker build -t extdb-bridge:local .
 #
-# Build stage: the full Rust toolchain; no protoc needed (build.rs compiles
-# proto/ with a pure-Rust compiler).
+# Build stage: the full Rust toolchain; no protoc needed (crates/contract's
+# build.rs compiles proto/ with a pure-Rust compiler).
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock build.rs ./
+COPY Cargo.toml Cargo.lock clippy.toml ./
 COPY proto ./proto
-COPY src ./src
-RUN cargo build --release --locked --bin extdb-bridge --bin extdb-store
+COPY crates ./crates
+RUN cargo build --release --locked -p extdb-bridge -p extdb-store --bin extdb-bridge --bin extdb-store
 
 # Runtime stage: Debian slim with CA roots (for TLS upstreams), a non-root
 # user, and nothing else. Health checks use the binary itself: no curl.

@@ -1,23 +1,22 @@
 //! What every target shares: the test key pair and the verifier built from
-//! it once, and the generators of `tests/prop_support` (included by path so
-//! the property tests and the fuzzers use one description of inputs).
+//! it once, and the generators of `extdb_testkit::generate` (so the property
+//! tests and the fuzzers use one description of inputs).
 #![allow(dead_code)]
 
 use std::sync::OnceLock;
 
-use extdb_bridge::auth::{KeyConfig, RequestSigner, V3AuthConfig, V3Verifier};
-use extdb_bridge::error::ApiError;
-use extdb_bridge::pb;
+use extdb_auth::{KeyConfig, RequestSigner, V3AuthConfig, V3Verifier};
+use extdb_protocol::error::ApiError;
+use extdb_contract::pb;
 
-#[path = "../../tests/prop_support/mod.rs"]
-pub mod prop_support;
+pub use extdb_testkit::generate as prop_support;
 
 pub const AUDIENCE: &str = "fuzz-audience";
 /// A fixed "now", so a token's verdict depends only on its bytes.
 pub const NOW: u64 = 1_750_000_000;
 
-const PUBLIC_PEM: &str = include_str!("../../tests/keys/test-only-ec-p256-a.public.pem");
-const PRIVATE_PEM: &str = include_str!("../../tests/keys/test-only-ec-p256-a.private.pem");
+const PUBLIC_PEM: &str = include_str!("../../crates/testkit/keys/test-only-ec-p256-a.public.pem");
+const PRIVATE_PEM: &str = include_str!("../../crates/testkit/keys/test-only-ec-p256-a.private.pem");
 
 pub fn verifier() -> &'static V3Verifier {
     static VERIFIER: OnceLock<V3Verifier> = OnceLock::new();
@@ -60,7 +59,7 @@ pub fn assert_client_error(what: &str, error: &ApiError) {
 /// few items, and the runtime to call it on; made once per fuzzing process.
 pub struct StoreFixture {
     pub runtime: tokio::runtime::Runtime,
-    pub store: extdb_bridge::store::ReferenceStore,
+    pub store: extdb_store::ReferenceStore,
     _dir: tempfile::TempDir,
 }
 

@@ -7,9 +7,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use extdb_bridge::auth::request_claims;
-use extdb_bridge::error::ApiError;
-use extdb_bridge::protocol::{Endpoint, v3};
+use extdb_auth::request_claims;
+use extdb_protocol::error::ApiError;
+use extdb_protocol::{Endpoint, v3};
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(failure) => {
-            let status = ApiError::from(failure).http_status();
+            let status = extdb_bridge::http::v3_failure(&failure).http_status();
             assert!(status == 401 || status == 400, "status {status}");
         }
     }

@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use extdb_bridge::auth::LegacyAuthConfig;
-use extdb_bridge::protocol::legacy::{
-    self, CallFacts, LegacyEndpoint, LegacyProtocol, filter_from_json, sort_from_json,
+use extdb_bridge::config::LegacyConfig;
+use extdb_bridge::http::LegacyFront;
+use extdb_protocol::legacy::{
+    self, CallFacts, LegacyEndpoint, filter_from_json, sort_from_json,
 };
-use extdb_bridge::protocol::value::Path;
+use extdb_protocol::value::Path;
 use extdb_bridge::routing::{CursorSeal, UpstreamRouter};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ use common::prop_support::{self, Source};
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    protocol: LegacyProtocol,
+    protocol: LegacyFront,
     router: UpstreamRouter,
 }
 
@@ -34,7 +35,7 @@ fn fixture() -> &'static Fixture {
             .enable_all()
             .build()
             .expect("runtime"),
-        protocol: LegacyProtocol::new(&LegacyAuthConfig {
+        protocol: LegacyFront::new(&LegacyConfig {
             secret_keys: vec!["fuzz-secret".into()],
             ..Default::default()
         }),

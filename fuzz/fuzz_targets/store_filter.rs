@@ -6,8 +6,8 @@
 //! No answer may be Internal / Unknown / DataLoss (the sidecar's 500).
 #![no_main]
 
-use extdb_bridge::pb;
-use extdb_bridge::pb::external_database_server::ExternalDatabase;
+use extdb_contract::pb;
+use extdb_contract::pb::external_database_server::ExternalDatabase;
 use libfuzzer_sys::fuzz_target;
 use prost::Message as _;
 

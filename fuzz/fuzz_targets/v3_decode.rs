@@ -4,7 +4,7 @@
 //! a 4xx.
 #![no_main]
 
-use extdb_bridge::protocol::{Endpoint, v3};
+use extdb_protocol::{Endpoint, v3};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

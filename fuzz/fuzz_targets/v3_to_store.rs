@@ -6,7 +6,7 @@
 //! FUZZ_SKIP_KNOWN=1 skips paths ending in `\` (see store_filter.rs).
 #![no_main]
 
-use extdb_bridge::protocol::{Endpoint, v3};
+use extdb_protocol::{Endpoint, v3};
 use libfuzzer_sys::fuzz_target;
 
 mod common;

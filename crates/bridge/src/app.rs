@@ -1,0 +1,233 @@
+//! Assembles the sidecar from its configuration and runs it.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::{Config, UpstreamKind};
+use crate::embedded::EmbeddedStore;
+use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sidecar};
+use crate::metrics::{Metrics, MetricsSeed};
+use crate::routing::{CursorSeal, UpstreamRouter};
+use crate::upstream::{UpstreamClient, in_process_channel};
+use extdb_auth::{AuthFailure, V3Verifier};
+use extdb_protocol::legacy::LegacyEndpoint;
+use extdb_protocol::{Endpoint, Operation};
+
+/// Why the sidecar could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("auth.v3.keys: {0}")]
+    Keys(String),
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Upstream(#[from] crate::upstream::UpstreamSetupError),
+    #[error("upstreams.{name}: {detail}")]
+    Embedded { name: String, detail: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A started sidecar: its addresses and the task serving it (it ends once
+/// shutdown has drained everything).
+pub struct RunningSidecar {
+    pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listen_err = |source| StartError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(listen_err)?;
+    let local = listener.local_addr().map_err(listen_err)?;
+    Ok((listener, local))
+}
+
+/// Builds the request path from `config` (upstream channels connect
+/// lazily), binds the protocol and admin listeners and serves until
+/// `shutdown` resolves. Shutdown order: readiness turns false, the protocol
+/// listener serves on for `http.shutdown_delay_ms`, then stops accepting
+/// and drains (up to `shutdown_grace_ms`), then the admin listener and
+/// embedded stores stop.
+pub async fn start(
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<RunningSidecar, StartError> {
+    let metrics = Arc::new(Metrics::new(metrics_seed(config)));
+    let (sidecar, embedded) = build_sidecar(config, metrics.clone()).await?;
+    let admin = Arc::new(AdminState {
+        metrics,
+        upstreams: sidecar.router.upstreams().cloned().collect(),
+        health_timeout: Duration::from_millis(config.admin.health_timeout_ms),
+        shutting_down: AtomicBool::new(false),
+    });
+    let (listener, addr) = bind(config.listen).await?;
+    let front = FrontLimits::protocol(&config.http);
+    let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    let admin_addr = if config.admin.enabled {
+        let (admin_listener, admin_addr) = bind(config.admin.listen).await?;
+        tokio::spawn(http::serve(
+            admin_listener,
+            admin.clone(),
+            FrontLimits::admin(&config.http),
+            async {
+                let _ = admin_stopped.await;
+            },
+            Duration::from_secs(1),
+        ));
+        Some(admin_addr)
+    } else {
+        None
+    };
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let delay = Duration::from_millis(config.http.shutdown_delay_ms);
+    let sidecar = Arc::new(sidecar);
+    let task = tokio::spawn(async move {
+        let drain_started = {
+            let admin = admin.clone();
+            async move {
+                shutdown.await;
+                admin.shutting_down.store(true, Ordering::Release);
+                // Readiness is 503 from here; serving on during the delay
+                // lets a load balancer notice and send elsewhere first.
+                if !delay.is_zero() {
+                    tracing::info!(
+                        delay_ms = delay.as_millis() as u64,
+                        "shutdown requested: readiness is 503, still serving until the delay is over"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                tracing::info!(
+                    grace_ms = grace.as_millis() as u64,
+                    "draining in-flight requests"
+                );
+            }
+        };
+        http::serve(listener, sidecar, front, drain_started, grace).await;
+        let _ = admin_stop.send(());
+        // Embedded stores outlive the HTTP drain: in-flight requests may
+        // still be calling them until then.
+        for store in embedded {
+            store.stop().await;
+        }
+        tracing::info!("stopped");
+    });
+    Ok(RunningSidecar {
+        addr,
+        admin_addr,
+        task,
+    })
+}
+
+/// The label values known from the config, so their series start at 0.
+fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
+    let legacy_on = config.auth.legacy.is_some();
+    let legacy_endpoints: &[LegacyEndpoint] = if legacy_on { &LegacyEndpoint::ALL } else { &[] };
+    let legacy_reasons: &[&str] = if legacy_on {
+        &crate::http::LEGACY_FAILURE_REASONS
+    } else {
+        &[]
+    };
+    MetricsSeed {
+        collections: config
+            .collections
+            .keys()
+            .filter(|id| !id.contains('*'))
+            .cloned()
+            .collect(),
+        endpoints: Endpoint::ALL
+            .iter()
+            .map(|e| ("v3", e.name()))
+            .chain(legacy_endpoints.iter().map(|e| ("legacy", e.name())))
+            .collect(),
+        upstreams: config.upstreams.keys().cloned().collect(),
+        methods: Operation::UPSTREAM_METHODS.to_vec(),
+        auth_reasons: AuthFailure::REASONS
+            .iter()
+            .chain(legacy_reasons)
+            .copied()
+            .collect(),
+    }
+}
+
+async fn build_sidecar(
+    config: &Config,
+    metrics: Arc<Metrics>,
+) -> Result<(Sidecar, Vec<EmbeddedStore>), StartError> {
+    let v3 = match &config.auth.v3 {
+        Some(v3) => {
+            let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
+            for key in verifier.keys_without_audience() {
+                tracing::warn!(key, "auth.v3: this key accepts tokens for any audience");
+            }
+            Some(verifier)
+        }
+        None => None,
+    };
+    let cursor_key = config
+        .cursors
+        .key_bytes()
+        .map_err(|problem| StartError::Config(problem.to_string()))?;
+    let cursor_key = cursor_key.as_deref();
+    let mut upstreams = BTreeMap::new();
+    let mut embedded = Vec::new();
+    for (name, up) in &config.upstreams {
+        let client = match up.kind {
+            UpstreamKind::Grpc => {
+                let endpoint = up.endpoint.clone().unwrap_or_default();
+                UpstreamClient::new(name, &endpoint, up, metrics.clone())?
+            }
+            UpstreamKind::Embedded => {
+                let (channel, incoming) =
+                    in_process_channel(Duration::from_millis(up.connect_timeout_ms));
+                embedded.push(EmbeddedStore::start(name, up, incoming, cursor_key)?);
+                UpstreamClient::with_channel(name, channel, up, metrics.clone())?
+            }
+        };
+        upstreams.insert(name.clone(), Arc::new(client));
+    }
+    let router = UpstreamRouter::new(
+        upstreams,
+        &config.collections,
+        config.default_upstream.clone(),
+        cursor_seal(cursor_key),
+    );
+    let legacy = config.auth.legacy.as_ref().map(|legacy| {
+        if legacy.provision_without_key {
+            tracing::warn!(
+                "auth.legacy.provision_without_key is on: /provision answers callers without a secret key"
+            );
+        }
+        LegacyFront::new(legacy)
+    });
+    let sidecar = Sidecar {
+        router,
+        metrics,
+        v3,
+        legacy,
+        body: BodyLimits::new(&config.http),
+    };
+    Ok((sidecar, embedded))
+}
+
+/// The cursor seal: the configured key, else a random one.
+fn cursor_seal(key: Option<&[u8]>) -> CursorSeal {
+    match key {
+        Some(key) => CursorSeal::new(key),
+        None => {
+            tracing::info!(
+                "cursors are signed with a random per-process key: they stop working on restart and on other replicas (set cursors.key to keep them)"
+            );
+            CursorSeal::random()
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The auth stage as the front runs it: `extdb-auth`'s verdicts turned into
+//! the protocol's errors, and the legacy family's secret-key and role checks
+//! (the protocol crate reads the key; only this stage compares it).
+
+use extdb_auth::{AuthFailure, MAX_PAYLOAD_DEPTH, SecretKeyFailure, SecretKeys};
+use extdb_protocol::legacy::{
+    CallFacts, LegacyCall, LegacyEndpoint, LegacyProtocol, ROLE_NOT_ALLOWED, SecretKey,
+};
+use extdb_protocol::{ApiError, Dispatch};
+use serde_json::Value;
+
+use crate::config::LegacyConfig;
+
+/// A refused v3 token as Wix sees it: a generic 401, except for a token a
+/// trusted key signed whose payload is too complex (a 400).
+pub fn v3_failure(failure: &AuthFailure) -> ApiError {
+    if failure.is_request_problem() {
+        return ApiError::bad_request(format!(
+            "request nests deeper than {MAX_PAYLOAD_DEPTH} levels"
+        ));
+    }
+    ApiError::Unauthorized {
+        reason: failure.reason(),
+    }
+}
+
+/// Authentication failure reasons of the legacy protocol (metrics labels).
+pub const LEGACY_FAILURE_REASONS: [&str; 4] = [
+    SecretKeyFailure::Missing.reason(),
+    SecretKeyFailure::Empty.reason(),
+    SecretKeyFailure::Mismatch.reason(),
+    ROLE_NOT_ALLOWED,
+];
+
+/// The legacy protocol behind its secret keys (`auth.legacy`).
+#[derive(Debug)]
+pub struct LegacyFront {
+    pub protocol: LegacyProtocol,
+    keys: SecretKeys,
+    provision_without_key: bool,
+}
+
+impl LegacyFront {
+    pub fn new(config: &LegacyConfig) -> LegacyFront {
+        LegacyFront {
+            protocol: LegacyProtocol::new(config.settings()),
+            keys: config.secret_keys(),
+            provision_without_key: config.provision_without_key,
+        }
+    }
+
+    /// Serves one legacy call: reads the body, authenticates it, runs it;
+    /// `facts` learns what it can on the way.
+    pub async fn serve(
+        &self,
+        endpoint: LegacyEndpoint,
+        body: &[u8],
+        dispatch: &impl Dispatch,
+        facts: &mut CallFacts,
+    ) -> Result<Value, ApiError> {
+        let call = self.protocol.parse(endpoint, body)?;
+        if let Err(reason) = self.authorize(&call) {
+            // The body stays generic; the operator needs the reason (never
+            // the key itself).
+            let (role, instance_id) = call.caller_for_logs();
+            tracing::warn!(
+                endpoint = endpoint.name(),
+                peer = facts.peer.map(|p| p.to_string()).unwrap_or_default(),
+                reason,
+                role = role.as_deref().unwrap_or("-"),
+                instance_id,
+                "request rejected: authentication failed"
+            );
+            return Err(ApiError::Unauthorized { reason });
+        }
+        self.protocol.serve(call, dispatch, facts).await
+    }
+
+    /// The secret-key check, then the role check; the error is the reason,
+    /// for logs and metrics (the body is the same generic 401 for all).
+    pub fn authorize(&self, call: &LegacyCall) -> Result<(), &'static str> {
+        let key = match call.secret_key() {
+            SecretKey::Absent => None,
+            SecretKey::Text(key) => Some(key),
+            // A number or an object is not a key anyone configured.
+            SecretKey::NotText => return Err(SecretKeyFailure::Mismatch.reason()),
+        };
+        let provision_open = key.is_none()
+            && call.endpoint() == LegacyEndpoint::Provision
+            && self.provision_without_key;
+        if !provision_open {
+            self.keys.verify(key).map_err(SecretKeyFailure::reason)?;
+        }
+        self.protocol.check_role(call)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn front(yaml_keys: &[&str], provision_without_key: bool) -> LegacyFront {
+        LegacyFront::new(&LegacyConfig {
+            secret_keys: yaml_keys.iter().map(|k| k.to_string()).collect(),
+            provision_without_key,
+            ..Default::default()
+        })
+    }
+
+    fn call(front: &LegacyFront, endpoint: LegacyEndpoint, body: &str) -> LegacyCall {
+        front.protocol.parse(endpoint, body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn keys_then_roles() {
+        let f = front(&["s3cret"], false);
+        let find = |body| f.authorize(&call(&f, LegacyEndpoint::DataFind, body));
+        let owner = r#"{"requestContext": {"settings": {"secretKey": "s3cret"}, "role": "OWNER"}}"#;
+        assert_eq!(find(owner), Ok(()));
+        assert_eq!(
+            find(r#"{"requestContext": {"role": "OWNER"}}"#),
+            Err("legacy_key_missing")
+        );
+        assert_eq!(
+            find(r#"{"requestContext": {"settings": {"secretKey": ""}}}"#),
+            Err("legacy_key_empty")
+        );
+        assert_eq!(
+            find(r#"{"requestContext": {"settings": {"secretKey": 7}}}"#),
+            Err("legacy_key_mismatch")
+        );
+        let visitor_creates =
+            r#"{"requestContext": {"settings": {"secretKey": "s3cret"}, "role": "VISITOR"}}"#;
+        assert_eq!(
+            f.authorize(&call(&f, LegacyEndpoint::SchemasCreate, visitor_creates)),
+            Err(ROLE_NOT_ALLOWED)
+        );
+    }
+
+    #[test]
+    fn provision_without_key_only_when_configured_and_no_key_is_sent() {
+        let provision = r#"{"requestContext": {}}"#;
+        let open = front(&["s3cret"], true);
+        assert_eq!(
+            open.authorize(&call(&open, LegacyEndpoint::Provision, provision)),
+            Ok(())
+        );
+        let wrong = r#"{"requestContext": {"settings": {"secretKey": "nope"}}}"#;
+        assert_eq!(
+            open.authorize(&call(&open, LegacyEndpoint::Provision, wrong)),
+            Err("legacy_key_mismatch")
+        );
+        let closed = front(&["s3cret"], false);
+        assert_eq!(
+            closed.authorize(&call(&closed, LegacyEndpoint::Provision, provision)),
+            Err("legacy_key_missing")
+        );
+    }
+
+    #[test]
+    fn v3_failures_are_generic_401s_except_too_deep() {
+        let e = v3_failure(&AuthFailure::BadSignature { tried: 1 });
+        assert_eq!(
+            e,
+            ApiError::Unauthorized {
+                reason: "bad_signature"
+            }
+        );
+        assert_eq!(e.http_status(), 401);
+        assert_eq!(
+            e.public_message(),
+            "request signature could not be verified"
+        );
+        assert_eq!(v3_failure(&AuthFailure::PayloadTooDeep).http_status(), 400);
+    }
+}

@@ -1,0 +1,14 @@
+//! extdb-bridge: the sidecar. The request path, stage by stage:
+//! [`http`] (the front) → auth (`extdb-auth`) → protocol (`extdb-protocol`)
+//! → [`routing`] → [`upstream`] (tonic) → back. [`config`] is the YAML,
+//! [`metrics`] what Prometheus scrapes, [`app`] wires them together.
+
+pub mod app;
+pub mod check;
+pub mod config;
+pub mod devtools;
+pub mod embedded;
+pub mod http;
+pub mod metrics;
+pub mod routing;
+pub mod upstream;

@@ -1,0 +1,473 @@
+//! The upstream stage: one typed operation -> one gRPC call on a backend,
+//! with a deadline and the calling context as metadata.
+
+mod in_process;
+pub mod status;
+
+pub use in_process::{InProcessIncoming, in_process_channel};
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+
+use crate::config::UpstreamConfig;
+use crate::metrics::Metrics;
+use extdb_contract::pb;
+use extdb_contract::pb::external_database_client::ExternalDatabaseClient;
+use extdb_protocol::error::ApiError;
+use extdb_protocol::{Operation, Reply};
+
+use extdb_contract::limits::{MAX_MESSAGE_BYTES, MAX_METADATA_VALUE_BYTES};
+
+/// Why an upstream could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamSetupError {
+    #[error("upstreams.{name}.endpoint: {detail}")]
+    Endpoint { name: String, detail: String },
+    #[error("upstreams.{name}.tls: {detail}")]
+    Tls { name: String, detail: String },
+}
+
+impl UpstreamSetupError {
+    fn endpoint(name: &str, detail: String) -> Self {
+        UpstreamSetupError::Endpoint {
+            name: name.to_owned(),
+            detail,
+        }
+    }
+}
+
+/// A named backend: a lazily connected channel plus the call settings.
+#[derive(Clone)]
+pub struct UpstreamClient {
+    name: String,
+    channel: Channel,
+    client: ExternalDatabaseClient<Channel>,
+    timeout: Duration,
+    extra_metadata: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
+    metrics: Arc<Metrics>,
+}
+
+impl UpstreamClient {
+    /// Builds the client; no connection is made until the first call, so the
+    /// sidecar starts even while a backend is still starting.
+    pub fn new(
+        name: &str,
+        endpoint: &str,
+        config: &UpstreamConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<UpstreamClient, UpstreamSetupError> {
+        let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
+        let mut ep = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|e| endpoint_err(e.to_string()))?
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_while_idle(true);
+        if endpoint.starts_with("https://") || config.tls.is_some() {
+            let tls_err = |detail: String| UpstreamSetupError::Tls {
+                name: name.to_owned(),
+                detail,
+            };
+            let mut tls = ClientTlsConfig::new().with_native_roots();
+            if let Some(t) = &config.tls {
+                if let Some(ca) = &t.ca_file {
+                    let pem = std::fs::read(ca)
+                        .map_err(|e| tls_err(format!("ca_file {}: {e}", ca.display())))?;
+                    tls = tls.ca_certificate(Certificate::from_pem(pem));
+                }
+                if let Some(domain) = &t.domain {
+                    tls = tls.domain_name(domain.clone());
+                }
+            }
+            ep = ep.tls_config(tls).map_err(|e| tls_err(e.to_string()))?;
+        }
+        Self::with_channel(name, ep.connect_lazy(), config, metrics)
+    }
+
+    /// Builds the client on a channel made elsewhere (e.g.
+    /// [`in_process_channel`]).
+    pub fn with_channel(
+        name: &str,
+        channel: Channel,
+        config: &UpstreamConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<UpstreamClient, UpstreamSetupError> {
+        let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
+        let mut extra_metadata = Vec::new();
+        for (k, v) in &config.metadata {
+            let key = AsciiMetadataKey::from_bytes(k.as_bytes())
+                .map_err(|e| endpoint_err(format!("metadata key {k}: {e}")))?;
+            let value = AsciiMetadataValue::try_from(v.as_str())
+                .map_err(|e| endpoint_err(format!("metadata value of {k}: {e}")))?;
+            extra_metadata.push((key, value));
+        }
+        // tonic's default (4 MiB) is below what a page of 1000 rich items
+        // can weigh; both directions use the contract's limit, which the
+        // reference store also accepts.
+        let client = ExternalDatabaseClient::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Ok(UpstreamClient {
+            name: name.to_owned(),
+            channel,
+            client,
+            timeout: Duration::from_millis(config.timeout_ms),
+            extra_metadata,
+            metrics,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Asks the upstream's `grpc.health.v1` service about the whole server.
+    /// `Err` says why it is not ready.
+    pub async fn check_health(&self, timeout: Duration) -> Result<(), String> {
+        use tonic_health::pb::health_check_response::ServingStatus;
+        use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+        let mut client = HealthClient::new(self.channel.clone());
+        let mut request = tonic::Request::new(HealthCheckRequest {
+            service: String::new(),
+        });
+        request.set_timeout(timeout);
+        match tokio::time::timeout(timeout, client.check(request)).await {
+            Ok(Ok(response)) => {
+                let status = response.into_inner().status;
+                if status == ServingStatus::Serving as i32 {
+                    Ok(())
+                } else {
+                    let name = ServingStatus::try_from(status)
+                        .map(|s| s.as_str_name())
+                        .unwrap_or("UNKNOWN");
+                    Err(format!("health status {name}"))
+                }
+            }
+            Ok(Err(status)) => Err(format!(
+                "health check failed: {} {}",
+                grpc_code_label(&status),
+                status.message()
+            )),
+            Err(_) => Err(format!(
+                "no health answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
+    }
+
+    /// Calls the RPC of `op`. `wix_collection_id` names the collection as
+    /// Wix knows it, for error data.
+    ///
+    /// A read whose call failed in transport (connection refused, reset,
+    /// GOAWAY: the backend never answered it) is tried once more within the
+    /// same deadline; the channel reconnects by itself. Writes are never
+    /// repeated: a write that may have reached the backend is reported as
+    /// 503, not silently done twice.
+    pub async fn call(
+        &self,
+        mut op: Operation,
+        wix_collection_id: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let method = op.method();
+        let metadata = self.metadata_for(op.context_mut().map(|c| &*c));
+        let retry_read = !op.is_write();
+
+        macro_rules! rpc {
+            ($method:ident, $req:expr, $reply:path) => {
+                self.unary(
+                    method,
+                    $req,
+                    retry_read,
+                    &metadata,
+                    wix_collection_id,
+                    |mut client, request| async move { client.$method(request).await },
+                )
+                .await
+                .map($reply)
+            };
+        }
+
+        match op {
+            Operation::GetCapabilities(r) => rpc!(get_capabilities, r, Reply::Capabilities),
+            Operation::ListCollections(r) => rpc!(list_collections, r, Reply::Collections),
+            Operation::CreateCollection(r) => {
+                rpc!(create_collection, r, Reply::CreatedCollection)
+            }
+            Operation::UpdateCollection(r) => {
+                rpc!(update_collection, r, Reply::UpdatedCollection)
+            }
+            Operation::DeleteCollection(r) => {
+                rpc!(delete_collection, r, Reply::DeletedCollection)
+            }
+            Operation::ListIndexes(r) => rpc!(list_indexes, r, Reply::Indexes),
+            Operation::CreateIndex(r) => rpc!(create_index, r, Reply::CreatedIndex),
+            Operation::RemoveIndex(r) => rpc!(remove_index, r, Reply::RemovedIndex),
+            Operation::QueryItems(r) => rpc!(query_items, r, Reply::Items),
+            Operation::CountItems(r) => rpc!(count_items, r, Reply::Count),
+            Operation::AggregateItems(r) => rpc!(aggregate_items, r, Reply::Aggregated),
+            Operation::QueryDistinctValues(r) => {
+                rpc!(query_distinct_values, r, Reply::DistinctValues)
+            }
+            Operation::InsertItems(r) => rpc!(insert_items, r, Reply::Inserted),
+            Operation::UpdateItems(r) => rpc!(update_items, r, Reply::Updated),
+            Operation::RemoveItems(r) => rpc!(remove_items, r, Reply::Removed),
+            Operation::TruncateItems(r) => rpc!(truncate_items, r, Reply::Truncated),
+            Operation::QueryReferencedItems(r) => {
+                rpc!(query_referenced_items, r, Reply::ReferencedItems)
+            }
+            Operation::InsertReferences(r) => {
+                rpc!(insert_references, r, Reply::InsertedReferences)
+            }
+            Operation::RemoveReferences(r) => {
+                rpc!(remove_references, r, Reply::RemovedReferences)
+            }
+            Operation::Provision => Ok(Reply::Provisioned),
+        }
+    }
+
+    /// One unary RPC with the deadline, metrics and the one retry of a
+    /// read that failed in transport (see [`Self::call`]).
+    async fn unary<Req, Rep, Fut>(
+        &self,
+        method: &'static str,
+        request: Req,
+        retry: bool,
+        metadata: &MetadataMap,
+        wix_collection_id: Option<&str>,
+        send: impl Fn(ExternalDatabaseClient<Channel>, tonic::Request<Req>) -> Fut,
+    ) -> Result<Rep, ApiError>
+    where
+        Req: Clone,
+        Fut: Future<Output = Result<tonic::Response<Rep>, tonic::Status>>,
+    {
+        let deadline = Instant::now() + self.timeout;
+        let mut spare = retry.then(|| request.clone());
+        let mut request = request;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut call = tonic::Request::new(request);
+            *call.metadata_mut() = metadata.clone();
+            // Tells the backend the deadline (grpc-timeout); the local timer
+            // below enforces it whatever the backend does.
+            call.set_timeout(remaining);
+            let started = Instant::now();
+            let outcome = tokio::time::timeout(remaining, send(self.client.clone(), call)).await;
+            let elapsed = started.elapsed().as_secs_f64();
+            let status = match outcome {
+                Ok(Ok(response)) => {
+                    self.metrics
+                        .observe_upstream(&self.name, method, "OK", elapsed);
+                    return Ok(response.into_inner());
+                }
+                Ok(Err(status)) => status,
+                Err(_elapsed) => {
+                    self.metrics
+                        .observe_upstream(&self.name, method, "DEADLINE_EXCEEDED", elapsed);
+                    return Err(self.timed_out());
+                }
+            };
+            let transport = is_transport_failure(&status);
+            let label = if transport {
+                "TRANSPORT_ERROR"
+            } else {
+                grpc_code_label(&status)
+            };
+            self.metrics
+                .observe_upstream(&self.name, method, label, elapsed);
+            match spare.take() {
+                Some(again)
+                    if transport && !asks_to_calm_down(&status) && Instant::now() < deadline =>
+                {
+                    tracing::debug!(
+                        upstream = %self.name,
+                        method,
+                        error = %transport_detail(&status),
+                        "read failed in transport; trying once more"
+                    );
+                    request = again;
+                }
+                _ => return Err(self.translate(&status, wix_collection_id, method)),
+            }
+        }
+    }
+
+    fn translate(
+        &self,
+        status: &tonic::Status,
+        wix_collection_id: Option<&str>,
+        method: &str,
+    ) -> ApiError {
+        // A deadline the backend (or tonic) reported is the same 504 as
+        // our own timer firing.
+        if status.code() == tonic::Code::DeadlineExceeded || is_local_expiry(status) {
+            return self.timed_out();
+        }
+        if is_transport_failure(status) {
+            return ApiError::UpstreamUnavailable {
+                upstream: self.name.clone(),
+                detail: transport_detail(status),
+            };
+        }
+        if status.code() == tonic::Code::OutOfRange
+            && status.message().contains("message length too large")
+        {
+            return ApiError::MessageTooLarge {
+                upstream: self.name.clone(),
+                limit: MAX_MESSAGE_BYTES,
+            };
+        }
+        status::api_error_from_status(&self.name, status, wix_collection_id, method)
+    }
+
+    fn timed_out(&self) -> ApiError {
+        ApiError::UpstreamTimeout {
+            upstream: self.name.clone(),
+            timeout_ms: self.timeout.as_millis() as u64,
+        }
+    }
+
+    /// The calling context as gRPC metadata, plus the configured extras.
+    fn metadata_for(&self, context: Option<&pb::CallContext>) -> MetadataMap {
+        let mut map = MetadataMap::with_capacity(4 + self.extra_metadata.len());
+        for (k, v) in &self.extra_metadata {
+            map.insert(k.clone(), v.clone());
+        }
+        if let Some(ctx) = context {
+            let identity = ctx.identity.clone().unwrap_or_default();
+            let entries = [
+                ("x-request-id", ctx.request_id.as_str()),
+                ("x-extdb-instance-id", ctx.instance_id.as_str()),
+                ("x-extdb-identity-type", identity_type_name(identity.r#type)),
+                ("x-extdb-identity-id", identity.id.as_str()),
+            ];
+            for (key, value) in entries {
+                // Values come from the caller: skip (rather than fail on)
+                // anything that is not valid ASCII metadata, and replace long
+                // ones by a digest, so no caller can make the headers of a
+                // call too large for the shared connection. The request body
+                // carries the same facts unmangled.
+                if value.is_empty() {
+                    continue;
+                }
+                if let Ok(v) = AsciiMetadataValue::try_from(metadata_value(value).as_ref()) {
+                    map.insert(key, v);
+                }
+            }
+        }
+        map
+    }
+}
+
+/// A value as it may travel in metadata: itself when short, else
+/// `sha256:` and the hex digest of it (documented in service.proto), so a
+/// backend can still correlate equal values.
+fn metadata_value(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= MAX_METADATA_VALUE_BYTES {
+        return value.into();
+    }
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}").into()
+}
+
+/// Whether a failed call failed in transport rather than with a status the
+/// backend sent: tonic attaches the underlying error (connection refused or
+/// reset, an h2 GOAWAY or RST_STREAM, a broken body) as the source of the
+/// statuses it makes itself, and none to statuses decoded from a backend's
+/// trailers.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    // A status found inside the chain (e.g. our own encoder refusing an
+    // oversized message, wrapped by hyper) is that status, not transport.
+    let mut source = status.source();
+    let mut any = false;
+    while let Some(e) = source {
+        if e.is::<tonic::Status>() {
+            return false;
+        }
+        any = true;
+        source = e.source();
+    }
+    any && !is_local_expiry(status)
+}
+
+/// Whether the backend closed the connection with ENHANCE_YOUR_CALM (its
+/// flood protection): trying again at once would feed the flood.
+fn asks_to_calm_down(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    let mut source = status.source();
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>()
+            && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// tonic's client reports its own expiry of grpc-timeout as CANCELLED
+/// "Timeout expired".
+fn is_local_expiry(status: &tonic::Status) -> bool {
+    status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired"
+}
+
+/// What went wrong in transport, for logs and the 503's message: the
+/// innermost error says most (e.g. "Connection refused").
+fn transport_detail(status: &tonic::Status) -> String {
+    use std::error::Error;
+    let mut detail = status.message().to_owned();
+    let mut source = status.source();
+    while let Some(e) = source {
+        detail = e.to_string();
+        source = e.source();
+    }
+    detail
+}
+
+/// The gRPC status code as a metric label (the canonical upper-case name).
+fn grpc_code_label(status: &tonic::Status) -> &'static str {
+    use tonic::Code;
+    match status.code() {
+        Code::Ok => "OK",
+        Code::Cancelled if is_local_expiry(status) => "DEADLINE_EXCEEDED",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+fn identity_type_name(t: i32) -> &'static str {
+    match pb::IdentityType::try_from(t).unwrap_or(pb::IdentityType::Unknown) {
+        pb::IdentityType::Unknown => "UNKNOWN",
+        pb::IdentityType::AnonymousVisitor => "ANONYMOUS_VISITOR",
+        pb::IdentityType::Member => "MEMBER",
+        pb::IdentityType::WixUser => "WIX_USER",
+        pb::IdentityType::App => "APP",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! The v3 protocol over HTTP against scripted backends: auth, every endpoint, errors, routing, TLS upstreams, the HTTP front under abuse, operations (metrics, health, CLI), deployment files.
+
+// Tests may unwrap: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod deploy;
+mod endpoints;
+mod errors;
+mod fault_http;
+mod http_front;
+mod ops;
+mod routing;
+mod upstream_tls;

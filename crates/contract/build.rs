@@ -1,0 +1,39 @@
+//! Compiles the upstream contract in `proto/` with a pure-Rust protobuf
+//! compiler (protox), so building needs no system `protoc`. Two outputs:
+//! messages only, and messages plus the tonic client and server (feature
+//! `grpc`), so a crate that only reads the types links no tonic.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    const PROTOS: &[&str] = &[
+        "extdb/v1/values.proto",
+        "extdb/v1/query.proto",
+        "extdb/v1/schema.proto",
+        "extdb/v1/service.proto",
+    ];
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
+    let files: Vec<PathBuf> = PROTOS.iter().map(|p| root.join(p)).collect();
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let grpc = std::env::var_os("CARGO_FEATURE_GRPC").is_some();
+    let dir = out.join(if grpc { "grpc" } else { "messages" });
+    std::fs::create_dir_all(&dir)?;
+    let descriptors = protox::compile(&files, [&root])?;
+    tonic_prost_build::configure()
+        .out_dir(&dir)
+        .build_client(grpc)
+        .build_server(grpc)
+        // No `connect()` helper: it would need tonic's transport; callers
+        // build a channel and use `new`.
+        .build_transport(false)
+        // Deterministic field order in items: JSON output is stable.
+        .btree_map(".")
+        // A backend may implement only part of the service: the generated
+        // server trait answers UNIMPLEMENTED for methods it leaves out.
+        .generate_default_stubs(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

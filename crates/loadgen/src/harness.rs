@@ -1,0 +1,823 @@
+//! Sets up a benchmark (upstream, keys, sidecar, payloads), checks every
+//! scenario answers correctly on both paths, then measures the direct and
+//! the sidecar path back to back, alternating their order every round.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use prost::Message as _;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::metadata::{AsciiMetadataValue, MetadataMap};
+use tonic::transport::{Channel, Endpoint};
+
+use super::driver::{self, GrpcPayload, HttpPayloads, Load, PhaseResult, Target};
+use super::scenarios::{self, Scenario};
+use extdb_auth::{RequestSigner, request_claims};
+use extdb_bridge::config::Config;
+use extdb_contract::pb;
+
+/// The `aud` the loadgen signs for and configures the sidecar with.
+pub const AUDIENCE: &str = "extdb-loadgen";
+/// Long enough that pre-signed tokens outlive any run.
+const TOKEN_LIFETIME_SECONDS: u64 = 6 * 3600;
+/// How long a sidecar or backend may take to accept connections.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Which upstream the scenarios run against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamChoice {
+    /// The canned backend, in this process on its own thread.
+    Canned,
+    /// The reference store (SQLite) on a fresh database file, in this
+    /// process on its own thread, seeded with the benchmark collection.
+    Store,
+    /// Any implementation of the contract at this URL (seeded first).
+    Url(String),
+}
+
+/// How the sidecar runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SidecarChoice {
+    /// `extdb-bridge --config FILE` as a child process, as users run it;
+    /// `bin` defaults to `extdb-bridge` next to this executable. `log` is
+    /// its RUST_LOG (logs go to /dev/null but are still formatted).
+    Process { bin: Option<PathBuf>, log: String },
+    /// `app::start` in this process, on its own 2-thread runtime (no
+    /// logging subscriber; no memory figures).
+    InProcess,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub scenarios: Vec<Scenario>,
+    pub loads: Vec<Load>,
+    /// Measured time per target per round.
+    pub duration: Duration,
+    /// Unmeasured time per target before the first round of each load.
+    pub warmup: Duration,
+    /// Rounds per scenario and load; odd rounds run the sidecar first.
+    pub rounds: u32,
+    pub upstream: UpstreamChoice,
+    pub sidecar: SidecarChoice,
+    /// Distinct pre-signed requests per scenario (used round-robin).
+    pub pool: usize,
+}
+
+impl Plan {
+    /// A few seconds of every scenario against the canned backend, with an
+    /// in-process sidecar: proves the harness works (CI).
+    pub fn smoke() -> Plan {
+        Plan {
+            scenarios: Scenario::ALL.to_vec(),
+            loads: vec![
+                Load::Closed { concurrency: 2 },
+                Load::Rate {
+                    per_second: 200.0,
+                    connections: 2,
+                },
+            ],
+            duration: Duration::from_millis(200),
+            warmup: Duration::ZERO,
+            rounds: 1,
+            upstream: UpstreamChoice::Canned,
+            sidecar: SidecarChoice::InProcess,
+            pool: 8,
+        }
+    }
+}
+
+/// Both paths' numbers for one scenario under one load.
+pub struct ScenarioResult {
+    pub scenario: Scenario,
+    pub load: Load,
+    pub direct: PhaseResult,
+    pub sidecar: PhaseResult,
+    /// CPU time the sidecar process used during its measured phases.
+    pub sidecar_cpu: Option<Duration>,
+}
+
+/// Sidecar process memory (KiB, from /proc/PID/status).
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub idle_rss_kib: u64,
+    pub after_rss_kib: u64,
+    pub peak_rss_kib: u64,
+}
+
+pub struct Report {
+    pub upstream: String,
+    pub sidecar: String,
+    pub results: Vec<ScenarioResult>,
+    pub memory: Option<Memory>,
+    /// Problems found before measuring (wrong answers).
+    pub check_failures: Vec<String>,
+}
+
+impl Report {
+    /// Failed requests plus failed answer checks; any fails the run.
+    pub fn errors(&self) -> u64 {
+        self.check_failures.len() as u64
+            + self
+                .results
+                .iter()
+                .map(|r| r.direct.errors + r.sidecar.errors)
+                .sum::<u64>()
+    }
+}
+
+/// Runs `plan`. `progress` gets one line per finished phase.
+pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, String> {
+    let upstream = match &plan.upstream {
+        UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
+        UpstreamChoice::Store => start_store()?,
+        UpstreamChoice::Url(url) => Upstream::External(url.clone()),
+    };
+    let endpoint = upstream.endpoint();
+    let channel = Endpoint::from_shared(endpoint.clone())
+        .map_err(|e| format!("upstream {endpoint}: {e}"))?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect to the upstream {endpoint}: {e}"))?;
+    if !matches!(upstream, Upstream::Canned(_)) {
+        seed(&channel, scenarios::SEED_ITEMS, progress).await?;
+    }
+
+    let pair = extdb_bridge::devtools::generate_key_pair().map_err(|e| e.to_string())?;
+    let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
+    let yaml = sidecar_yaml(
+        &pair.public_base64,
+        &endpoint,
+        Duration::from_secs(5),
+        Duration::from_secs(1),
+    );
+    let sidecar = Sidecar::start(&plan.sidecar, &yaml).await?;
+    let idle_rss = sidecar.pid().and_then(|pid| proc_status_kib(pid, "VmRSS"));
+
+    let mut targets = Vec::new();
+    for &scenario in &plan.scenarios {
+        let (http, grpc) = payloads(scenario, &signer, plan.pool.max(1))?;
+        targets.push((
+            scenario,
+            Target::Sidecar {
+                addr: sidecar.addr,
+                payloads: Arc::new(http),
+            },
+            Target::Direct {
+                channel: channel.clone(),
+                payloads: Arc::new(grpc),
+            },
+        ));
+    }
+
+    let real_store = !matches!(upstream, Upstream::Canned(_));
+    let mut check_failures = Vec::new();
+    for (scenario, sidecar_target, direct_target) in &targets {
+        if let Err(e) = check_answers(*scenario, sidecar_target, direct_target, real_store).await {
+            check_failures.push(format!("{}: {e}", scenario.name()));
+        }
+    }
+
+    let mut results = Vec::new();
+    if check_failures.is_empty() {
+        for (scenario, sidecar_target, direct_target) in &targets {
+            for &load in &plan.loads {
+                let r = measure(
+                    plan,
+                    *scenario,
+                    load,
+                    sidecar_target,
+                    direct_target,
+                    sidecar.pid(),
+                )
+                .await;
+                progress(&format!(
+                    "{:<12} {:<22} direct {:>9.0}/s p50 {:.3} ms | sidecar {:>9.0}/s p50 {:.3} ms | errors {}",
+                    scenario.name(),
+                    load.describe(),
+                    r.direct.per_second(),
+                    r.direct.quantile_ms(0.5),
+                    r.sidecar.per_second(),
+                    r.sidecar.quantile_ms(0.5),
+                    r.direct.errors + r.sidecar.errors,
+                ));
+                results.push(r);
+            }
+        }
+    }
+
+    let memory = match (sidecar.pid(), idle_rss) {
+        (Some(pid), Some(idle_rss_kib)) => Some(Memory {
+            idle_rss_kib,
+            after_rss_kib: proc_status_kib(pid, "VmRSS").unwrap_or(0),
+            peak_rss_kib: proc_status_kib(pid, "VmHWM").unwrap_or(0),
+        }),
+        _ => None,
+    };
+    let sidecar_name = match &plan.sidecar {
+        SidecarChoice::Process { log, .. } => format!("process (RUST_LOG={log})"),
+        SidecarChoice::InProcess => "in-process".to_owned(),
+    };
+    sidecar.stop();
+    drop(upstream);
+    Ok(Report {
+        upstream: match &plan.upstream {
+            UpstreamChoice::Canned => "canned".to_owned(),
+            UpstreamChoice::Store => "reference store (SQLite, in-process)".to_owned(),
+            UpstreamChoice::Url(url) => url.clone(),
+        },
+        sidecar: sidecar_name,
+        results,
+        memory,
+        check_failures,
+    })
+}
+
+/// Warm-up, then `rounds` rounds of direct and sidecar back to back
+/// (ABBA order), so that slow drifts of the machine's load hit both.
+async fn measure(
+    plan: &Plan,
+    scenario: Scenario,
+    load: Load,
+    sidecar: &Target,
+    direct: &Target,
+    sidecar_pid: Option<u32>,
+) -> ScenarioResult {
+    if !plan.warmup.is_zero() {
+        driver::run_phase(direct, load, plan.warmup).await;
+        driver::run_phase(sidecar, load, plan.warmup).await;
+    }
+    let mut direct_total = PhaseResult::empty();
+    let mut sidecar_total = PhaseResult::empty();
+    let mut sidecar_cpu = sidecar_pid.map(|_| Duration::ZERO);
+    for round in 0..plan.rounds.max(1) {
+        for sidecar_turn in [round % 2 == 1, round % 2 == 0] {
+            if sidecar_turn {
+                let before = sidecar_pid.and_then(proc_cpu_time);
+                let r = driver::run_phase(sidecar, load, plan.duration).await;
+                let after = sidecar_pid.and_then(proc_cpu_time);
+                if let (Some(total), Some(b), Some(a)) = (sidecar_cpu.as_mut(), before, after) {
+                    *total += a.saturating_sub(b);
+                }
+                sidecar_total.merge(&r);
+            } else {
+                let r = driver::run_phase(direct, load, plan.duration).await;
+                direct_total.merge(&r);
+            }
+        }
+    }
+    ScenarioResult {
+        scenario,
+        load,
+        direct: direct_total,
+        sidecar: sidecar_total,
+        sidecar_cpu,
+    }
+}
+
+/// The pre-signed sidecar requests and the equivalent direct calls.
+fn payloads(
+    scenario: Scenario,
+    signer: &RequestSigner,
+    pool: usize,
+) -> Result<(HttpPayloads, Vec<GrpcPayload>), String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut tokens = Vec::with_capacity(pool);
+    let mut calls = Vec::with_capacity(pool);
+    for seq in 0..pool {
+        let request = scenario.request(seq);
+        let claims = request_claims(
+            request.clone(),
+            scenarios::metadata(seq),
+            AUDIENCE,
+            now,
+            TOKEN_LIFETIME_SECONDS,
+        );
+        let token = signer.sign(&claims, None).map_err(|e| e.to_string())?;
+        tokens.push(Bytes::from(token));
+        let context = scenarios::call_context(seq, AUDIENCE);
+        let metadata = grpc_metadata(&context)?;
+        let call = scenarios::direct_call(scenario, &request, context)
+            .map_err(|e| format!("{}: {e}", scenario.name()))?;
+        calls.push(GrpcPayload {
+            path: call.path,
+            body: call.body,
+            metadata,
+        });
+    }
+    Ok((
+        HttpPayloads {
+            path: scenario.endpoint().path(),
+            tokens,
+        },
+        calls,
+    ))
+}
+
+/// The metadata the sidecar adds to every call (see `upstream`).
+fn grpc_metadata(context: &pb::CallContext) -> Result<MetadataMap, String> {
+    let mut map = MetadataMap::new();
+    let identity = context.identity.clone().unwrap_or_default();
+    for (key, value) in [
+        ("x-request-id", context.request_id.as_str()),
+        ("x-extdb-instance-id", context.instance_id.as_str()),
+        ("x-extdb-identity-type", "MEMBER"),
+        ("x-extdb-identity-id", identity.id.as_str()),
+    ] {
+        let value = AsciiMetadataValue::try_from(value).map_err(|e| format!("{key}: {e}"))?;
+        map.insert(key, value);
+    }
+    Ok(map)
+}
+
+/// One call on each path: both must succeed and hold what the scenario
+/// expects, so that a fast benchmark of wrong answers cannot pass.
+async fn check_answers(
+    scenario: Scenario,
+    sidecar: &Target,
+    direct: &Target,
+    real_store: bool,
+) -> Result<(), String> {
+    let body = driver::fetch_once(sidecar, 0)
+        .await
+        .map_err(|e| format!("sidecar: {e}"))?;
+    let json: Value =
+        serde_json::from_slice(&body).map_err(|e| format!("sidecar answer is not JSON: {e}"))?;
+    let sidecar_len = match scenario {
+        Scenario::Count => json
+            .get("totalCount")
+            .and_then(Value::as_u64)
+            .map(|_| None)
+            .ok_or("sidecar answer has no totalCount")?,
+        Scenario::InsertOne | Scenario::InsertMany => {
+            let results = json
+                .get("results")
+                .and_then(Value::as_array)
+                .ok_or("sidecar answer has no results")?;
+            if let Some(bad) = results.iter().find(|r| r.get("item").is_none()) {
+                return Err(format!("sidecar: an insert failed: {bad}"));
+            }
+            Some(results.len())
+        }
+        _ => Some(
+            json.get("items")
+                .and_then(Value::as_array)
+                .ok_or("sidecar answer has no items")?
+                .len(),
+        ),
+    };
+    let body = driver::fetch_once(direct, 0)
+        .await
+        .map_err(|e| format!("direct: {e}"))?;
+    let decode_err = |e: prost::DecodeError| format!("direct answer: {e}");
+    let direct_len = match scenario {
+        Scenario::QueryOne | Scenario::QueryPage => Some(
+            pb::QueryItemsResponse::decode(body)
+                .map_err(decode_err)?
+                .items
+                .len(),
+        ),
+        Scenario::Count => {
+            pb::CountItemsResponse::decode(body).map_err(decode_err)?;
+            None
+        }
+        Scenario::InsertOne | Scenario::InsertMany => Some(
+            pb::InsertItemsResponse::decode(body)
+                .map_err(decode_err)?
+                .results
+                .len(),
+        ),
+        Scenario::Aggregate => Some(
+            pb::AggregateItemsResponse::decode(body)
+                .map_err(decode_err)?
+                .rows
+                .len(),
+        ),
+    };
+    if sidecar_len != direct_len {
+        return Err(format!(
+            "the sidecar answered {sidecar_len:?} entries, the direct call {direct_len:?}"
+        ));
+    }
+    match (scenario.expected_len(real_store), sidecar_len) {
+        (Some(expected), Some(got)) if expected != got => {
+            Err(format!("expected {expected} entries, got {got}"))
+        }
+        (None, _) if real_store && scenario == Scenario::Aggregate => match sidecar_len {
+            Some(0) => Err("the aggregation returned no groups".into()),
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// Creates the benchmark collection (if missing) and seeds it with `count`
+/// items through the contract, so any implementation of it can be
+/// benchmarked.
+pub(crate) async fn seed(
+    channel: &Channel,
+    count: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), String> {
+    use extdb_contract::pb::external_database_client::ExternalDatabaseClient;
+    let mut client = ExternalDatabaseClient::new(channel.clone());
+    let context = Some(scenarios::call_context(0, AUDIENCE));
+    let existing = client
+        .count_items(pb::CountItemsRequest {
+            context: context.clone(),
+            collection_id: scenarios::COLLECTION.into(),
+            ..Default::default()
+        })
+        .await;
+    let have = match existing {
+        Ok(r) => r.into_inner().total_count as usize,
+        Err(s) if s.code() == tonic::Code::NotFound => {
+            client
+                .create_collection(pb::CreateCollectionRequest {
+                    context: context.clone(),
+                    collection: Some(scenarios::collection()),
+                })
+                .await
+                .map_err(|s| format!("CreateCollection: {:?} {}", s.code(), s.message()))?;
+            0
+        }
+        Err(s) => return Err(format!("CountItems: {:?} {}", s.code(), s.message())),
+    };
+    if have >= count {
+        return Ok(());
+    }
+    progress(&format!("seeding {count} items"));
+    for chunk in (0..count).collect::<Vec<_>>().chunks(500) {
+        let items = chunk
+            .iter()
+            .map(|&n| scenarios::to_pb_item(&scenarios::stored_book(n)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let answer = client
+            .insert_items(pb::InsertItemsRequest {
+                context: context.clone(),
+                collection_id: scenarios::COLLECTION.into(),
+                items,
+            })
+            .await
+            .map_err(|s| format!("InsertItems: {:?} {}", s.code(), s.message()))?
+            .into_inner();
+        // A re-run finds its seed items already there: that is fine.
+        if let Some(pb::item_result::Result::Error(e)) = answer
+            .results
+            .iter()
+            .filter_map(|r| r.result.clone())
+            .find(|r| matches!(r, pb::item_result::Result::Error(e) if e.reason != "ITEM_ALREADY_EXISTS"))
+        {
+            return Err(format!("seeding: {} {}", e.reason, e.message));
+        }
+    }
+    Ok(())
+}
+
+/// The sidecar's config for the load generator: the test key, one upstream
+/// (`backend`) at `upstream_endpoint` with its deadline and connect timeout.
+pub(crate) fn sidecar_yaml(
+    public_key_base64: &str,
+    upstream_endpoint: &str,
+    timeout: Duration,
+    connect_timeout: Duration,
+) -> String {
+    format!(
+        r#"listen: 127.0.0.1:0
+auth:
+  v3:
+    keys:
+      - public_key: "{public_key_base64}"
+    audiences: ["{AUDIENCE}"]
+upstreams:
+  backend:
+    endpoint: {upstream_endpoint}
+    timeout_ms: {timeout_ms}
+    connect_timeout_ms: {connect_timeout_ms}
+default_upstream: backend
+"#,
+        timeout_ms = timeout.as_millis().max(1),
+        connect_timeout_ms = connect_timeout.as_millis().max(1),
+    )
+}
+
+// ------------------------------------------------------------ processes
+
+/// A server running on its own thread and runtime, stopped on drop.
+struct ServerThread {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerThread {
+    /// Binds a loopback port on a new `threads`-worker runtime and serves
+    /// `serve(listener, shutdown)` there.
+    fn spawn<F, Fut>(name: &str, threads: usize, serve: F) -> Result<ServerThread, String>
+    where
+        F: FnOnce(TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), String>>,
+    {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = oneshot::channel();
+        let thread_name = name.to_owned();
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let runtime = if threads <= 1 {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                } else {
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(threads)
+                        .thread_name(thread_name.clone())
+                        .enable_all()
+                        .build()
+                };
+                let runtime = match runtime {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(format!("{thread_name}: runtime: {e}")));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match TcpListener::bind("127.0.0.1:0").await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = addr_tx.send(Err(format!("{thread_name}: bind: {e}")));
+                            return;
+                        }
+                    };
+                    let _ = addr_tx.send(listener.local_addr().map_err(|e| e.to_string()));
+                    if let Err(e) = serve(listener, stopped).await {
+                        eprintln!("{thread_name}: {e}");
+                    }
+                });
+            })
+            .map_err(|e| format!("{name}: cannot start a thread: {e}"))?;
+        let addr = addr_rx
+            .recv_timeout(START_TIMEOUT)
+            .map_err(|_| format!("{name} did not start"))??;
+        Ok(ServerThread {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl ServerThread {
+    /// Stops the server and waits for its thread (idempotent).
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for ServerThread {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+enum Upstream {
+    Canned(ServerThread),
+    Store { server: ServerThread, dir: PathBuf },
+    External(String),
+}
+
+impl Upstream {
+    fn endpoint(&self) -> String {
+        match self {
+            Upstream::Canned(t) | Upstream::Store { server: t, .. } => format!("http://{}", t.addr),
+            Upstream::External(url) => url.clone(),
+        }
+    }
+}
+
+impl Drop for Upstream {
+    fn drop(&mut self) {
+        if let Upstream::Store { server, dir } = self {
+            // The database files go once the server no longer uses them.
+            server.stop();
+            let _ = std::fs::remove_dir_all(&*dir);
+        }
+    }
+}
+
+fn start_store() -> Result<Upstream, String> {
+    let dir = std::env::temp_dir().join(format!("extdb-loadgen-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let store = extdb_store::ReferenceStore::open(dir.join("bench.db"))
+        .map_err(|e| format!("reference store: {e}"))?;
+    // One worker thread like the canned backend; SQLite work runs where
+    // the store puts it.
+    let server = ServerThread::spawn("reference-store", 1, move |listener, stopped| async move {
+        extdb_store::serve_store(store, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+    })?;
+    Ok(Upstream::Store { server, dir })
+}
+
+fn start_canned() -> Result<ServerThread, String> {
+    // One thread: it answers prebuilt bytes, and should take as little of
+    // the machine from the paths under test as it can.
+    ServerThread::spawn("canned-backend", 1, |listener, stopped| {
+        super::canned::serve_canned(listener, async {
+            let _ = stopped.await;
+        })
+    })
+}
+
+/// The sidecar under test, in this process or as a child process.
+pub(crate) struct Sidecar {
+    pub(crate) addr: SocketAddr,
+    kind: SidecarRun,
+}
+
+enum SidecarRun {
+    Process { child: Child, dir: PathBuf },
+    InProcess(ServerThread),
+}
+
+impl Sidecar {
+    pub(crate) async fn start(choice: &SidecarChoice, yaml: &str) -> Result<Sidecar, String> {
+        match choice {
+            SidecarChoice::InProcess => {
+                let config = Config::from_yaml(yaml, &HashMap::<String, String>::new())
+                    .map_err(|e| e.to_string())?;
+                // app::start binds its own listener; the one ServerThread
+                // bound is only used to learn a free port.
+                let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+                let thread = ServerThread::spawn("sidecar", 2, move |listener, stopped| {
+                    let mut config = config;
+                    async move {
+                        config.listen = listener.local_addr().map_err(|e| e.to_string())?;
+                        drop(listener);
+                        let running = extdb_bridge::app::start(&config, async {
+                            let _ = stopped.await;
+                        })
+                        .await
+                        .map_err(|e| e.to_string());
+                        match running {
+                            Ok(r) => {
+                                let _ = addr_tx.send(Ok(r.addr));
+                                let _ = r.task.await;
+                                Ok(())
+                            }
+                            Err(e) => {
+                                let _ = addr_tx.send(Err(e.clone()));
+                                Err(e)
+                            }
+                        }
+                    }
+                })?;
+                let addr = addr_rx
+                    .recv_timeout(START_TIMEOUT)
+                    .map_err(|_| "the in-process sidecar did not start".to_owned())??;
+                Ok(Sidecar {
+                    addr,
+                    kind: SidecarRun::InProcess(thread),
+                })
+            }
+            SidecarChoice::Process { bin, log } => {
+                let bin = match bin {
+                    Some(b) => b.clone(),
+                    None => std::env::current_exe()
+                        .map_err(|e| e.to_string())?
+                        .with_file_name("extdb-bridge"),
+                };
+                let port = {
+                    let probe = std::net::TcpListener::bind("127.0.0.1:0")
+                        .map_err(|e| format!("cannot find a free port: {e}"))?;
+                    probe.local_addr().map_err(|e| e.to_string())?.port()
+                };
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                let dir = std::env::temp_dir()
+                    .join(format!("extdb-loadgen-{}-{port}", std::process::id()));
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let config_path = dir.join("sidecar.yaml");
+                std::fs::write(&config_path, yaml.replace("127.0.0.1:0", &addr.to_string()))
+                    .map_err(|e| format!("{}: {e}", config_path.display()))?;
+                let stderr_path = dir.join("sidecar.stderr");
+                let stderr = std::fs::File::create(&stderr_path)
+                    .map_err(|e| format!("{}: {e}", stderr_path.display()))?;
+                let child = Command::new(&bin)
+                    .arg("--config")
+                    .arg(&config_path)
+                    .env("RUST_LOG", log)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(stderr)
+                    .spawn()
+                    .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+                let mut sidecar = Sidecar {
+                    addr,
+                    kind: SidecarRun::Process { child, dir },
+                };
+                sidecar.wait_until_listening(&stderr_path).await?;
+                Ok(sidecar)
+            }
+        }
+    }
+
+    async fn wait_until_listening(&mut self, stderr_path: &std::path::Path) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        loop {
+            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
+                // Let start-up allocations settle before reading idle RSS.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return Ok(());
+            }
+            if let SidecarRun::Process { child, .. } = &mut self.kind
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                let stderr = std::fs::read_to_string(stderr_path).unwrap_or_default();
+                return Err(format!("the sidecar exited ({status}): {stderr}"));
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!("the sidecar did not listen on {}", self.addr));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn pid(&self) -> Option<u32> {
+        match &self.kind {
+            SidecarRun::Process { child, .. } => Some(child.id()),
+            SidecarRun::InProcess(_) => None,
+        }
+    }
+
+    pub(crate) fn stop(self) {
+        match self.kind {
+            SidecarRun::Process { mut child, dir } => {
+                // SIGTERM first so the sidecar shuts down as in production
+                // (and a profiler wrapping it writes its output); SIGKILL
+                // if it has not exited within 5 s. Only our own child, by
+                // its pid.
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(child.id().to_string())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            SidecarRun::InProcess(thread) => drop(thread),
+        }
+    }
+}
+
+/// A `kB` line of /proc/PID/status (VmRSS, VmHWM), in KiB.
+pub fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// User plus system CPU time of a process, from /proc/PID/stat.
+pub fn proc_cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces: fields are counted
+    // after its closing parenthesis. utime and stime are fields 14 and 15.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    // Linux reports these in USER_HZ, which is 100 on every architecture
+    // it exposes to user space.
+    Some(Duration::from_millis((utime + stime) * 10))
+}

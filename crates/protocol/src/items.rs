@@ -1,0 +1,2161 @@
+//! `/v3/items/*`: request decoding (sort, paging, projection, aggregation,
+//! references) and response encoding (items, pagingMetadata, per-item
+//! results), per spec data-operations §4-§5.
+//!
+//! Requests are proto3 JSON (spec §1.1): absent or `null` fields take their
+//! default, unknown fields are ignored. Only what cannot be defaulted
+//! (`collectionId`, `fieldName`, `referringFieldKey`) or has the wrong type
+//! is rejected, with a 400 naming the field.
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+use super::filter::filter_at;
+use super::value::{Path, invalid, item_at, item_to_json, value_to_json};
+use super::{Endpoint, Operation, PagingEcho, Reply, ReplyEcho};
+use crate::error::ApiError;
+use extdb_contract::pb;
+
+/// Page size when Wix sends none (or 0): Wix's own SDK default.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page an external collection may ask for.
+pub const MAX_LIMIT: u32 = 1000;
+
+type Object = Map<String, Value>;
+
+/// Decodes the `data.request` of an `/v3/items/*` endpoint.
+pub fn decode(
+    endpoint: Endpoint,
+    request: &Value,
+    context: pb::CallContext,
+) -> Result<Operation, ApiError> {
+    let Value::Object(req) = request else {
+        return Err(ApiError::bad_request("request must be a JSON object"));
+    };
+    let root = Path::ROOT;
+    let context = Some(context);
+    // Every items call names its collection; checked first so a request
+    // without one is reported as such whatever else is wrong with it.
+    let collection_id = required_string(req, "collectionId", &root)?;
+    Ok(match endpoint {
+        Endpoint::ItemsQuery => Operation::QueryItems(query(req, context, collection_id)?),
+        Endpoint::ItemsCount => Operation::CountItems(pb::CountItemsRequest {
+            context,
+            collection_id,
+            filter: filter_at(get(req, "filter"), &root.key("filter"))?,
+            consistent_read: bool_field(req, "consistentRead", &root)?,
+        }),
+        Endpoint::ItemsAggregate => {
+            Operation::AggregateItems(aggregate(req, context, collection_id)?)
+        }
+        Endpoint::ItemsDistinct => {
+            let (paging, _) = paging(req, &root)?;
+            Operation::QueryDistinctValues(pb::QueryDistinctValuesRequest {
+                context,
+                collection_id,
+                filter: filter_at(get(req, "filter"), &root.key("filter"))?,
+                field_path: required_string(req, "fieldName", &root)?,
+                order: sort_order(get(req, "order"), &root.key("order"))? as i32,
+                paging: Some(paging),
+                consistent_read: bool_field(req, "consistentRead", &root)?,
+                return_total_count: bool_field(req, "returnTotalCount", &root)?,
+            })
+        }
+        Endpoint::ItemsInsert => Operation::InsertItems(pb::InsertItemsRequest {
+            context,
+            collection_id,
+            items: items(req)?,
+        }),
+        Endpoint::ItemsUpdate => Operation::UpdateItems(pb::UpdateItemsRequest {
+            context,
+            collection_id,
+            items: items(req)?,
+        }),
+        Endpoint::ItemsRemove => Operation::RemoveItems(pb::RemoveItemsRequest {
+            context,
+            collection_id,
+            item_ids: strings(get(req, "itemIds"), &root.key("itemIds"))?,
+        }),
+        Endpoint::ItemsTruncate => Operation::TruncateItems(pb::TruncateItemsRequest {
+            context,
+            collection_id,
+        }),
+        Endpoint::ItemsQueryReferenced => {
+            let (paging, _) = paging(req, &root)?;
+            Operation::QueryReferencedItems(pb::QueryReferencedItemsRequest {
+                context,
+                collection_id,
+                referring_field_key: required_string(req, "referringFieldKey", &root)?,
+                referring_item_ids: strings(
+                    get(req, "referringItemIds"),
+                    &root.key("referringItemIds"),
+                )?,
+                referenced_item_ids: strings(
+                    get(req, "referencedItemIds"),
+                    &root.key("referencedItemIds"),
+                )?,
+                order: sort_order(get(req, "order"), &root.key("order"))? as i32,
+                fields_to_return: strings(get(req, "fieldsToReturn"), &root.key("fieldsToReturn"))?,
+                include_referenced_items: bool_field(req, "includeReferencedItems", &root)?,
+                paging: Some(paging),
+                consistent_read: bool_field(req, "consistentRead", &root)?,
+                return_total_count: bool_field(req, "returnTotalCount", &root)?,
+            })
+        }
+        Endpoint::ItemsInsertReferences => {
+            Operation::InsertReferences(pb::InsertReferencesRequest {
+                context,
+                collection_id,
+                referring_field_key: required_string(req, "referringFieldKey", &root)?,
+                references: references(req)?,
+            })
+        }
+        Endpoint::ItemsRemoveReferences => {
+            Operation::RemoveReferences(pb::RemoveReferencesRequest {
+                context,
+                collection_id,
+                referring_field_key: required_string(req, "referringFieldKey", &root)?,
+                references: references(req)?,
+            })
+        }
+        // v3 routes every other endpoint to the schema decoder.
+        _ => {
+            return Err(ApiError::Internal {
+                message: format!("{} is not an items endpoint", endpoint.path()),
+            });
+        }
+    })
+}
+
+fn query(
+    req: &Object,
+    context: Option<pb::CallContext>,
+    collection_id: String,
+) -> Result<pb::QueryItemsRequest, ApiError> {
+    let root = Path::ROOT;
+    let query_path = root.key("query");
+    let empty = Object::new();
+    // `query` is required by the docs, but an absent message is its default
+    // (spec §1.1): a first page of everything.
+    let query = match get(req, "query") {
+        None => &empty,
+        Some(Value::Object(q)) => q,
+        Some(other) => return Err(invalid(&query_path, other, "must be an object")),
+    };
+    let (paging, has_cursor) = paging(query, &query_path)?;
+    let mut sort = sort(get(query, "sort"), &query_path.key("sort"))?;
+    // Stable paging needs a total order. Later cursor pages carry their
+    // sort inside the cursor (Wix does not resend it), so none is added.
+    if sort.is_empty() && !has_cursor {
+        sort.push(pb::SortKey {
+            field_path: "_id".to_owned(),
+            order: pb::SortOrder::Asc as i32,
+        });
+    }
+    Ok(pb::QueryItemsRequest {
+        context,
+        collection_id,
+        filter: filter_at(get(query, "filter"), &query_path.key("filter"))?,
+        sort,
+        fields: strings(get(query, "fields"), &query_path.key("fields"))?,
+        paging: Some(paging),
+        include_referenced_items: reference_inclusions(req)?,
+        consistent_read: bool_field(req, "consistentRead", &root)?,
+        return_total_count: bool_field(req, "returnTotalCount", &root)?,
+    })
+}
+
+/// `includeReferencedItems: [{fieldKey, limit?, filter?}]`.
+fn reference_inclusions(req: &Object) -> Result<Vec<pb::ReferenceInclusion>, ApiError> {
+    let root = Path::ROOT;
+    let path = root.key("includeReferencedItems");
+    let Some(list) = array(get(req, "includeReferencedItems"), &path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        let at = path.index(index);
+        let Value::Object(inclusion) = element else {
+            return Err(invalid(
+                &at,
+                element,
+                "must be an object {fieldKey, limit, filter}",
+            ));
+        };
+        out.push(pb::ReferenceInclusion {
+            field_key: required_string(inclusion, "fieldKey", &at)?,
+            // 0 = "no limit given" in the contract; not capped: it bounds
+            // referenced items per item, not the page.
+            limit: match get(inclusion, "limit") {
+                None => 0,
+                Some(limit) => saturating_u32(uint(limit, &at.key("limit"))?),
+            },
+            filter: filter_at(get(inclusion, "filter"), &at.key("filter"))?,
+        });
+    }
+    Ok(out)
+}
+
+fn aggregate(
+    req: &Object,
+    context: Option<pb::CallContext>,
+    collection_id: String,
+) -> Result<pb::AggregateItemsRequest, ApiError> {
+    let root = Path::ROOT;
+    let aggregation_path = root.key("aggregation");
+    let empty = Object::new();
+    let aggregation = match get(req, "aggregation") {
+        None => &empty,
+        Some(Value::Object(a)) => a,
+        Some(other) => return Err(invalid(&aggregation_path, other, "must be an object")),
+    };
+    let (paging, _) = paging(req, &root)?;
+    Ok(pb::AggregateItemsRequest {
+        context,
+        collection_id,
+        initial_filter: filter_at(get(req, "initialFilter"), &root.key("initialFilter"))?,
+        grouping_fields: strings(
+            get(aggregation, "groupingFields"),
+            &aggregation_path.key("groupingFields"),
+        )?,
+        operations: operations(aggregation, &aggregation_path)?,
+        final_filter: filter_at(get(req, "finalFilter"), &root.key("finalFilter"))?,
+        // Sorts group rows, whose names the request defines: no `_id`
+        // default here (a row may have none).
+        sort: sort(get(req, "sort"), &root.key("sort"))?,
+        paging: Some(paging),
+        consistent_read: bool_field(req, "consistentRead", &root)?,
+        return_total_count: bool_field(req, "returnTotalCount", &root)?,
+    })
+}
+
+/// `operations: [{resultFieldName?, average|min|max|sum: {itemFieldName} |
+/// itemCount|count: {}}]`.
+fn operations(
+    aggregation: &Object,
+    parent: &Path<'_>,
+) -> Result<Vec<pb::AggregateOperation>, ApiError> {
+    use pb::AggregateFunction as F;
+    // `itemCount` is the SDK's name, `count` the reference adaptor's (spec
+    // §9): both mean the group size.
+    const CALCULATIONS: [(&str, F); 6] = [
+        ("average", F::Average),
+        ("min", F::Min),
+        ("max", F::Max),
+        ("sum", F::Sum),
+        ("itemCount", F::Count),
+        ("count", F::Count),
+    ];
+    let path = parent.key("operations");
+    let Some(list) = array(get(aggregation, "operations"), &path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        let at = path.index(index);
+        let Value::Object(operation) = element else {
+            return Err(invalid(&at, element, "must be an object"));
+        };
+        let mut present = CALCULATIONS
+            .iter()
+            .filter_map(|(key, function)| get(operation, key).map(|arg| (*key, *function, arg)));
+        let (Some((key, function, argument)), None) = (present.next(), present.next()) else {
+            return Err(invalid(
+                &at,
+                element,
+                "needs exactly one of average, min, max, sum, itemCount (or count)",
+            ));
+        };
+        let argument_path = at.key(key);
+        let Value::Object(argument) = argument else {
+            return Err(invalid(&argument_path, argument, "must be an object"));
+        };
+        let item_field_name = if function == F::Count {
+            String::new()
+        } else {
+            required_string(argument, "itemFieldName", &argument_path)?
+        };
+        let result_field_name = match optional_string(operation, "resultFieldName", &at)? {
+            Some(name) if !name.is_empty() => name.to_owned(),
+            // The reference adaptor's fallbacks (spec §5.3).
+            _ if function == F::Count => "count".to_owned(),
+            _ => item_field_name.clone(),
+        };
+        out.push(pb::AggregateOperation {
+            result_field_name,
+            function: function as i32,
+            item_field_name,
+        });
+    }
+    Ok(out)
+}
+
+/// `items`: an absent or empty list decodes fine (spec §8.9: the missing
+/// collection must be reported before `minItems`); each element must be an
+/// object.
+fn items(req: &Object) -> Result<Vec<pb::Item>, ApiError> {
+    let items_path = Path::Root("items");
+    let Some(list) = array(get(req, "items"), &items_path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        out.push(item_at(element, &items_path.index(index))?);
+    }
+    Ok(out)
+}
+
+/// `references: [{referringItemId, referencedItemId}]`. A missing id stays
+/// empty: the spec (§5.11) allows treating it as a wildcard upstream.
+fn references(req: &Object) -> Result<Vec<pb::Reference>, ApiError> {
+    let path = Path::Root("references");
+    let Some(list) = array(get(req, "references"), &path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        let at = path.index(index);
+        let Value::Object(reference) = element else {
+            return Err(invalid(
+                &at,
+                element,
+                "must be an object {referringItemId, referencedItemId}",
+            ));
+        };
+        let referring = optional_string(reference, "referringItemId", &at)?;
+        let referenced = optional_string(reference, "referencedItemId", &at)?;
+        out.push(pb::Reference {
+            referring_item_id: referring.unwrap_or_default().to_owned(),
+            referenced_item_id: referenced.unwrap_or_default().to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------- paging and sorting
+
+/// The paging of a request or query object (spec §4.5), always set:
+/// `cursorPaging {limit, cursor}` or `paging {limit, offset}` (also under
+/// its pre-2024 name `pagingMethod`); neither = first offset page. Returns
+/// whether a cursor was given (a later cursor page).
+fn paging(object: &Object, parent: &Path<'_>) -> Result<(pb::Paging, bool), ApiError> {
+    use pb::paging::Kind;
+    // Both present cannot happen in proto3 JSON (a oneof); if it does, the
+    // collection is in cursor mode, so the cursor wins.
+    if let Some(cursor_paging) = get(object, "cursorPaging") {
+        let path = parent.key("cursorPaging");
+        let Value::Object(cursor_paging) = cursor_paging else {
+            return Err(invalid(
+                &path,
+                cursor_paging,
+                "must be an object {limit, cursor}",
+            ));
+        };
+        let cursor = optional_string(cursor_paging, "cursor", &path)?
+            .unwrap_or_default()
+            .to_owned();
+        let has_cursor = !cursor.is_empty();
+        let limit = limit(get(cursor_paging, "limit"), &path.key("limit"))?;
+        return Ok((
+            pb::Paging {
+                kind: Some(Kind::Cursor(pb::CursorPaging { limit, cursor })),
+            },
+            has_cursor,
+        ));
+    }
+    let (key, offset_paging) = match get(object, "paging") {
+        Some(p) => ("paging", Some(p)),
+        None => ("pagingMethod", get(object, "pagingMethod")),
+    };
+    let path = parent.key(key);
+    let (limit, offset) = match offset_paging {
+        None => (DEFAULT_LIMIT, 0),
+        Some(Value::Object(p)) => {
+            let offset_path = path.key("offset");
+            let offset = match get(p, "offset") {
+                None => 0,
+                Some(offset) => {
+                    let n = uint(offset, &offset_path)?;
+                    u32::try_from(n).map_err(|_| invalid(&offset_path, offset, "is too large"))?
+                }
+            };
+            (limit(get(p, "limit"), &path.key("limit"))?, offset)
+        }
+        Some(other) => return Err(invalid(&path, other, "must be an object {limit, offset}")),
+    };
+    Ok((
+        pb::Paging {
+            kind: Some(Kind::Offset(pb::OffsetPaging { limit, offset })),
+        },
+        false,
+    ))
+}
+
+/// A page size: absent, null or 0 mean the default; capped at the maximum.
+fn limit(json: Option<&Value>, path: &Path<'_>) -> Result<u32, ApiError> {
+    Ok(match json {
+        None => DEFAULT_LIMIT,
+        Some(limit) => match uint(limit, path)? {
+            0 => DEFAULT_LIMIT,
+            n => saturating_u32(n).min(MAX_LIMIT),
+        },
+    })
+}
+
+/// A non-negative integer. proto3 JSON also allows integral floats (`25.0`)
+/// and decimal strings (`"25"`).
+fn uint(json: &Value, path: &Path<'_>) -> Result<u64, ApiError> {
+    let parsed = match json {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                // Saturates beyond u64: callers cap or reject anyway.
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.parse::<u64>().ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| invalid(path, json, "must be a non-negative integer"))
+}
+
+fn saturating_u32(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `sort: [{fieldName, order}]` as sent (defaults are the caller's choice).
+fn sort(json: Option<&Value>, path: &Path<'_>) -> Result<Vec<pb::SortKey>, ApiError> {
+    let Some(list) = array(json, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        let at = path.index(index);
+        let Value::Object(sorting) = element else {
+            return Err(invalid(
+                &at,
+                element,
+                "must be an object {fieldName, order}",
+            ));
+        };
+        out.push(pb::SortKey {
+            field_path: required_string(sorting, "fieldName", &at)?,
+            order: sort_order(get(sorting, "order"), &at.key("order"))? as i32,
+        });
+    }
+    Ok(out)
+}
+
+/// `ASC` (also when absent: the proto3 default) or `DESC`, in any case.
+fn sort_order(json: Option<&Value>, path: &Path<'_>) -> Result<pb::SortOrder, ApiError> {
+    match json {
+        None => Ok(pb::SortOrder::Asc),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("ASC") => Ok(pb::SortOrder::Asc),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("DESC") => Ok(pb::SortOrder::Desc),
+        Some(other) => Err(invalid(path, other, "must be \"ASC\" or \"DESC\"")),
+    }
+}
+
+// ------------------------------------------------------------ field access
+
+/// A field, with `null` treated as absent (proto3 JSON).
+fn get<'a>(object: &'a Object, key: &str) -> Option<&'a Value> {
+    object.get(key).filter(|v| !v.is_null())
+}
+
+/// A string field that has no natural default: missing, empty or not a
+/// string is a 400.
+fn required_string(object: &Object, key: &str, parent: &Path<'_>) -> Result<String, ApiError> {
+    match object.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        other => Err(invalid(
+            &parent.key(key),
+            other.unwrap_or(&Value::Null),
+            "is required and must be a non-empty string",
+        )),
+    }
+}
+
+fn optional_string<'a>(
+    object: &'a Object,
+    key: &str,
+    parent: &Path<'_>,
+) -> Result<Option<&'a str>, ApiError> {
+    match get(object, key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(invalid(&parent.key(key), other, "must be a string")),
+    }
+}
+
+/// A boolean field; absent or null is `false`.
+fn bool_field(object: &Object, key: &str, parent: &Path<'_>) -> Result<bool, ApiError> {
+    match get(object, key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(invalid(&parent.key(key), other, "must be a boolean")),
+    }
+}
+
+/// An array field; absent or null is `None` (an empty list).
+fn array<'a>(json: Option<&'a Value>, path: &Path<'_>) -> Result<Option<&'a Vec<Value>>, ApiError> {
+    match json {
+        None => Ok(None),
+        Some(Value::Array(list)) => Ok(Some(list)),
+        Some(other) => Err(invalid(path, other, "must be an array")),
+    }
+}
+
+/// An array of strings; absent or null is empty.
+fn strings(json: Option<&Value>, path: &Path<'_>) -> Result<Vec<String>, ApiError> {
+    let Some(list) = array(json, path)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for (index, element) in list.iter().enumerate() {
+        match element {
+            Value::String(s) => out.push(s.clone()),
+            other => return Err(invalid(&path.index(index), other, "must be a string")),
+        }
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- encoding
+
+/// Encodes the reply of an `/v3/items/*` endpoint.
+pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
+    let mut body = Map::new();
+    match reply {
+        Reply::Items(r) => {
+            body.insert(
+                "items".into(),
+                Value::Array(r.items.iter().map(item_to_json).collect()),
+            );
+            body.insert(
+                "pagingMetadata".into(),
+                paging_metadata(r.items.len(), r.paging_metadata.as_ref(), echo),
+            );
+        }
+        Reply::Count(r) => {
+            body.insert("totalCount".into(), Value::from(r.total_count));
+        }
+        Reply::Aggregated(r) => {
+            body.insert(
+                "items".into(),
+                Value::Array(r.rows.iter().map(aggregation_row).collect()),
+            );
+            body.insert(
+                "pagingMetadata".into(),
+                paging_metadata(r.rows.len(), r.paging_metadata.as_ref(), echo),
+            );
+        }
+        Reply::DistinctValues(r) => {
+            body.insert(
+                "distinctValues".into(),
+                Value::Array(r.distinct_values.iter().map(value_to_json).collect()),
+            );
+            body.insert(
+                "pagingMetadata".into(),
+                paging_metadata(r.distinct_values.len(), r.paging_metadata.as_ref(), echo),
+            );
+        }
+        Reply::Inserted(pb::InsertItemsResponse { results })
+        | Reply::Updated(pb::UpdateItemsResponse { results })
+        | Reply::Removed(pb::RemoveItemsResponse { results }) => {
+            body.insert(
+                "results".into(),
+                Value::Array(results.iter().map(item_result).collect()),
+            );
+        }
+        Reply::Truncated(_) => {}
+        Reply::ReferencedItems(r) => {
+            body.insert(
+                "items".into(),
+                Value::Array(r.items.iter().map(referenced_item).collect()),
+            );
+            body.insert(
+                "pagingMetadata".into(),
+                paging_metadata(r.items.len(), r.paging_metadata.as_ref(), echo),
+            );
+        }
+        Reply::InsertedReferences(pb::InsertReferencesResponse { results })
+        | Reply::RemovedReferences(pb::RemoveReferencesResponse { results }) => {
+            body.insert(
+                "results".into(),
+                Value::Array(results.iter().map(reference_result).collect()),
+            );
+        }
+        // Not an items reply: v3 routes those to the schema encoder.
+        _ => {}
+    }
+    Value::Object(body)
+}
+
+/// [`encode`] straight to response bytes. Query answers and per-item
+/// results (the large, hot ones) are serialised from the typed items with
+/// no intermediate `Value` tree; other replies go through [`encode`]. The
+/// bytes are the same either way (tested).
+pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+    use super::value::ItemJson;
+    use serde::ser::{SerializeMap as _, Serializer as _};
+
+    struct Items<'a>(&'a [pb::Item]);
+    impl serde::Serialize for Items<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(ItemJson))
+        }
+    }
+    struct Results<'a>(&'a [pb::ItemResult]);
+    impl serde::Serialize for Results<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use pb::item_result::Result as R;
+            s.collect_seq(
+                self.0
+                    .iter()
+                    .map(|r| match &r.result {
+                        Some(R::Item(item)) => Ok(ItemJson(item)),
+                        _ => Err(item_result(r)),
+                    })
+                    .map(ResultJson),
+            )
+        }
+    }
+    struct ResultJson<'a>(Result<ItemJson<'a>, Value>);
+    impl serde::Serialize for ResultJson<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match &self.0 {
+                Ok(item) => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry("item", item)?;
+                    map.end()
+                }
+                Err(value) => value.serialize(s),
+            }
+        }
+    }
+
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    // Keys in serde_json::Map's sorted order, as `encode` emits them.
+    match reply {
+        Reply::Items(r) => {
+            let mut map = (&mut ser).serialize_map(Some(2))?;
+            map.serialize_entry("items", &Items(&r.items))?;
+            map.serialize_entry(
+                "pagingMetadata",
+                &paging_metadata(r.items.len(), r.paging_metadata.as_ref(), echo),
+            )?;
+            map.end()?;
+        }
+        Reply::Inserted(pb::InsertItemsResponse { results })
+        | Reply::Updated(pb::UpdateItemsResponse { results })
+        | Reply::Removed(pb::RemoveItemsResponse { results }) => {
+            let mut map = (&mut ser).serialize_map(Some(1))?;
+            map.serialize_entry("results", &Results(results))?;
+            map.end()?;
+        }
+        other => return serde_json::to_vec(&encode(other, echo)),
+    }
+    Ok(out)
+}
+
+/// `pagingMetadata` (spec §4.8): offset mode is exactly `{count, offset}`,
+/// cursor mode `{count, cursors: {next, prev}}`; both add `total` only when
+/// it was asked for and the backend gave it (the reference tests compare
+/// the object whole).
+fn paging_metadata(count: usize, metadata: Option<&pb::PagingMetadata>, echo: ReplyEcho) -> Value {
+    let mut out = Map::new();
+    out.insert("count".into(), Value::from(count));
+    match echo.paging {
+        PagingEcho::Cursor => {
+            let cursors = metadata.and_then(|m| m.cursors.as_ref());
+            let cursor = |c: Option<&String>| c.map_or(Value::Null, |c| Value::String(c.clone()));
+            let mut cursors_json = Map::new();
+            cursors_json.insert("next".into(), cursor(cursors.and_then(|c| c.next.as_ref())));
+            cursors_json.insert("prev".into(), cursor(cursors.and_then(|c| c.prev.as_ref())));
+            out.insert("cursors".into(), Value::Object(cursors_json));
+        }
+        PagingEcho::Offset { offset } => {
+            out.insert("offset".into(), Value::from(offset));
+        }
+        // Every paged request echoes its mode; an unpaged echo here would
+        // be a caller bug, answered as the first offset page.
+        PagingEcho::None => {
+            out.insert("offset".into(), Value::from(0));
+        }
+    }
+    if echo.return_total_count
+        && let Some(total) = metadata.and_then(|m| m.total)
+    {
+        out.insert("total".into(), Value::from(total));
+    }
+    Value::Object(out)
+}
+
+/// `{"item": ...}` or `{"error": ...}`, nothing else (spec §3.3).
+fn item_result(result: &pb::ItemResult) -> Value {
+    use pb::item_result::Result as R;
+    match &result.result {
+        Some(R::Item(item)) => single("item", item_to_json(item)),
+        Some(R::Error(error)) => single("error", item_error(error)),
+        None => single("error", missing_result()),
+    }
+}
+
+fn reference_result(result: &pb::ReferenceResult) -> Value {
+    use pb::reference_result::Result as R;
+    match &result.result {
+        Some(R::Reference(reference)) => single(
+            "reference",
+            reference_pair(&reference.referring_item_id, &reference.referenced_item_id),
+        ),
+        Some(R::Error(error)) => single("error", item_error(error)),
+        None => single("error", missing_result()),
+    }
+}
+
+fn referenced_item(item: &pb::ReferencedItem) -> Value {
+    let mut out = match reference_pair(&item.referring_item_id, &item.referenced_item_id) {
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    if let Some(referenced) = &item.referenced_item {
+        out.insert("referencedItem".into(), item_to_json(referenced));
+    }
+    Value::Object(out)
+}
+
+fn reference_pair(referring: &str, referenced: &str) -> Value {
+    let mut out = Map::new();
+    out.insert(
+        "referringItemId".into(),
+        Value::String(referring.to_owned()),
+    );
+    out.insert(
+        "referencedItemId".into(),
+        Value::String(referenced.to_owned()),
+    );
+    Value::Object(out)
+}
+
+/// `{errorCode, errorMessage, data}`: `metadata` becomes `data`'s strings,
+/// `violations` become `data.violations` like a `VALIDATION_ERROR`'s.
+fn item_error(error: &pb::ItemError) -> Value {
+    let mut data: Map<String, Value> = error
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    if !error.violations.is_empty() {
+        let violations = error
+            .violations
+            .iter()
+            .map(|v| {
+                let mut violation = Map::new();
+                violation.insert("fieldPath".into(), Value::String(v.field_path.clone()));
+                violation.insert(
+                    "rejectedValue".into(),
+                    Value::String(v.rejected_value.clone()),
+                );
+                violation.insert("message".into(), Value::String(v.message.clone()));
+                Value::Object(violation)
+            })
+            .collect();
+        data.insert("violations".into(), Value::Array(violations));
+    }
+    let code = if error.reason.is_empty() {
+        "UNKNOWN_ERROR"
+    } else {
+        &error.reason
+    };
+    let mut out = Map::new();
+    out.insert("errorCode".into(), Value::String(code.to_owned()));
+    out.insert("errorMessage".into(), Value::String(error.message.clone()));
+    out.insert("data".into(), Value::Object(data));
+    Value::Object(out)
+}
+
+/// A result element the backend left empty: still one entry per input (the
+/// positions must line up), reported as an error rather than a success.
+fn missing_result() -> Value {
+    item_error(&pb::ItemError {
+        reason: "UNKNOWN_ERROR".into(),
+        message: "the backend returned no result for this element".into(),
+        ..Default::default()
+    })
+}
+
+fn single(key: &str, value: Value) -> Value {
+    let mut out = Map::new();
+    out.insert(key.to_owned(), value);
+    Value::Object(out)
+}
+
+/// An aggregation row, with a synthetic `_id` when it has none (spec §5.3:
+/// the reference adaptor's hooks expect one; a real `_id`, e.g. when
+/// grouping by `_id`, is never replaced).
+fn aggregation_row(row: &pb::Item) -> Value {
+    let mut out = item_to_json(row);
+    if let Value::Object(fields) = &mut out
+        && !fields.contains_key("_id")
+    {
+        fields.insert("_id".into(), Value::String(synthetic_id(fields)));
+    }
+    out
+}
+
+/// The reference adaptor's recipe: SHA-1 over the row's values concatenated
+/// (as JavaScript's `join('')` renders them), base64, every character that
+/// is not a letter or digit replaced by `-`.
+///
+/// One deliberate difference: values are taken in key-sorted order (the
+/// order rows arrive in, as protobuf maps), where the reference adaptor
+/// uses its SQL column order (grouping fields, then results). So ids differ
+/// from the reference's for the same row, e.g. the spec's example. Wix does
+/// not document a use for this id; what matters is that it is stable and
+/// distinct per group, which this keeps.
+fn synthetic_id(row: &Map<String, Value>) -> String {
+    let mut text = String::new();
+    for value in row.values() {
+        push_js_text(&mut text, value);
+    }
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        text.as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD
+        .encode(digest.as_ref())
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Appends a value as JavaScript's `Array.prototype.join` would: null as
+/// nothing, numbers as JavaScript prints them, dates as their ISO text.
+fn push_js_text(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => {}
+        Value::String(s) => out.push_str(s),
+        Value::Object(o) => match o.get(super::value::DATE_KEY) {
+            Some(Value::String(date)) if o.len() == 1 => out.push_str(date),
+            _ => out.push_str(&value.to_string()),
+        },
+        // Numbers already render as JavaScript does (integers without `.0`).
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{item_from_json, parse_timestamp, value_from_json};
+    use pb::filter::Kind as F;
+    use pb::value::Kind as V;
+    use serde_json::json;
+
+    fn ctx() -> pb::CallContext {
+        pb::CallContext {
+            request_id: "r-1".into(),
+            ..Default::default()
+        }
+    }
+    fn decode_ok(endpoint: Endpoint, request: Value) -> Operation {
+        decode(endpoint, &request, ctx()).unwrap_or_else(|e| panic!("{request}: {e}"))
+    }
+    fn decode_err(endpoint: Endpoint, request: Value) -> String {
+        let err = decode(endpoint, &request, ctx()).expect_err(&request.to_string());
+        assert_eq!(err.http_status(), 400, "{request}");
+        err.to_string()
+    }
+    fn n(x: f64) -> pb::Value {
+        pb::Value {
+            kind: Some(V::NumberValue(x)),
+        }
+    }
+    fn s(x: &str) -> pb::Value {
+        pb::Value {
+            kind: Some(V::StringValue(x.into())),
+        }
+    }
+    fn date(text: &str) -> pb::Value {
+        pb::Value {
+            kind: Some(V::TimestampValue(parse_timestamp(text).unwrap())),
+        }
+    }
+    fn cond(field: &str, op: pb::Operator, value: pb::Value) -> pb::Filter {
+        pb::Filter {
+            kind: Some(F::Condition(pb::Condition {
+                field_path: field.into(),
+                operator: op as i32,
+                value: Some(value),
+                pattern: None,
+            })),
+        }
+    }
+    fn and(filters: Vec<pb::Filter>) -> pb::Filter {
+        pb::Filter {
+            kind: Some(F::And(pb::FilterList { filters })),
+        }
+    }
+    fn key(field: &str, order: pb::SortOrder) -> pb::SortKey {
+        pb::SortKey {
+            field_path: field.into(),
+            order: order as i32,
+        }
+    }
+    fn offset(limit: u32, offset: u32) -> Option<pb::Paging> {
+        Some(pb::Paging {
+            kind: Some(pb::paging::Kind::Offset(pb::OffsetPaging { limit, offset })),
+        })
+    }
+    fn cursor(limit: u32, cursor: &str) -> Option<pb::Paging> {
+        Some(pb::Paging {
+            kind: Some(pb::paging::Kind::Cursor(pb::CursorPaging {
+                limit,
+                cursor: cursor.into(),
+            })),
+        })
+    }
+    fn item(json: Value) -> pb::Item {
+        item_from_json(&json, "test").unwrap()
+    }
+    fn query_of(op: Operation) -> pb::QueryItemsRequest {
+        match op {
+            Operation::QueryItems(q) => q,
+            other => panic!("not a query: {other:?}"),
+        }
+    }
+    fn query_paging(query: Value) -> Result<Option<pb::Paging>, String> {
+        decode(
+            Endpoint::ItemsQuery,
+            &json!({"collectionId": "books", "query": query}),
+            ctx(),
+        )
+        .map(|op| query_of(op).paging)
+        .map_err(|e| e.to_string())
+    }
+
+    // ------------------------------------------------------------ decoding
+
+    #[test]
+    fn query_spec_example() {
+        let op = decode_ok(
+            Endpoint::ItemsQuery,
+            json!({
+              "collectionId": "books",
+              "query": {
+                "filter": { "genre": "poetry", "pages": { "$gte": 100, "$lt": 400 } },
+                "sort": [ { "fieldName": "pages", "order": "DESC" } ],
+                "fields": [ "title", "pages" ],
+                "paging": { "limit": 2, "offset": 0 }
+              },
+              "consistentRead": false,
+              "returnTotalCount": true
+            }),
+        );
+        use pb::Operator::*;
+        assert_eq!(
+            op,
+            Operation::QueryItems(pb::QueryItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                filter: Some(and(vec![
+                    cond("genre", Eq, s("poetry")),
+                    and(vec![
+                        cond("pages", Gte, n(100.0)),
+                        cond("pages", Lt, n(400.0))
+                    ]),
+                ])),
+                sort: vec![key("pages", pb::SortOrder::Desc)],
+                fields: vec!["title".into(), "pages".into()],
+                paging: offset(2, 0),
+                include_referenced_items: vec![],
+                consistent_read: false,
+                return_total_count: true,
+            })
+        );
+    }
+
+    #[test]
+    fn query_cursor_pages() {
+        let first = query_of(decode_ok(
+            Endpoint::ItemsQuery,
+            json!({
+              "collectionId": "books",
+              "query": { "filter": { "genre": "poetry" }, "sort": [ { "fieldName": "title", "order": "ASC" } ], "cursorPaging": { "limit": 2 } },
+              "consistentRead": false,
+              "returnTotalCount": false
+            }),
+        ));
+        assert_eq!(
+            first.filter,
+            Some(cond("genre", pb::Operator::Eq, s("poetry")))
+        );
+        assert_eq!(first.sort, vec![key("title", pb::SortOrder::Asc)]);
+        assert_eq!(first.paging, cursor(2, ""));
+
+        // First cursor page without sort: the `_id` default applies.
+        let first = query_of(decode_ok(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 2, "cursor": null}}}),
+        ));
+        assert_eq!(first.sort, vec![key("_id", pb::SortOrder::Asc)]);
+
+        // Later page: only the cursor; no sort is invented.
+        let next = decode_ok(
+            Endpoint::ItemsQuery,
+            json!({ "collectionId": "books", "query": { "cursorPaging": { "limit": 2, "cursor": "eyJzIjoiU2FsdCBMaW5lcyIsImkiOiJiLTdmM2EifQ" } }, "consistentRead": false, "returnTotalCount": false }),
+        );
+        assert_eq!(
+            next,
+            Operation::QueryItems(pb::QueryItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                paging: cursor(2, "eyJzIjoiU2FsdCBMaW5lcyIsImkiOiJiLTdmM2EifQ"),
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn query_defaults_from_a_minimal_request() {
+        let op = decode_ok(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "unknownField": {"x": 1}}),
+        );
+        assert_eq!(
+            op,
+            Operation::QueryItems(pb::QueryItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                filter: None,
+                sort: vec![key("_id", pb::SortOrder::Asc)],
+                paging: offset(50, 0),
+                ..Default::default()
+            })
+        );
+        let op = query_of(decode_ok(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"filter": null, "sort": [], "fields": null},
+                   "consistentRead": null, "returnTotalCount": null, "includeReferencedItems": null}),
+        ));
+        assert_eq!(op.filter, None);
+        assert_eq!(op.sort, vec![key("_id", pb::SortOrder::Asc)]);
+    }
+
+    #[test]
+    fn paging_defaults_cap_and_errors() {
+        let cases = [
+            (json!({}), offset(50, 0)),
+            (json!({"paging": null}), offset(50, 0)),
+            (json!({"paging": {}}), offset(50, 0)),
+            (
+                json!({"paging": {"limit": null, "offset": null}}),
+                offset(50, 0),
+            ),
+            (
+                json!({"paging": {"limit": 0, "offset": 10}}),
+                offset(50, 10),
+            ),
+            (json!({"paging": {"limit": 25}}), offset(25, 0)),
+            (
+                json!({"paging": {"limit": 25.0, "offset": "5"}}),
+                offset(25, 5),
+            ),
+            (json!({"paging": {"limit": 1000}}), offset(1000, 0)),
+            (json!({"paging": {"limit": 5000}}), offset(1000, 0)),
+            (json!({"paging": {"limit": 1e15}}), offset(1000, 0)),
+            (
+                json!({"pagingMethod": {"limit": 7, "offset": 3}}),
+                offset(7, 3),
+            ),
+            (json!({"cursorPaging": {}}), cursor(50, "")),
+            (json!({"cursorPaging": {"limit": 0}}), cursor(50, "")),
+            (
+                json!({"cursorPaging": {"limit": 4000, "cursor": "c"}}),
+                cursor(1000, "c"),
+            ),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(query_paging(query.clone()).unwrap(), expected, "{query}");
+        }
+        let errors = [
+            (json!({"paging": {"limit": -1}}), "query.paging.limit: "),
+            (json!({"paging": {"limit": 2.5}}), "query.paging.limit: "),
+            (json!({"paging": {"limit": "ten"}}), "query.paging.limit: "),
+            (json!({"paging": {"offset": -5}}), "query.paging.offset: "),
+            (
+                json!({"paging": {"offset": 1e12}}),
+                "query.paging.offset: is too large",
+            ),
+            (json!({"paging": 5}), "query.paging: "),
+            (
+                json!({"pagingMethod": {"limit": -2}}),
+                "query.pagingMethod.limit: ",
+            ),
+            (
+                json!({"cursorPaging": {"limit": -1}}),
+                "query.cursorPaging.limit: ",
+            ),
+            (
+                json!({"cursorPaging": {"cursor": 5}}),
+                "query.cursorPaging.cursor: ",
+            ),
+        ];
+        for (query, expected) in errors {
+            let message = query_paging(query.clone()).unwrap_err();
+            assert!(message.starts_with(expected), "{query}: {message}");
+        }
+    }
+
+    #[test]
+    fn sort_orders_and_errors() {
+        let sort = |sort: Value| {
+            decode(
+                Endpoint::ItemsQuery,
+                &json!({"collectionId": "c", "query": {"sort": sort}}),
+                ctx(),
+            )
+            .map(|op| query_of(op).sort)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            sort(json!([{"fieldName": "a"}, {"fieldName": "b", "order": "desc"}, {"fieldName": "c.d", "order": "Asc"}])).unwrap(),
+            vec![
+                key("a", pb::SortOrder::Asc),
+                key("b", pb::SortOrder::Desc),
+                key("c.d", pb::SortOrder::Asc)
+            ]
+        );
+        assert!(
+            sort(json!([{"fieldName": "a", "order": "UP"}]))
+                .unwrap_err()
+                .starts_with("query.sort[0].order: ")
+        );
+        assert!(
+            sort(json!([{"order": "ASC"}]))
+                .unwrap_err()
+                .starts_with("query.sort[0].fieldName: ")
+        );
+        assert!(
+            sort(json!([{"fieldName": "a"}, "b"]))
+                .unwrap_err()
+                .starts_with("query.sort[1]: ")
+        );
+        assert!(
+            sort(json!({"fieldName": "a"}))
+                .unwrap_err()
+                .starts_with("query.sort: ")
+        );
+    }
+
+    #[test]
+    fn query_projection_and_referenced_items() {
+        let op = query_of(decode_ok(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"fields": ["title"]},
+                   "includeReferencedItems": [
+                       {"fieldKey": "authors", "limit": 3, "filter": {"name": {"$startsWith": "R"}}},
+                       {"fieldKey": "publisher"}
+                   ],
+                   "consistentRead": true}),
+        ));
+        assert_eq!(op.fields, vec!["title".to_owned()]);
+        assert!(op.consistent_read);
+        assert_eq!(
+            op.include_referenced_items,
+            vec![
+                pb::ReferenceInclusion {
+                    field_key: "authors".into(),
+                    limit: 3,
+                    filter: Some(cond("name", pb::Operator::StartsWith, s("R"))),
+                },
+                pb::ReferenceInclusion {
+                    field_key: "publisher".into(),
+                    limit: 0,
+                    filter: None,
+                },
+            ]
+        );
+        let err = decode_err(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "b", "includeReferencedItems": [{"fieldKey": "a", "filter": {"x": {"$regex": "y"}}}]}),
+        );
+        assert!(
+            err.starts_with("includeReferencedItems[0].filter.x: $regex"),
+            "{err}"
+        );
+        let err = decode_err(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "b", "query": {"fields": ["a", 1]}}),
+        );
+        assert!(err.starts_with("query.fields[1]: "), "{err}");
+        let err = decode_err(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "b", "returnTotalCount": "yes"}),
+        );
+        assert!(err.starts_with("returnTotalCount: "), "{err}");
+        let err = decode_err(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "b", "query": []}),
+        );
+        assert!(err.starts_with("query: "), "{err}");
+    }
+
+    #[test]
+    fn count_spec_example() {
+        let op = decode_ok(
+            Endpoint::ItemsCount,
+            json!({ "collectionId": "books", "filter": { "$or": [ { "genre": "poetry" }, { "pages": { "$lt": 50 } } ] }, "consistentRead": true }),
+        );
+        assert_eq!(
+            op,
+            Operation::CountItems(pb::CountItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                filter: Some(pb::Filter {
+                    kind: Some(F::Or(pb::FilterList {
+                        filters: vec![
+                            cond("genre", pb::Operator::Eq, s("poetry")),
+                            cond("pages", pb::Operator::Lt, n(50.0)),
+                        ]
+                    }))
+                }),
+                consistent_read: true,
+            })
+        );
+        let err = decode_err(
+            Endpoint::ItemsCount,
+            json!({"collectionId": "books", "filter": {"a": {"$foo": 1}}}),
+        );
+        assert!(
+            err.starts_with("filter.a: unknown filter operator $foo"),
+            "{err}"
+        );
+    }
+
+    fn operation(
+        name: &str,
+        function: pb::AggregateFunction,
+        field: &str,
+    ) -> pb::AggregateOperation {
+        pb::AggregateOperation {
+            result_field_name: name.into(),
+            function: function as i32,
+            item_field_name: field.into(),
+        }
+    }
+
+    #[test]
+    fn aggregate_spec_example() {
+        let op = decode_ok(
+            Endpoint::ItemsAggregate,
+            json!({
+              "collectionId": "books",
+              "initialFilter": { "published": { "$gte": { "$date": "2000-01-01T00:00:00.000Z" } } },
+              "aggregation": {
+                "groupingFields": [ "genre" ],
+                "operations": [
+                  { "resultFieldName": "avgPages", "average": { "itemFieldName": "pages" } },
+                  { "resultFieldName": "n", "itemCount": {} }
+                ]
+              },
+              "finalFilter": { "n": { "$gt": 1 } },
+              "sort": [ { "fieldName": "avgPages", "order": "DESC" } ],
+              "paging": { "limit": 10, "offset": 0 },
+              "consistentRead": false,
+              "returnTotalCount": true
+            }),
+        );
+        use pb::AggregateFunction as A;
+        assert_eq!(
+            op,
+            Operation::AggregateItems(pb::AggregateItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                initial_filter: Some(cond(
+                    "published",
+                    pb::Operator::Gte,
+                    date("2000-01-01T00:00:00.000Z")
+                )),
+                grouping_fields: vec!["genre".into()],
+                operations: vec![
+                    operation("avgPages", A::Average, "pages"),
+                    operation("n", A::Count, ""),
+                ],
+                final_filter: Some(cond("n", pb::Operator::Gt, n(1.0))),
+                sort: vec![key("avgPages", pb::SortOrder::Desc)],
+                paging: offset(10, 0),
+                consistent_read: false,
+                return_total_count: true,
+            })
+        );
+    }
+
+    #[test]
+    fn aggregate_operations_every_form() {
+        use pb::AggregateFunction as A;
+        let op = decode_ok(
+            Endpoint::ItemsAggregate,
+            json!({"collectionId": "books", "aggregation": {"groupingFields": ["_id", "_owner"], "operations": [
+                {"resultFieldName": "c", "count": {}},
+                {"itemCount": {}},
+                {"count": {}, "average": null},
+                {"min": {"itemFieldName": "pages"}},
+                {"resultFieldName": "", "max": {"itemFieldName": "pages"}},
+                {"resultFieldName": "total", "sum": {"itemFieldName": "price"}}
+            ]}}),
+        );
+        let Operation::AggregateItems(request) = op else {
+            panic!("not an aggregate")
+        };
+        assert_eq!(
+            request.operations,
+            vec![
+                operation("c", A::Count, ""),
+                operation("count", A::Count, ""),
+                operation("count", A::Count, ""),
+                operation("pages", A::Min, "pages"),
+                operation("pages", A::Max, "pages"),
+                operation("total", A::Sum, "price"),
+            ]
+        );
+        assert_eq!(
+            request.grouping_fields,
+            vec!["_id".to_owned(), "_owner".to_owned()]
+        );
+        // Group rows keep the sort they were given, even none.
+        assert!(request.sort.is_empty());
+        assert_eq!(request.paging, offset(50, 0));
+        assert_eq!(request.initial_filter, None);
+
+        // No aggregation at all: a plain grouping of nothing.
+        let op = decode_ok(Endpoint::ItemsAggregate, json!({"collectionId": "books"}));
+        let Operation::AggregateItems(request) = op else {
+            panic!("not an aggregate")
+        };
+        assert!(request.operations.is_empty() && request.grouping_fields.is_empty());
+
+        let errors = [
+            (
+                json!([{"resultFieldName": "x", "sum": {"itemFieldName": "a"}, "count": {}}]),
+                "aggregation.operations[0]: needs exactly one",
+            ),
+            (
+                json!([{"resultFieldName": "x"}]),
+                "aggregation.operations[0]: needs exactly one",
+            ),
+            (
+                json!([{"count": {}}, {"average": {}}]),
+                "aggregation.operations[1].average.itemFieldName: ",
+            ),
+            (
+                json!([{"sum": "pages"}]),
+                "aggregation.operations[0].sum: must be an object",
+            ),
+            (
+                json!([{"resultFieldName": 3, "count": {}}]),
+                "aggregation.operations[0].resultFieldName: ",
+            ),
+            (json!(["count"]), "aggregation.operations[0]: "),
+            (
+                json!({"count": {}}),
+                "aggregation.operations: must be an array",
+            ),
+        ];
+        for (operations, expected) in errors {
+            let err = decode_err(
+                Endpoint::ItemsAggregate,
+                json!({"collectionId": "b", "aggregation": {"operations": operations}}),
+            );
+            assert!(err.starts_with(expected), "{operations}: {err}");
+        }
+    }
+
+    #[test]
+    fn distinct_spec_example() {
+        let op = decode_ok(
+            Endpoint::ItemsDistinct,
+            json!({ "collectionId": "books", "fieldName": "tags", "filter": { "pages": { "$gt": 100 } }, "order": "ASC", "paging": { "limit": 50, "offset": 0 }, "consistentRead": false, "returnTotalCount": true }),
+        );
+        assert_eq!(
+            op,
+            Operation::QueryDistinctValues(pb::QueryDistinctValuesRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                filter: Some(cond("pages", pb::Operator::Gt, n(100.0))),
+                field_path: "tags".into(),
+                order: pb::SortOrder::Asc as i32,
+                paging: offset(50, 0),
+                consistent_read: false,
+                return_total_count: true,
+            })
+        );
+        let Operation::QueryDistinctValues(desc) = decode_ok(
+            Endpoint::ItemsDistinct,
+            json!({"collectionId": "books", "fieldName": "address.city", "order": "DESC", "cursorPaging": {"limit": 5}}),
+        ) else {
+            panic!()
+        };
+        assert_eq!(desc.order, pb::SortOrder::Desc as i32);
+        assert_eq!(desc.field_path, "address.city");
+        assert_eq!(desc.paging, cursor(5, ""));
+        assert!(
+            decode_err(Endpoint::ItemsDistinct, json!({"collectionId": "books"}))
+                .starts_with("fieldName: ")
+        );
+        assert!(
+            decode_err(
+                Endpoint::ItemsDistinct,
+                json!({"collectionId": "books", "fieldName": "a", "order": 1})
+            )
+            .starts_with("order: ")
+        );
+    }
+
+    #[test]
+    fn insert_spec_example() {
+        let op = decode_ok(
+            Endpoint::ItemsInsert,
+            json!({
+              "collectionId": "books",
+              "items": [
+                { "_id": "b-7f3a", "_owner": "u-42", "title": "Salt Lines", "pages": 312 },
+                { "_owner": "u-42", "title": "Blue Ledger", "pages": 96, "published": {"$date": "2024-06-02T10:15:30.123Z"} }
+              ]
+            }),
+        );
+        let mut second = item(json!({"_owner": "u-42", "title": "Blue Ledger", "pages": 96}));
+        second
+            .fields
+            .insert("published".into(), date("2024-06-02T10:15:30.123Z"));
+        assert_eq!(
+            op,
+            Operation::InsertItems(pb::InsertItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                items: vec![
+                    pb::Item {
+                        fields: [
+                            ("_id".to_owned(), s("b-7f3a")),
+                            ("_owner".to_owned(), s("u-42")),
+                            ("title".to_owned(), s("Salt Lines")),
+                            ("pages".to_owned(), n(312.0)),
+                        ]
+                        .into()
+                    },
+                    second,
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn empty_item_lists_decode_so_the_collection_check_comes_first() {
+        for endpoint in [Endpoint::ItemsInsert, Endpoint::ItemsUpdate] {
+            for request in [
+                json!({"collectionId": "nonExistingCollection", "items": []}),
+                json!({"collectionId": "nonExistingCollection"}),
+            ] {
+                let op = decode_ok(endpoint, request);
+                assert_eq!(op.collection_id(), Some("nonExistingCollection"));
+            }
+        }
+        let op = decode_ok(
+            Endpoint::ItemsRemove,
+            json!({"collectionId": "c", "itemIds": []}),
+        );
+        assert_eq!(op.collection_id(), Some("c"));
+    }
+
+    #[test]
+    fn bad_items_are_400_naming_the_element() {
+        let items: Vec<Value> = vec![json!({}), json!({}), json!({}), json!("b-1")];
+        for endpoint in [Endpoint::ItemsInsert, Endpoint::ItemsUpdate] {
+            let err = decode_err(endpoint, json!({"collectionId": "c", "items": items}));
+            assert!(err.starts_with("items[3]: "), "{err}");
+            let err = decode_err(
+                endpoint,
+                json!({"collectionId": "c", "items": [{"a": {"$date": "x"}}]}),
+            );
+            assert!(err.starts_with("items[0].a.$date: "), "{err}");
+            let err = decode_err(endpoint, json!({"collectionId": "c", "items": {"a": 1}}));
+            assert!(err.starts_with("items: must be an array"), "{err}");
+        }
+        let err = decode_err(
+            Endpoint::ItemsRemove,
+            json!({"collectionId": "c", "itemIds": ["a", 2]}),
+        );
+        assert!(err.starts_with("itemIds[1]: "), "{err}");
+    }
+
+    #[test]
+    fn update_remove_truncate_spec_examples() {
+        let op = decode_ok(
+            Endpoint::ItemsUpdate,
+            json!({ "collectionId": "books", "items": [ { "_id": "b-11c0", "_owner": "u-42", "title": "Night Orchard (2nd ed.)", "pages": 204 },
+                                              { "_id": "b-zzzz", "title": "Ghost" } ] }),
+        );
+        assert_eq!(
+            op,
+            Operation::UpdateItems(pb::UpdateItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                items: vec![
+                    item(
+                        json!({ "_id": "b-11c0", "_owner": "u-42", "title": "Night Orchard (2nd ed.)", "pages": 204 })
+                    ),
+                    item(json!({ "_id": "b-zzzz", "title": "Ghost" })),
+                ],
+            })
+        );
+        assert_eq!(
+            decode_ok(
+                Endpoint::ItemsRemove,
+                json!({ "collectionId": "books", "itemIds": [ "b-7f3a", "b-nope" ] })
+            ),
+            Operation::RemoveItems(pb::RemoveItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                item_ids: vec!["b-7f3a".into(), "b-nope".into()],
+            })
+        );
+        assert_eq!(
+            decode_ok(Endpoint::ItemsTruncate, json!({ "collectionId": "books" })),
+            Operation::TruncateItems(pb::TruncateItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn reference_spec_examples() {
+        let op = decode_ok(
+            Endpoint::ItemsQueryReferenced,
+            json!({ "collectionId": "books", "referringFieldKey": "authors", "referringItemIds": [ "b-11c0" ], "includeReferencedItems": true,
+                    "fieldsToReturn": [ "name" ], "order": "ASC", "paging": { "limit": 10, "offset": 0 }, "consistentRead": false, "returnTotalCount": true }),
+        );
+        assert_eq!(
+            op,
+            Operation::QueryReferencedItems(pb::QueryReferencedItemsRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                referring_field_key: "authors".into(),
+                referring_item_ids: vec!["b-11c0".into()],
+                referenced_item_ids: vec![],
+                order: pb::SortOrder::Asc as i32,
+                fields_to_return: vec!["name".into()],
+                include_referenced_items: true,
+                paging: offset(10, 0),
+                consistent_read: false,
+                return_total_count: true,
+            })
+        );
+        let pair = |a: &str, b: &str| pb::Reference {
+            referring_item_id: a.into(),
+            referenced_item_id: b.into(),
+        };
+        assert_eq!(
+            decode_ok(
+                Endpoint::ItemsInsertReferences,
+                json!({ "collectionId": "books", "referringFieldKey": "authors", "references": [ { "referringItemId": "b-11c0", "referencedItemId": "a-03" } ] })
+            ),
+            Operation::InsertReferences(pb::InsertReferencesRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                referring_field_key: "authors".into(),
+                references: vec![pair("b-11c0", "a-03")],
+            })
+        );
+        assert_eq!(
+            decode_ok(
+                Endpoint::ItemsRemoveReferences,
+                json!({ "collectionId": "books", "referringFieldKey": "authors", "references": [ { "referringItemId": "b-11c0", "referencedItemId": "a-99" }, {"referringItemId": "b-1"} ] })
+            ),
+            Operation::RemoveReferences(pb::RemoveReferencesRequest {
+                context: Some(ctx()),
+                collection_id: "books".into(),
+                referring_field_key: "authors".into(),
+                references: vec![pair("b-11c0", "a-99"), pair("b-1", "")],
+            })
+        );
+        for endpoint in [
+            Endpoint::ItemsQueryReferenced,
+            Endpoint::ItemsInsertReferences,
+            Endpoint::ItemsRemoveReferences,
+        ] {
+            let err = decode_err(endpoint, json!({"collectionId": "books"}));
+            assert!(err.starts_with("referringFieldKey: "), "{err}");
+        }
+        let err = decode_err(
+            Endpoint::ItemsInsertReferences,
+            json!({"collectionId": "books", "referringFieldKey": "a", "references": [{"referringItemId": 1}]}),
+        );
+        assert!(err.starts_with("references[0].referringItemId: "), "{err}");
+    }
+
+    #[test]
+    fn collection_id_is_required_everywhere() {
+        let items_endpoints = [
+            Endpoint::ItemsQuery,
+            Endpoint::ItemsCount,
+            Endpoint::ItemsAggregate,
+            Endpoint::ItemsDistinct,
+            Endpoint::ItemsInsert,
+            Endpoint::ItemsUpdate,
+            Endpoint::ItemsRemove,
+            Endpoint::ItemsTruncate,
+            Endpoint::ItemsQueryReferenced,
+            Endpoint::ItemsInsertReferences,
+            Endpoint::ItemsRemoveReferences,
+        ];
+        for endpoint in items_endpoints {
+            for request in [
+                json!({}),
+                json!({"collectionId": ""}),
+                json!({"collectionId": 5}),
+                // Reported before anything else that is wrong.
+                json!({"collectionId": null, "paging": {"limit": -1}, "query": {"paging": 3}}),
+            ] {
+                let err = decode(endpoint, &request, ctx()).unwrap_err();
+                assert_eq!(err.error_code(), "VALIDATION_ERROR");
+                assert!(
+                    err.to_string().starts_with("collectionId: "),
+                    "{endpoint:?}: {err}"
+                );
+            }
+        }
+        assert_eq!(
+            decode(Endpoint::ItemsQuery, &json!([]), ctx())
+                .unwrap_err()
+                .http_status(),
+            400
+        );
+    }
+
+    // ------------------------------------------------------------ encoding
+
+    fn echo_of(endpoint: Endpoint, request: Value) -> ReplyEcho {
+        decode_ok(endpoint, request).reply_echo()
+    }
+    fn metadata(
+        total: Option<u64>,
+        next: Option<&str>,
+        prev: Option<&str>,
+    ) -> Option<pb::PagingMetadata> {
+        Some(pb::PagingMetadata {
+            total,
+            cursors: Some(pb::Cursors {
+                next: next.map(Into::into),
+                prev: prev.map(Into::into),
+            }),
+        })
+    }
+
+    #[test]
+    fn query_reply_offset_mode() {
+        let echo = echo_of(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"paging": {"limit": 2, "offset": 0}}, "returnTotalCount": true}),
+        );
+        let reply = Reply::Items(pb::QueryItemsResponse {
+            items: vec![
+                item(json!({ "_id": "b-7f3a", "title": "Salt Lines", "pages": 312 })),
+                item(json!({ "_id": "b-11c0", "title": "Night Orchard", "pages": 188 })),
+            ],
+            paging_metadata: metadata(Some(5), Some("ignored"), None),
+        });
+        let body = encode(&reply, echo);
+        assert_eq!(
+            body,
+            json!({
+              "items": [
+                { "_id": "b-7f3a", "title": "Salt Lines", "pages": 312 },
+                { "_id": "b-11c0", "title": "Night Orchard", "pages": 188 }
+              ],
+              "pagingMetadata": { "count": 2, "offset": 0, "total": 5 }
+            })
+        );
+        // Integers stay integers on the wire.
+        assert!(body.to_string().contains("\"pages\":312,"));
+
+        // No total unless asked for; offset echoed.
+        let echo = echo_of(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"paging": {"offset": 20}}}),
+        );
+        let reply = Reply::Items(pb::QueryItemsResponse {
+            items: vec![],
+            paging_metadata: metadata(Some(5), None, None),
+        });
+        assert_eq!(
+            encode(&reply, echo),
+            json!({"items": [], "pagingMetadata": {"count": 0, "offset": 20}})
+        );
+        // Asked for but not given: still no key.
+        let echo = echo_of(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "b", "returnTotalCount": true}),
+        );
+        let reply = Reply::Items(pb::QueryItemsResponse::default());
+        assert_eq!(
+            encode(&reply, echo),
+            json!({"items": [], "pagingMetadata": {"count": 0, "offset": 0}})
+        );
+    }
+
+    #[test]
+    fn query_reply_dates_and_nulls() {
+        let echo = echo_of(Endpoint::ItemsQuery, json!({"collectionId": "b"}));
+        let reply = Reply::Items(pb::QueryItemsResponse {
+            items: vec![item(json!({
+                "_id": "x",
+                "_createdDate": {"$date": "2019-02-03T10:00:00Z"},
+                "price": 12.5,
+                "empty": null,
+                "address": {"city": "Oslo", "n": 3.0}
+            }))],
+            paging_metadata: None,
+        });
+        let body = encode(&reply, echo).to_string();
+        assert_eq!(
+            body,
+            r#"{"items":[{"_createdDate":{"$date":"2019-02-03T10:00:00.000Z"},"_id":"x","address":{"city":"Oslo","n":3},"empty":null,"price":12.5}],"pagingMetadata":{"count":1,"offset":0}}"#
+        );
+    }
+
+    #[test]
+    fn query_reply_cursor_mode() {
+        let echo = echo_of(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 2}}}),
+        );
+        let reply = Reply::Items(pb::QueryItemsResponse {
+            items: vec![
+                item(json!({ "_id": "b-11c0", "title": "Night Orchard", "genre": "poetry" })),
+                item(json!({ "_id": "b-7f3a", "title": "Salt Lines", "genre": "poetry" })),
+            ],
+            paging_metadata: metadata(
+                Some(9),
+                Some("eyJzIjoiU2FsdCBMaW5lcyIsImkiOiJiLTdmM2EifQ"),
+                None,
+            ),
+        });
+        assert_eq!(
+            encode(&reply, echo),
+            json!({
+              "items": [
+                { "_id": "b-11c0", "title": "Night Orchard", "genre": "poetry" },
+                { "_id": "b-7f3a", "title": "Salt Lines", "genre": "poetry" }
+              ],
+              "pagingMetadata": { "count": 2, "cursors": { "next": "eyJzIjoiU2FsdCBMaW5lcyIsImkiOiJiLTdmM2EifQ", "prev": null } }
+            })
+        );
+        let echo = echo_of(
+            Endpoint::ItemsQuery,
+            json!({"collectionId": "books", "query": {"cursorPaging": {"cursor": "c1"}}, "returnTotalCount": true}),
+        );
+        let reply = Reply::Items(pb::QueryItemsResponse {
+            items: vec![],
+            paging_metadata: Some(pb::PagingMetadata {
+                total: Some(9),
+                cursors: None,
+            }),
+        });
+        assert_eq!(
+            encode(&reply, echo),
+            json!({"items": [], "pagingMetadata": {"count": 0, "cursors": {"next": null, "prev": null}, "total": 9}})
+        );
+    }
+
+    #[test]
+    fn count_reply_is_exactly_total_count() {
+        let reply = Reply::Count(pb::CountItemsResponse { total_count: 7 });
+        let echo = echo_of(Endpoint::ItemsCount, json!({"collectionId": "b"}));
+        assert_eq!(encode(&reply, echo).to_string(), r#"{"totalCount":7}"#);
+    }
+
+    #[test]
+    fn aggregate_reply_adds_synthetic_ids_only_when_missing() {
+        let echo = echo_of(
+            Endpoint::ItemsAggregate,
+            json!({"collectionId": "books", "paging": {"limit": 10, "offset": 0}, "returnTotalCount": true}),
+        );
+        let reply = Reply::Aggregated(pb::AggregateItemsResponse {
+            rows: vec![
+                item(json!({ "genre": "history", "avgPages": 421.5, "n": 4 })),
+                item(json!({ "genre": "poetry", "avgPages": 150, "n": 3 })),
+                item(json!({ "_id": "b-1", "_owner": "u-42", "c": 1 })),
+            ],
+            paging_metadata: metadata(Some(3), None, None),
+        });
+        let body = encode(&reply, echo);
+        // SHA-1 of "421.5history4" (values in key order), base64, `=` -> `-`.
+        assert_eq!(
+            body["items"][0]["_id"],
+            json!("ncjCEgqAVEbZrwcBFUnLE9Zp248-")
+        );
+        let poetry_id = body["items"][1]["_id"].as_str().unwrap().to_owned();
+        assert_eq!(poetry_id.len(), 28);
+        assert!(
+            poetry_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        );
+        assert_ne!(poetry_id, body["items"][0]["_id"].as_str().unwrap());
+        assert_eq!(
+            body,
+            json!({
+              "items": [
+                { "genre": "history", "avgPages": 421.5, "n": 4, "_id": "ncjCEgqAVEbZrwcBFUnLE9Zp248-" },
+                { "genre": "poetry", "avgPages": 150, "n": 3, "_id": poetry_id },
+                { "_id": "b-1", "_owner": "u-42", "c": 1 }
+              ],
+              "pagingMetadata": { "count": 3, "offset": 0, "total": 3 }
+            })
+        );
+        // Stable across calls.
+        assert_eq!(encode(&reply, echo), body);
+    }
+
+    #[test]
+    fn distinct_reply() {
+        let echo = echo_of(
+            Endpoint::ItemsDistinct,
+            json!({"collectionId": "books", "fieldName": "tags", "returnTotalCount": true}),
+        );
+        let reply = Reply::DistinctValues(pb::QueryDistinctValuesResponse {
+            distinct_values: vec![s("classic"), s("maritime"), s("verse")],
+            paging_metadata: metadata(Some(3), None, None),
+        });
+        assert_eq!(
+            encode(&reply, echo),
+            json!({ "distinctValues": [ "classic", "maritime", "verse" ], "pagingMetadata": { "count": 3, "offset": 0, "total": 3 } })
+        );
+        let reply = Reply::DistinctValues(pb::QueryDistinctValuesResponse {
+            distinct_values: vec![n(2.0), date("2024-01-05T12:00:00Z")],
+            paging_metadata: None,
+        });
+        assert_eq!(
+            encode(&reply, echo).to_string(),
+            r#"{"distinctValues":[2,{"$date":"2024-01-05T12:00:00.000Z"}],"pagingMetadata":{"count":2,"offset":0}}"#
+        );
+    }
+
+    fn item_error(reason: &str, message: &str, data: &[(&str, &str)]) -> pb::ItemError {
+        pb::ItemError {
+            reason: reason.into(),
+            message: message.into(),
+            metadata: data
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            violations: vec![],
+        }
+    }
+    fn ok_result(json: Value) -> pb::ItemResult {
+        pb::ItemResult {
+            result: Some(pb::item_result::Result::Item(item(json))),
+        }
+    }
+    fn error_result(error: pb::ItemError) -> pb::ItemResult {
+        pb::ItemResult {
+            result: Some(pb::item_result::Result::Error(error)),
+        }
+    }
+
+    #[test]
+    fn write_replies_per_item_results() {
+        let inserted = Reply::Inserted(pb::InsertItemsResponse {
+            results: vec![
+                error_result(item_error(
+                    "ITEM_ALREADY_EXISTS",
+                    "Item already exists: b-7f3a",
+                    &[("itemId", "b-7f3a")],
+                )),
+                ok_result(
+                    json!({ "_id": "0d6e4c2a-5b1f-4a7e-9c3d-2f8e1a6b7c90", "_owner": "u-42", "title": "Blue Ledger", "pages": 96,
+                "_createdDate": { "$date": "2024-06-02T10:15:30.123Z" }, "_updatedDate": { "$date": "2024-06-02T10:15:30.123Z" } }),
+                ),
+            ],
+        });
+        let body = encode(&inserted, ReplyEcho::default());
+        assert_eq!(
+            body,
+            json!({
+              "results": [
+                { "error": { "errorCode": "ITEM_ALREADY_EXISTS", "errorMessage": "Item already exists: b-7f3a", "data": { "itemId": "b-7f3a" } } },
+                { "item": { "_id": "0d6e4c2a-5b1f-4a7e-9c3d-2f8e1a6b7c90", "_owner": "u-42", "title": "Blue Ledger", "pages": 96,
+                            "_createdDate": { "$date": "2024-06-02T10:15:30.123Z" }, "_updatedDate": { "$date": "2024-06-02T10:15:30.123Z" } } }
+              ]
+            })
+        );
+        assert!(!body.to_string().contains("null"));
+
+        let updated = Reply::Updated(pb::UpdateItemsResponse {
+            results: vec![
+                ok_result(
+                    json!({ "_id": "b-11c0", "_owner": "u-42", "title": "Night Orchard (2nd ed.)", "pages": 204,
+                "_createdDate": { "$date": "2023-11-20T07:00:00Z" }, "_updatedDate": { "$date": "2024-06-02T10:20:00.000Z" } }),
+                ),
+                error_result(item_error(
+                    "ITEM_NOT_FOUND",
+                    "Item doesn't exists: b-zzzz",
+                    &[("itemId", "b-zzzz")],
+                )),
+            ],
+        });
+        assert_eq!(
+            encode(&updated, ReplyEcho::default()),
+            json!({
+              "results": [
+                { "item": { "_id": "b-11c0", "_owner": "u-42", "title": "Night Orchard (2nd ed.)", "pages": 204,
+                            "_createdDate": { "$date": "2023-11-20T07:00:00.000Z" }, "_updatedDate": { "$date": "2024-06-02T10:20:00.000Z" } } },
+                { "error": { "errorCode": "ITEM_NOT_FOUND", "errorMessage": "Item doesn't exists: b-zzzz", "data": { "itemId": "b-zzzz" } } }
+              ]
+            })
+        );
+
+        let removed = Reply::Removed(pb::RemoveItemsResponse {
+            results: vec![
+                ok_result(
+                    json!({ "_id": "b-7f3a", "_owner": "u-42", "title": "Salt Lines", "pages": 312,
+                "_createdDate": { "$date": "2024-01-05T12:00:00.000Z" }, "_updatedDate": { "$date": "2024-01-05T12:00:00.000Z" } }),
+                ),
+                error_result(item_error(
+                    "ITEM_NOT_FOUND",
+                    "Item doesn't exists: b-nope",
+                    &[("itemId", "b-nope")],
+                )),
+                pb::ItemResult { result: None },
+            ],
+        });
+        assert_eq!(
+            encode(&removed, ReplyEcho::default()).to_string(),
+            concat!(
+                r#"{"results":[{"item":{"_createdDate":{"$date":"2024-01-05T12:00:00.000Z"},"_id":"b-7f3a","_owner":"u-42","_updatedDate":{"$date":"2024-01-05T12:00:00.000Z"},"pages":312,"title":"Salt Lines"}},"#,
+                r#"{"error":{"data":{"itemId":"b-nope"},"errorCode":"ITEM_NOT_FOUND","errorMessage":"Item doesn't exists: b-nope"}},"#,
+                r#"{"error":{"data":{},"errorCode":"UNKNOWN_ERROR","errorMessage":"the backend returned no result for this element"}}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn item_error_violations_become_data_violations() {
+        let mut error = item_error("VALIDATION_ERROR", "bad _id", &[]);
+        error.violations.push(pb::Violation {
+            field_path: "_id".into(),
+            rejected_value: "".into(),
+            message: "required".into(),
+        });
+        let reply = Reply::Updated(pb::UpdateItemsResponse {
+            results: vec![error_result(error)],
+        });
+        assert_eq!(
+            encode(&reply, ReplyEcho::default()),
+            json!({"results": [{"error": {"errorCode": "VALIDATION_ERROR", "errorMessage": "bad _id",
+                "data": {"violations": [{"fieldPath": "_id", "rejectedValue": "", "message": "required"}]}}}]})
+        );
+    }
+
+    #[test]
+    fn truncate_reply_is_empty() {
+        assert_eq!(
+            encode(
+                &Reply::Truncated(pb::TruncateItemsResponse {}),
+                ReplyEcho::default()
+            )
+            .to_string(),
+            "{}"
+        );
+    }
+
+    #[test]
+    fn reference_replies() {
+        let echo = echo_of(
+            Endpoint::ItemsQueryReferenced,
+            json!({"collectionId": "books", "referringFieldKey": "authors", "paging": {"limit": 10, "offset": 0}, "returnTotalCount": true}),
+        );
+        let referenced = |referring: &str, id: &str, name: Option<&str>| pb::ReferencedItem {
+            referring_item_id: referring.into(),
+            referenced_item_id: id.into(),
+            referenced_item: name.map(|name| item(json!({"_id": id, "name": name}))),
+        };
+        let reply = Reply::ReferencedItems(pb::QueryReferencedItemsResponse {
+            items: vec![
+                referenced("b-11c0", "a-03", Some("R. Hale")),
+                referenced("b-11c0", "a-09", Some("M. Osei")),
+                referenced("b-11c1", "a-10", None),
+            ],
+            paging_metadata: metadata(Some(3), None, None),
+        });
+        assert_eq!(
+            encode(&reply, echo),
+            json!({
+              "items": [
+                { "referringItemId": "b-11c0", "referencedItemId": "a-03", "referencedItem": { "_id": "a-03", "name": "R. Hale" } },
+                { "referringItemId": "b-11c0", "referencedItemId": "a-09", "referencedItem": { "_id": "a-09", "name": "M. Osei" } },
+                { "referringItemId": "b-11c1", "referencedItemId": "a-10" }
+              ],
+              "pagingMetadata": { "count": 3, "offset": 0, "total": 3 }
+            })
+        );
+
+        let inserted = Reply::InsertedReferences(pb::InsertReferencesResponse {
+            results: vec![pb::ReferenceResult {
+                result: Some(pb::reference_result::Result::Reference(pb::Reference {
+                    referring_item_id: "b-11c0".into(),
+                    referenced_item_id: "a-03".into(),
+                })),
+            }],
+        });
+        assert_eq!(
+            encode(&inserted, ReplyEcho::default()),
+            json!({ "results": [ { "reference": { "referringItemId": "b-11c0", "referencedItemId": "a-03" } } ] })
+        );
+        let removed = Reply::RemovedReferences(pb::RemoveReferencesResponse {
+            results: vec![pb::ReferenceResult {
+                result: Some(pb::reference_result::Result::Error(item_error(
+                    "REFERENCE_NOT_FOUND",
+                    "No reference b-11c0 -> a-99",
+                    &[("referringItemId", "b-11c0"), ("referencedItemId", "a-99")],
+                ))),
+            }],
+        });
+        assert_eq!(
+            encode(&removed, ReplyEcho::default()),
+            json!({ "results": [ { "error": { "errorCode": "REFERENCE_NOT_FOUND", "errorMessage": "No reference b-11c0 -> a-99",
+                                "data": { "referringItemId": "b-11c0", "referencedItemId": "a-99" } } } ] })
+        );
+    }
+
+    #[test]
+    fn decoded_operands_survive_a_round_trip_through_the_encoder() {
+        // The same value helpers serve both directions: what a filter
+        // operand decodes to is what an item with that value encodes from.
+        let v = value_from_json(&json!({"$date": "2024-05-01T10:30:00+02:00"}), "v").unwrap();
+        assert_eq!(
+            value_to_json(&v),
+            json!({"$date": "2024-05-01T08:30:00.000Z"})
+        );
+    }
+
+    #[test]
+    fn encode_to_vec_writes_the_same_bytes_as_encode() {
+        use prost_types::Timestamp;
+        let ts = |seconds, nanos| pb::Value {
+            kind: Some(V::TimestampValue(Timestamp { seconds, nanos })),
+        };
+        let list = |values| pb::Value {
+            kind: Some(V::ListValue(pb::ListValue { values })),
+        };
+        let object = |fields: Vec<(&str, pb::Value)>| pb::Value {
+            kind: Some(V::ObjectValue(pb::ObjectValue {
+                fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            })),
+        };
+        let item = |fields: Vec<(&str, pb::Value)>| pb::Item {
+            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        };
+        let every_kind = item(vec![
+            ("_id", s("b-1")),
+            ("unset", pb::Value { kind: None }),
+            (
+                "null",
+                pb::Value {
+                    kind: Some(V::NullValue(0)),
+                },
+            ),
+            (
+                "yes",
+                pb::Value {
+                    kind: Some(V::BoolValue(true)),
+                },
+            ),
+            ("int", n(312.0)),
+            ("neg", n(-0.0)),
+            ("frac", n(4.25)),
+            ("tiny", n(1e-300)),
+            ("huge", n(1e300)),
+            ("two63", n(9_223_372_036_854_775_808.0)),
+            ("nan", n(f64::NAN)),
+            ("inf", n(f64::INFINITY)),
+            ("quote", s("a \"q\" \\ \n \u{1} é 😀")),
+            ("when", date("2024-05-01T08:30:00.123Z")),
+            ("bc", ts(-62_167_219_200 - 86_400, 0)),
+            ("far", ts(i64::MAX, 0)),
+            ("sloppy", ts(5, 2_000_000_001)),
+            ("negnanos", ts(5, -1)),
+            (
+                "list",
+                list(vec![n(1.0), s("x"), list(vec![]), object(vec![])]),
+            ),
+            (
+                "obj",
+                object(vec![
+                    ("z", n(1.0)),
+                    ("a", object(vec![("k", date("2020-01-01T00:00:00.000Z"))])),
+                ]),
+            ),
+            ("Zcase", s("sorted before lower case")),
+        ]);
+        let echoes = [
+            ReplyEcho::default(),
+            ReplyEcho {
+                paging: PagingEcho::Offset { offset: 20 },
+                return_total_count: true,
+            },
+            ReplyEcho {
+                paging: PagingEcho::Cursor,
+                return_total_count: true,
+            },
+        ];
+        let results = vec![
+            pb::ItemResult {
+                result: Some(pb::item_result::Result::Item(every_kind.clone())),
+            },
+            pb::ItemResult {
+                result: Some(pb::item_result::Result::Error(pb::ItemError {
+                    reason: "ITEM_ALREADY_EXISTS".into(),
+                    message: "Item already exists: b-1".into(),
+                    metadata: [("itemId".to_owned(), "b-1".to_owned())].into(),
+                    violations: vec![],
+                })),
+            },
+            pb::ItemResult { result: None },
+        ];
+        let replies = [
+            Reply::Items(pb::QueryItemsResponse {
+                items: vec![every_kind.clone(), item(vec![]), every_kind.clone()],
+                paging_metadata: Some(pb::PagingMetadata {
+                    total: Some(3),
+                    cursors: Some(pb::Cursors {
+                        next: Some("n".into()),
+                        prev: None,
+                    }),
+                }),
+            }),
+            Reply::Items(pb::QueryItemsResponse::default()),
+            Reply::Inserted(pb::InsertItemsResponse {
+                results: results.clone(),
+            }),
+            Reply::Updated(pb::UpdateItemsResponse {
+                results: results.clone(),
+            }),
+            Reply::Removed(pb::RemoveItemsResponse { results }),
+            Reply::Count(pb::CountItemsResponse { total_count: 7 }),
+        ];
+        for reply in &replies {
+            for echo in echoes {
+                let expected = serde_json::to_vec(&encode(reply, echo)).unwrap();
+                let got = encode_to_vec(reply, echo).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&got),
+                    String::from_utf8_lossy(&expected),
+                    "{reply:?} {echo:?}"
+                );
+            }
+        }
+    }
+}

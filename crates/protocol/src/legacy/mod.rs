@@ -1,0 +1,366 @@
+//! The legacy external-database-collection protocol (spec envelope §6): what
+//! a STANDALONE connection speaks. Plain JSON bodies carrying
+//! `requestContext` (secret key, site, caller), the V1 and V2 filter
+//! dialects, `{"message"}` errors.
+//!
+//! Every call becomes calls of the same upstream contract as v3, so a
+//! backend never knows which protocol Wix spoke. Unlike v3, a few legacy
+//! calls need more than one upstream call or a look at the answer (a get
+//! that finds nothing is a 404; adding a column is read-modify-write), so
+//! this module also runs them, through [`Dispatch`].
+//!
+//! The secret key is read here ([`LegacyCall::secret_key`]) but checked by
+//! the caller (the auth stage): this crate knows no keys.
+
+mod aggregate;
+mod context;
+mod data;
+mod filter;
+mod request;
+mod schema;
+mod settings;
+
+use serde_json::{Map, Value, json};
+
+use super::Endpoint;
+use crate::Dispatch;
+use crate::error::ApiError;
+
+pub use context::SecretKey;
+pub use filter::{filter_from_json, sort_from_json};
+pub use settings::{DEFAULT_SCHEMA_TTL_SECONDS, LegacyDialect, LegacySettings};
+
+/// The body of every legacy 401 (spec §6.3; the reference adaptor's text).
+pub const UNAUTHORIZED_MESSAGE: &str = "You are not authorized";
+
+/// `maxPageSize` of every schema (the reference adaptor's value, spec §6.5).
+pub const MAX_PAGE_SIZE: u32 = 50;
+
+/// One legacy method (spec §6.4-6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LegacyEndpoint {
+    Provision,
+    SchemasList,
+    SchemasListHeaders,
+    SchemasFind,
+    SchemasCreate,
+    ColumnAdd,
+    ColumnRemove,
+    DataFind,
+    DataGet,
+    DataCount,
+    DataInsert,
+    DataUpdate,
+    DataRemove,
+    DataInsertBulk,
+    DataUpdateBulk,
+    DataRemoveBulk,
+    DataTruncate,
+    DataAggregate,
+}
+
+impl LegacyEndpoint {
+    pub const ALL: [LegacyEndpoint; 18] = [
+        LegacyEndpoint::Provision,
+        LegacyEndpoint::SchemasList,
+        LegacyEndpoint::SchemasListHeaders,
+        LegacyEndpoint::SchemasFind,
+        LegacyEndpoint::SchemasCreate,
+        LegacyEndpoint::ColumnAdd,
+        LegacyEndpoint::ColumnRemove,
+        LegacyEndpoint::DataFind,
+        LegacyEndpoint::DataGet,
+        LegacyEndpoint::DataCount,
+        LegacyEndpoint::DataInsert,
+        LegacyEndpoint::DataUpdate,
+        LegacyEndpoint::DataRemove,
+        LegacyEndpoint::DataInsertBulk,
+        LegacyEndpoint::DataUpdateBulk,
+        LegacyEndpoint::DataRemoveBulk,
+        LegacyEndpoint::DataTruncate,
+        LegacyEndpoint::DataAggregate,
+    ];
+
+    /// The method's path, e.g. `/data/find`.
+    pub fn path(self) -> &'static str {
+        match self {
+            LegacyEndpoint::Provision => "/provision",
+            LegacyEndpoint::SchemasList => "/schemas/list",
+            LegacyEndpoint::SchemasListHeaders => "/schemas/list/headers",
+            LegacyEndpoint::SchemasFind => "/schemas/find",
+            LegacyEndpoint::SchemasCreate => "/schemas/create",
+            LegacyEndpoint::ColumnAdd => "/schemas/column/add",
+            LegacyEndpoint::ColumnRemove => "/schemas/column/remove",
+            LegacyEndpoint::DataFind => "/data/find",
+            LegacyEndpoint::DataGet => "/data/get",
+            LegacyEndpoint::DataCount => "/data/count",
+            LegacyEndpoint::DataInsert => "/data/insert",
+            LegacyEndpoint::DataUpdate => "/data/update",
+            LegacyEndpoint::DataRemove => "/data/remove",
+            LegacyEndpoint::DataInsertBulk => "/data/insert/bulk",
+            LegacyEndpoint::DataUpdateBulk => "/data/update/bulk",
+            LegacyEndpoint::DataRemoveBulk => "/data/remove/bulk",
+            LegacyEndpoint::DataTruncate => "/data/truncate",
+            LegacyEndpoint::DataAggregate => "/data/aggregate",
+        }
+    }
+
+    /// The legacy method whose path the request path ends with (whole
+    /// segments, any base path), like v3's [`Endpoint::from_path`]. A v3
+    /// path is never a legacy one: `/v3/provision` ends with `/provision`
+    /// but belongs to v3.
+    pub fn from_path(path: &str) -> Option<LegacyEndpoint> {
+        if Endpoint::from_path(path).is_some() {
+            return None;
+        }
+        let path = path.trim_end_matches('/');
+        LegacyEndpoint::ALL
+            .into_iter()
+            .find(|e| path.ends_with(e.path()))
+    }
+
+    /// A short stable name for metrics labels and logs, distinct from the
+    /// v3 names.
+    pub fn name(self) -> &'static str {
+        match self {
+            LegacyEndpoint::Provision => "legacy/provision",
+            LegacyEndpoint::SchemasList => "legacy/schemas/list",
+            LegacyEndpoint::SchemasListHeaders => "legacy/schemas/list/headers",
+            LegacyEndpoint::SchemasFind => "legacy/schemas/find",
+            LegacyEndpoint::SchemasCreate => "legacy/schemas/create",
+            LegacyEndpoint::ColumnAdd => "legacy/schemas/column/add",
+            LegacyEndpoint::ColumnRemove => "legacy/schemas/column/remove",
+            LegacyEndpoint::DataFind => "legacy/data/find",
+            LegacyEndpoint::DataGet => "legacy/data/get",
+            LegacyEndpoint::DataCount => "legacy/data/count",
+            LegacyEndpoint::DataInsert => "legacy/data/insert",
+            LegacyEndpoint::DataUpdate => "legacy/data/update",
+            LegacyEndpoint::DataRemove => "legacy/data/remove",
+            LegacyEndpoint::DataInsertBulk => "legacy/data/insert/bulk",
+            LegacyEndpoint::DataUpdateBulk => "legacy/data/update/bulk",
+            LegacyEndpoint::DataRemoveBulk => "legacy/data/remove/bulk",
+            LegacyEndpoint::DataTruncate => "legacy/data/truncate",
+            LegacyEndpoint::DataAggregate => "legacy/data/aggregate",
+        }
+    }
+}
+
+/// The reason logged when `check_schema_roles` refuses a caller's role.
+pub const ROLE_NOT_ALLOWED: &str = "legacy_role_not_allowed";
+
+/// What the access log and metrics learn about a legacy call as it is
+/// served, also when it fails.
+#[derive(Debug, Default)]
+pub struct CallFacts {
+    /// Generated once the call is authenticated (legacy calls carry none).
+    pub request_id: Option<String>,
+    /// `collectionName`, when the body names one.
+    pub collection: Option<String>,
+    /// The client's address (from the HTTP front), for auth-failure logs.
+    pub peer: Option<std::net::SocketAddr>,
+}
+
+/// One legacy request, parsed but not yet authenticated.
+#[derive(Debug)]
+pub struct LegacyCall {
+    endpoint: LegacyEndpoint,
+    request: Map<String, Value>,
+}
+
+impl LegacyCall {
+    pub fn endpoint(&self) -> LegacyEndpoint {
+        self.endpoint
+    }
+
+    fn caller(&self) -> context::RequestContext<'_> {
+        context::RequestContext::read(&self.request)
+    }
+
+    /// What `requestContext.settings.secretKey` held, for the auth stage.
+    pub fn secret_key(&self) -> SecretKey<'_> {
+        self.caller().secret_key
+    }
+
+    /// `requestContext.role` and `instanceId`, for auth-failure logs.
+    pub fn caller_for_logs(&self) -> (Option<String>, String) {
+        let caller = self.caller();
+        (
+            caller.role.map(|r| format!("{r:?}")),
+            caller.instance_id().to_owned(),
+        )
+    }
+}
+
+/// The legacy protocol as configured by `auth.legacy`.
+#[derive(Debug)]
+pub struct LegacyProtocol {
+    settings: LegacySettings,
+}
+
+impl LegacyProtocol {
+    pub fn new(settings: LegacySettings) -> LegacyProtocol {
+        LegacyProtocol { settings }
+    }
+
+    /// Reads a request body. Nothing is authenticated yet: the parser's
+    /// detail stays out of the answer (it only helps someone probing it).
+    pub fn parse(&self, endpoint: LegacyEndpoint, body: &[u8]) -> Result<LegacyCall, ApiError> {
+        let request: Value = serde_json::from_slice(body)
+            .map_err(|_| ApiError::bad_request("request body is not a JSON object"))?;
+        let Value::Object(request) = request else {
+            return Err(ApiError::bad_request("request body must be a JSON object"));
+        };
+        Ok(LegacyCall { endpoint, request })
+    }
+
+    /// Whether the caller's role may call this endpoint (spec §3.2, when
+    /// `check_schema_roles` is on); the error is the reason, for logs.
+    pub fn check_role(&self, call: &LegacyCall) -> Result<(), &'static str> {
+        if self.settings.check_schema_roles
+            && !context::role_may_call(call.caller().role, call.endpoint)
+        {
+            return Err(ROLE_NOT_ALLOWED);
+        }
+        Ok(())
+    }
+
+    /// Serves one authenticated legacy call and returns the response body;
+    /// `facts` learns what it can on the way.
+    pub async fn serve(
+        &self,
+        call: LegacyCall,
+        dispatch: &impl Dispatch,
+        facts: &mut CallFacts,
+    ) -> Result<Value, ApiError> {
+        let LegacyCall { endpoint, request } = call;
+        let call_context = context::RequestContext::read(&request).call_context();
+        facts.request_id = Some(call_context.request_id.clone());
+        // Only once authenticated, as for v3: an anonymous caller does not
+        // choose log or metric labels.
+        facts.collection = request
+            .get("collectionName")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+
+        match endpoint {
+            LegacyEndpoint::Provision => Ok(self.provision_reply()),
+            LegacyEndpoint::SchemasList
+            | LegacyEndpoint::SchemasListHeaders
+            | LegacyEndpoint::SchemasFind
+            | LegacyEndpoint::SchemasCreate
+            | LegacyEndpoint::ColumnAdd
+            | LegacyEndpoint::ColumnRemove => {
+                let style = schema::SchemaStyle {
+                    ttl_seconds: self.settings.schema_ttl_seconds,
+                    dialect: self.settings.dialect,
+                };
+                schema::serve(endpoint, &request, call_context, dispatch, style).await
+            }
+            _ => data::serve(endpoint, &request, call_context, dispatch).await,
+        }
+    }
+
+    /// Spec §6.4: the reply announces the dialect Wix should send.
+    fn provision_reply(&self) -> Value {
+        match self.settings.dialect {
+            LegacyDialect::V1 => json!({}),
+            LegacyDialect::V2 => json!({
+                "protocolVersion": 2,
+                "type": "extdb-bridge",
+                "vendor": "grpc",
+            }),
+        }
+    }
+}
+
+/// The HTTP status of an error in the legacy protocol, whose documented
+/// codes are 400, 401, 404, 409 and 500 (spec §6.8). Upstream unavailability
+/// and deadlines keep 503/504 as in v3, and transport-level refusals keep
+/// 405/413; the rest is folded into the nearest legacy code.
+pub fn legacy_status(error: &ApiError) -> u16 {
+    match error.http_status() {
+        status @ (400 | 401 | 404 | 405 | 409 | 413 | 500 | 503 | 504) => status,
+        // The legacy protocol reports refused roles as 401 too (§3.2).
+        403 => 401,
+        // An overloaded backend: Wix should retry later, like a 503.
+        429 => 503,
+        status if status >= 500 => 500,
+        _ => 400,
+    }
+}
+
+/// The legacy error body: `{"message": ...}` (spec §6.8). Authentication
+/// failures carry the reference adaptor's fixed text and nothing else.
+pub fn legacy_error_body(error: &ApiError) -> Value {
+    match error {
+        ApiError::Unauthorized { .. } => json!({ "message": UNAUTHORIZED_MESSAGE }),
+        other => other.to_legacy_body(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_by_suffix_and_v3_wins() {
+        for e in LegacyEndpoint::ALL {
+            assert_eq!(LegacyEndpoint::from_path(e.path()), Some(e));
+            assert_eq!(
+                LegacyEndpoint::from_path(&format!("/base/path{}/", e.path())),
+                Some(e)
+            );
+        }
+        assert_eq!(LegacyEndpoint::from_path("/v3/provision"), None);
+        assert_eq!(LegacyEndpoint::from_path("/api/v3/provision"), None);
+        assert_eq!(LegacyEndpoint::from_path("/v3/items/insert"), None);
+        assert_eq!(LegacyEndpoint::from_path("/xdata/find"), None);
+        assert_eq!(LegacyEndpoint::from_path("/data/find/more"), None);
+        assert_eq!(
+            LegacyEndpoint::from_path("/schemas/list/headers"),
+            Some(LegacyEndpoint::SchemasListHeaders)
+        );
+        assert_eq!(
+            LegacyEndpoint::from_path("/data/insert/bulk"),
+            Some(LegacyEndpoint::DataInsertBulk)
+        );
+    }
+
+    #[test]
+    fn statuses_fold_into_legacy_codes() {
+        let upstream = |status: u16| ApiError::Upstream {
+            http_status: status,
+            error_code: "X".into(),
+            message: "m".into(),
+            data: Default::default(),
+        };
+        for (from, to) in [
+            (400, 400),
+            (401, 401),
+            (403, 401),
+            (404, 404),
+            (409, 409),
+            (422, 400),
+            (429, 503),
+            (500, 500),
+            (502, 500),
+            (503, 503),
+            (504, 504),
+        ] {
+            assert_eq!(legacy_status(&upstream(from)), to, "{from}");
+        }
+    }
+
+    #[test]
+    fn unauthorized_body_is_the_fixed_text() {
+        let e = ApiError::Unauthorized { reason: "x" };
+        assert_eq!(
+            legacy_error_body(&e),
+            json!({"message": "You are not authorized"})
+        );
+        assert_eq!(
+            legacy_error_body(&ApiError::bad_request("collectionName is required")),
+            json!({"message": "collectionName is required"})
+        );
+    }
+}

@@ -1,0 +1,829 @@
+//! Schema-side requests: Wix JSON -> contract request messages.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::json::JsonObject;
+use super::names::from_wire_name;
+use crate::error::ApiError;
+use crate::{Endpoint, Operation};
+use extdb_contract::pb;
+use extdb_contract::pb::{array_options::ElementOptions, field::TypeOptions};
+
+/// Index limits (spec envelope §4.8).
+const MAX_INDEX_NAME_CHARS: usize = 128;
+const MAX_INDEX_FIELDS: usize = 32;
+
+pub(super) fn decode(
+    endpoint: Endpoint,
+    request: &Value,
+    context: pb::CallContext,
+) -> Result<Operation, ApiError> {
+    let request = JsonObject::new(request, String::new())?;
+    let context = Some(context);
+    Ok(match endpoint {
+        Endpoint::Capabilities => {
+            Operation::GetCapabilities(pb::GetCapabilitiesRequest { context })
+        }
+        Endpoint::CollectionsGet => Operation::ListCollections(pb::ListCollectionsRequest {
+            context,
+            collection_ids: request.string_elements("collectionIds")?,
+        }),
+        Endpoint::CollectionsCreate => Operation::CreateCollection(pb::CreateCollectionRequest {
+            context,
+            collection: Some(collection(&request.required_object("collection")?)?),
+        }),
+        Endpoint::CollectionsUpdate => Operation::UpdateCollection(pb::UpdateCollectionRequest {
+            context,
+            collection: Some(collection(&request.required_object("collection")?)?),
+        }),
+        Endpoint::CollectionsDelete => Operation::DeleteCollection(pb::DeleteCollectionRequest {
+            context,
+            collection_id: request.required_string("collectionId")?,
+        }),
+        Endpoint::IndexesList => Operation::ListIndexes(pb::ListIndexesRequest {
+            context,
+            collection_id: request.required_string("collectionId")?,
+        }),
+        Endpoint::IndexesCreate => Operation::CreateIndex(pb::CreateIndexRequest {
+            context,
+            collection_id: request.required_string("collectionId")?,
+            index: Some(index(&request.required_object("index")?)?),
+        }),
+        Endpoint::IndexesRemove => Operation::RemoveIndex(pb::RemoveIndexRequest {
+            context,
+            collection_id: request.required_string("collectionId")?,
+            index_name: request.required_string("indexName")?,
+        }),
+        other => {
+            return Err(ApiError::Internal {
+                message: format!("{} is not a schema endpoint", other.path()),
+            });
+        }
+    })
+}
+
+/// A collection of a create/update request. `capabilities` and `pagingMode`
+/// are read-only (set by the backend) and deliberately not read, so a client
+/// echoing a stored collection back is never refused for them.
+fn collection(object: &JsonObject) -> Result<pb::Collection, ApiError> {
+    Ok(pb::Collection {
+        id: object.required_string("id")?,
+        display_name: object.string("displayName")?,
+        fields: fields(object)?,
+        capabilities: None,
+        permissions: object
+            .object("permissions")?
+            .map(|permissions| permissions_of(&permissions))
+            .transpose()?,
+        paging_mode: pb::PagingMode::Unspecified as i32,
+    })
+}
+
+fn permissions_of(object: &JsonObject) -> Result<pb::Permissions, ApiError> {
+    let role = |key: &str| -> Result<i32, ApiError> {
+        Ok(object
+            .wire_enum::<pb::Role>(key)?
+            .unwrap_or(pb::Role::Unspecified) as i32)
+    };
+    Ok(pb::Permissions {
+        insert: role("insert")?,
+        update: role("update")?,
+        remove: role("remove")?,
+        read: role("read")?,
+    })
+}
+
+/// The `fields` of a collection or of an object field; keys must be unique.
+fn fields(parent: &JsonObject) -> Result<Vec<pb::Field>, ApiError> {
+    let mut first_path_of_key: HashMap<String, String> = HashMap::new();
+    let mut decoded = Vec::new();
+    for object in parent.object_elements("fields")? {
+        let field = field(&object)?;
+        let key_path = object.member_path("key");
+        if let Some(first_path) = first_path_of_key.get(&field.key) {
+            return Err(ApiError::validation(
+                key_path,
+                field.key.clone(),
+                format!("duplicate field key {:?} (also at {first_path})", field.key),
+            ));
+        }
+        first_path_of_key.insert(field.key.clone(), key_path);
+        decoded.push(field);
+    }
+    Ok(decoded)
+}
+
+/// One field. Field `capabilities` are read-only and not read.
+fn field(object: &JsonObject) -> Result<pb::Field, ApiError> {
+    let key = object.required_string("key")?;
+    let (field_type, unknown_type) = field_type(object, "type")?;
+    let type_options = type_options(object, true)?.map(|options| match options {
+        OptionsMember::SingleReference(o) => TypeOptions::SingleReferenceOptions(o),
+        OptionsMember::MultiReference(o) => TypeOptions::MultiReferenceOptions(o),
+        OptionsMember::Array(o) => TypeOptions::ArrayOptions(o),
+        OptionsMember::Object(o) => TypeOptions::ObjectOptions(o),
+    });
+    Ok(pb::Field {
+        key,
+        display_name: object.string("displayName")?,
+        description: object.string("description")?,
+        r#type: field_type as i32,
+        unknown_type,
+        capabilities: None,
+        encrypted: object.bool("encrypted")?,
+        type_options,
+    })
+}
+
+/// A field type by Wix name. Names this contract does not know are kept, not
+/// refused: Wix adds types over time and the backend decides what it stores.
+fn field_type(object: &JsonObject, key: &str) -> Result<(pb::FieldType, String), ApiError> {
+    let name = object.string(key)?;
+    Ok(match from_wire_name::<pb::FieldType>(&name) {
+        Some(known) => (known, String::new()),
+        None => (pb::FieldType::Unspecified, name),
+    })
+}
+
+/// One type-options member of a field or of `arrayOptions`.
+#[derive(Debug, PartialEq)]
+enum OptionsMember {
+    SingleReference(pb::SingleReferenceOptions),
+    MultiReference(pb::MultiReferenceOptions),
+    Array(pb::ArrayOptions),
+    Object(pb::ObjectOptions),
+}
+
+/// The type options of a field, found flat on it (docs and SDK shape) or
+/// nested under `typeOptions` (reference adaptor shape); both are accepted.
+/// `arrayOptions` is looked for only when `with_array` (the contract cannot
+/// express arrays of arrays).
+fn type_options(object: &JsonObject, with_array: bool) -> Result<Option<OptionsMember>, ApiError> {
+    let mut found = options_members(object, with_array)?;
+    if let Some(nested) = object.object("typeOptions")? {
+        found.extend(options_members(&nested, with_array)?);
+    }
+    let mut found = found.into_iter();
+    let Some((first_path, first)) = found.next() else {
+        return Ok(None);
+    };
+    // The same member in both shapes is harmless; two different ones leave
+    // the field's type ambiguous.
+    if let Some((path, _)) = found.find(|(_, other)| *other != first) {
+        return Err(ApiError::validation(
+            path,
+            "",
+            format!("conflicts with {first_path}: a field has at most one type-options member"),
+        ));
+    }
+    Ok(Some(first))
+}
+
+fn options_members(
+    object: &JsonObject,
+    with_array: bool,
+) -> Result<Vec<(String, OptionsMember)>, ApiError> {
+    let mut found = Vec::new();
+    if let Some(options) = object.object("singleReferenceOptions")? {
+        let decoded = pb::SingleReferenceOptions {
+            referenced_collection_id: options.string("referencedCollectionId")?,
+        };
+        found.push((
+            options.path().to_owned(),
+            OptionsMember::SingleReference(decoded),
+        ));
+    }
+    if let Some(options) = object.object("multiReferenceOptions")? {
+        let decoded = pb::MultiReferenceOptions {
+            referenced_collection_id: options.string("referencedCollectionId")?,
+            referenced_collection_field_key: options.string("referencedCollectionFieldKey")?,
+            referenced_collection_field_display_name: options
+                .string("referencedCollectionFieldDisplayName")?,
+        };
+        found.push((
+            options.path().to_owned(),
+            OptionsMember::MultiReference(decoded),
+        ));
+    }
+    if with_array && let Some(options) = object.object("arrayOptions")? {
+        let decoded = array_options(&options)?;
+        found.push((options.path().to_owned(), OptionsMember::Array(decoded)));
+    }
+    if let Some(options) = object.object("objectOptions")? {
+        let decoded = pb::ObjectOptions {
+            fields: fields(&options)?,
+        };
+        found.push((options.path().to_owned(), OptionsMember::Object(decoded)));
+    }
+    Ok(found)
+}
+
+/// `{elementType, ...one element type-options member}`. An element type this
+/// contract does not know becomes UNSPECIFIED: `ArrayOptions` has nowhere to
+/// keep the name, and refusing would contradict "the backend decides".
+fn array_options(object: &JsonObject) -> Result<pb::ArrayOptions, ApiError> {
+    let (element_type, _) = field_type(object, "elementType")?;
+    let element_options = type_options(object, false)?.and_then(|options| match options {
+        OptionsMember::SingleReference(o) => Some(ElementOptions::SingleReferenceOptions(o)),
+        OptionsMember::MultiReference(o) => Some(ElementOptions::MultiReferenceOptions(o)),
+        OptionsMember::Object(o) => Some(ElementOptions::ObjectOptions(o)),
+        // Not looked for (`with_array` is false).
+        OptionsMember::Array(_) => None,
+    });
+    Ok(pb::ArrayOptions {
+        element_type: element_type as i32,
+        element_options,
+    })
+}
+
+/// An index of a create request. `status` and `failure` are read-only and
+/// not read; `id` may be passed.
+fn index(object: &JsonObject) -> Result<pb::Index, ApiError> {
+    let name = object.required_string("name")?;
+    let name_chars = name.chars().count();
+    if name_chars > MAX_INDEX_NAME_CHARS {
+        return Err(ApiError::validation(
+            object.member_path("name"),
+            name,
+            format!("must be at most {MAX_INDEX_NAME_CHARS} characters, not {name_chars}"),
+        ));
+    }
+    let field_objects = object.object_elements("fields")?;
+    if field_objects.is_empty() || field_objects.len() > MAX_INDEX_FIELDS {
+        return Err(ApiError::validation(
+            object.member_path("fields"),
+            format!("{} fields", field_objects.len()),
+            format!("must list 1 to {MAX_INDEX_FIELDS} fields"),
+        ));
+    }
+    let fields = field_objects
+        .iter()
+        .map(|field| {
+            Ok(pb::IndexField {
+                path: field.required_string("path")?,
+                order: field
+                    .wire_enum::<pb::SortOrder>("order")?
+                    .unwrap_or(pb::SortOrder::Asc) as i32,
+            })
+        })
+        .collect::<Result<_, ApiError>>()?;
+    Ok(pb::Index {
+        id: object.string("id")?,
+        name,
+        fields,
+        status: pb::IndexStatus::Unspecified as i32,
+        unique: object.bool("unique")?,
+        case_insensitive: object.bool("caseInsensitive")?,
+        failure: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn context() -> pb::CallContext {
+        pb::CallContext {
+            request_id: "req-1".into(),
+            instance_id: "site-1".into(),
+            protocol: pb::Protocol::V3 as i32,
+            ..Default::default()
+        }
+    }
+
+    fn decode_ok(endpoint: Endpoint, request: Value) -> Operation {
+        decode(endpoint, &request, context()).unwrap()
+    }
+
+    fn decode_err(endpoint: Endpoint, request: Value) -> ApiError {
+        decode(endpoint, &request, context()).unwrap_err()
+    }
+
+    /// The single violation's field path and rejected value.
+    fn violation(error: &ApiError) -> (&str, &str) {
+        match error {
+            ApiError::Validation { violations, .. } if violations.len() == 1 => (
+                violations[0].field_path.as_str(),
+                violations[0].rejected_value.as_str(),
+            ),
+            other => panic!("expected one violation, got {other:?}"),
+        }
+    }
+
+    fn created_collection(request: Value) -> pb::Collection {
+        match decode_ok(Endpoint::CollectionsCreate, request) {
+            Operation::CreateCollection(r) => {
+                assert_eq!(r.context, Some(context()));
+                r.collection.unwrap()
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn text_field(key: &str) -> pb::Field {
+        pb::Field {
+            key: key.into(),
+            r#type: pb::FieldType::Text as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn capabilities_request_carries_only_the_context() {
+        assert_eq!(
+            decode_ok(Endpoint::Capabilities, json!({})),
+            Operation::GetCapabilities(pb::GetCapabilitiesRequest {
+                context: Some(context())
+            })
+        );
+    }
+
+    #[test]
+    fn collections_get_lists_ids_and_absent_means_all() {
+        let list = |request| match decode_ok(Endpoint::CollectionsGet, request) {
+            Operation::ListCollections(r) => {
+                assert_eq!(r.context, Some(context()));
+                r.collection_ids
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            list(json!({"collectionIds": ["inventory", "suppliers"]})),
+            ["inventory", "suppliers"]
+        );
+        assert!(list(json!({})).is_empty());
+        assert!(list(json!({"collectionIds": null})).is_empty());
+        assert!(list(json!({"collectionIds": []})).is_empty());
+
+        let error = decode_err(Endpoint::CollectionsGet, json!({"collectionIds": ["a", 7]}));
+        assert_eq!(error.error_code(), "BAD_REQUEST");
+        assert!(error.to_string().contains("collectionIds[1]"), "{error}");
+    }
+
+    #[test]
+    fn create_decodes_the_spec_example() {
+        // Spec envelope §4.5.
+        let collection = created_collection(json!({
+            "collection": { "id": "suppliers", "fields": [ { "key": "_id", "type": "TEXT" }, { "key": "name", "type": "TEXT" } ] }
+        }));
+        assert_eq!(
+            collection,
+            pb::Collection {
+                id: "suppliers".into(),
+                fields: vec![text_field("_id"), text_field("name")],
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn update_decodes_every_member_and_ignores_read_only_ones() {
+        let request = json!({
+            "collection": {
+                "id": "inventory",
+                "displayName": "Inventory",
+                // Read-only: ignored, even when malformed.
+                "capabilities": "whatever",
+                "pagingMode": "CURSOR",
+                "unknownMember": {"x": 1},
+                "permissions": {"read": "ANYONE", "insert": "SITE_MEMBER", "update": "SITE_MEMBER_AUTHOR", "remove": "ADMIN"},
+                "fields": [
+                    { "key": "title", "displayName": "Title", "description": "The title", "type": "TEXT",
+                      "encrypted": true,
+                      "capabilities": { "sortable": true, "queryOperators": ["EQ"] } },
+                    { "key": "supplier", "displayName": null, "type": "REFERENCE",
+                      "singleReferenceOptions": { "referencedCollectionId": "suppliers" } }
+                ]
+            }
+        });
+        let collection = match decode_ok(Endpoint::CollectionsUpdate, request) {
+            Operation::UpdateCollection(r) => {
+                assert_eq!(r.context, Some(context()));
+                r.collection.unwrap()
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            collection,
+            pb::Collection {
+                id: "inventory".into(),
+                display_name: "Inventory".into(),
+                fields: vec![
+                    pb::Field {
+                        key: "title".into(),
+                        display_name: "Title".into(),
+                        description: "The title".into(),
+                        r#type: pb::FieldType::Text as i32,
+                        encrypted: true,
+                        ..Default::default()
+                    },
+                    pb::Field {
+                        key: "supplier".into(),
+                        r#type: pb::FieldType::Reference as i32,
+                        type_options: Some(TypeOptions::SingleReferenceOptions(
+                            pb::SingleReferenceOptions {
+                                referenced_collection_id: "suppliers".into()
+                            }
+                        )),
+                        ..Default::default()
+                    },
+                ],
+                capabilities: None,
+                permissions: Some(pb::Permissions {
+                    insert: pb::Role::SiteMember as i32,
+                    update: pb::Role::SiteMemberAuthor as i32,
+                    remove: pb::Role::Admin as i32,
+                    read: pb::Role::Anyone as i32,
+                }),
+                paging_mode: pb::PagingMode::Unspecified as i32,
+            }
+        );
+    }
+
+    #[test]
+    fn partial_permissions_leave_the_rest_unspecified() {
+        let collection = created_collection(json!({
+            "collection": {"id": "c", "permissions": {"read": "ANYONE"}}
+        }));
+        assert_eq!(
+            collection.permissions,
+            Some(pb::Permissions {
+                read: pb::Role::Anyone as i32,
+                ..Default::default()
+            })
+        );
+    }
+
+    #[test]
+    fn type_options_nested_and_flat_decode_alike() {
+        let flat = json!({"collection": {"id": "c", "fields": [
+            {"key": "tags", "type": "MULTI_REFERENCE", "multiReferenceOptions": {
+                "referencedCollectionId": "tags", "referencedCollectionFieldKey": "items",
+                "referencedCollectionFieldDisplayName": "Items"}}
+        ]}});
+        let nested = json!({"collection": {"id": "c", "fields": [
+            {"key": "tags", "type": "MULTI_REFERENCE", "typeOptions": {"multiReferenceOptions": {
+                "referencedCollectionId": "tags", "referencedCollectionFieldKey": "items",
+                "referencedCollectionFieldDisplayName": "Items"}}}
+        ]}});
+        let expected = Some(TypeOptions::MultiReferenceOptions(
+            pb::MultiReferenceOptions {
+                referenced_collection_id: "tags".into(),
+                referenced_collection_field_key: "items".into(),
+                referenced_collection_field_display_name: "Items".into(),
+            },
+        ));
+        assert_eq!(created_collection(flat).fields[0].type_options, expected);
+        assert_eq!(created_collection(nested).fields[0].type_options, expected);
+    }
+
+    #[test]
+    fn the_same_options_in_both_shapes_are_accepted_but_different_ones_conflict() {
+        let same = json!({"collection": {"id": "c", "fields": [
+            {"key": "s", "type": "REFERENCE",
+             "singleReferenceOptions": {"referencedCollectionId": "x"},
+             "typeOptions": {"singleReferenceOptions": {"referencedCollectionId": "x"}}}
+        ]}});
+        assert!(created_collection(same).fields[0].type_options.is_some());
+
+        let different = json!({"collection": {"id": "c", "fields": [
+            {"key": "s", "type": "REFERENCE",
+             "singleReferenceOptions": {"referencedCollectionId": "x"},
+             "typeOptions": {"singleReferenceOptions": {"referencedCollectionId": "y"}}}
+        ]}});
+        let error = decode_err(Endpoint::CollectionsCreate, different);
+        assert_eq!(
+            violation(&error).0,
+            "collection.fields[0].typeOptions.singleReferenceOptions"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("collection.fields[0].singleReferenceOptions"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn array_and_object_options_decode_recursively() {
+        let collection = created_collection(json!({"collection": {"id": "c", "fields": [
+            {"key": "refs", "type": "ARRAY", "arrayOptions": {
+                "elementType": "REFERENCE",
+                "singleReferenceOptions": {"referencedCollectionId": "others"}}},
+            {"key": "address", "type": "OBJECT", "typeOptions": {"objectOptions": {"fields": [
+                {"key": "city", "displayName": "City", "type": "TEXT"},
+                {"key": "tags", "type": "ARRAY", "arrayOptions": {"elementType": "HOLOGRAM"}}
+            ]}}}
+        ]}}));
+        assert_eq!(
+            collection.fields[0].type_options,
+            Some(TypeOptions::ArrayOptions(pb::ArrayOptions {
+                element_type: pb::FieldType::Reference as i32,
+                element_options: Some(ElementOptions::SingleReferenceOptions(
+                    pb::SingleReferenceOptions {
+                        referenced_collection_id: "others".into()
+                    }
+                )),
+            }))
+        );
+        assert_eq!(
+            collection.fields[1].type_options,
+            Some(TypeOptions::ObjectOptions(pb::ObjectOptions {
+                fields: vec![
+                    pb::Field {
+                        display_name: "City".into(),
+                        ..text_field("city")
+                    },
+                    pb::Field {
+                        key: "tags".into(),
+                        r#type: pb::FieldType::Array as i32,
+                        // Unknown element type: kept as UNSPECIFIED, not refused.
+                        type_options: Some(TypeOptions::ArrayOptions(pb::ArrayOptions {
+                            element_type: pb::FieldType::Unspecified as i32,
+                            element_options: None,
+                        })),
+                        ..Default::default()
+                    },
+                ]
+            }))
+        );
+    }
+
+    #[test]
+    fn unknown_field_type_is_kept_not_refused() {
+        let collection = created_collection(json!({"collection": {"id": "c", "fields": [
+            {"key": "slug", "type": "SLUG"},
+            {"key": "untyped"}
+        ]}}));
+        assert_eq!(
+            collection.fields[0].r#type,
+            pb::FieldType::Unspecified as i32
+        );
+        assert_eq!(collection.fields[0].unknown_type, "SLUG");
+        assert_eq!(
+            collection.fields[1].r#type,
+            pb::FieldType::Unspecified as i32
+        );
+        assert_eq!(collection.fields[1].unknown_type, "");
+    }
+
+    #[test]
+    fn missing_collection_or_id_or_key_is_a_validation_error() {
+        let error = decode_err(Endpoint::CollectionsCreate, json!({}));
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error).0, "collection");
+
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"fields": []}}),
+        );
+        assert_eq!(error.http_status(), 400);
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error).0, "collection.id");
+        assert!(error.to_string().contains("collection.id"), "{error}");
+
+        let error = decode_err(
+            Endpoint::CollectionsUpdate,
+            json!({"collection": {"id": "", "fields": []}}),
+        );
+        assert_eq!(violation(&error).0, "collection.id");
+
+        let error = decode_err(
+            Endpoint::CollectionsUpdate,
+            json!({"collection": {"id": "c", "fields": [{"key": "a"}, {"type": "TEXT"}]}}),
+        );
+        assert_eq!(violation(&error).0, "collection.fields[1].key");
+    }
+
+    #[test]
+    fn wrong_json_types_are_bad_requests_naming_the_path() {
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "fields": [{"key": "a"}, {"key": "b"}, {"key": "c", "type": 3}]}}),
+        );
+        assert_eq!(error.error_code(), "BAD_REQUEST");
+        assert!(
+            error.to_string().contains("collection.fields[2].type"),
+            "{error}"
+        );
+
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "fields": [{"key": "a", "encrypted": "yes"}]}}),
+        );
+        assert!(
+            error.to_string().contains("collection.fields[0].encrypted"),
+            "{error}"
+        );
+
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "fields": {"key": "a"}}}),
+        );
+        assert!(error.to_string().contains("collection.fields "), "{error}");
+    }
+
+    #[test]
+    fn bad_role_names_the_permission() {
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "permissions": {"read": "EVERYONE"}}}),
+        );
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(
+            violation(&error),
+            ("collection.permissions.read", "EVERYONE")
+        );
+        assert!(
+            error.to_string().contains("ADMIN, SITE_MEMBER_AUTHOR"),
+            "{error}"
+        );
+
+        // The proto spelling is not a Wix name.
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "permissions": {"insert": "ROLE_ADMIN"}}}),
+        );
+        assert_eq!(violation(&error).0, "collection.permissions.insert");
+    }
+
+    #[test]
+    fn duplicate_field_keys_are_refused_naming_the_key() {
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "fields": [
+                {"key": "_id", "type": "TEXT"}, {"key": "title"}, {"key": "title", "type": "NUMBER"}
+            ]}}),
+        );
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error), ("collection.fields[2].key", "title"));
+        assert!(
+            error.to_string().contains("collection.fields[1].key"),
+            "{error}"
+        );
+
+        let error = decode_err(
+            Endpoint::CollectionsCreate,
+            json!({"collection": {"id": "c", "fields": [
+                {"key": "o", "type": "OBJECT", "objectOptions": {"fields": [{"key": "x"}, {"key": "x"}]}}
+            ]}}),
+        );
+        assert_eq!(
+            violation(&error),
+            ("collection.fields[0].objectOptions.fields[1].key", "x")
+        );
+    }
+
+    #[test]
+    fn delete_needs_a_collection_id() {
+        assert_eq!(
+            decode_ok(
+                Endpoint::CollectionsDelete,
+                json!({"collectionId": "suppliers"})
+            ),
+            Operation::DeleteCollection(pb::DeleteCollectionRequest {
+                context: Some(context()),
+                collection_id: "suppliers".into(),
+            })
+        );
+        let error = decode_err(Endpoint::CollectionsDelete, json!({}));
+        assert_eq!(violation(&error).0, "collectionId");
+    }
+
+    #[test]
+    fn index_list_and_remove() {
+        assert_eq!(
+            decode_ok(Endpoint::IndexesList, json!({"collectionId": "inventory"})),
+            Operation::ListIndexes(pb::ListIndexesRequest {
+                context: Some(context()),
+                collection_id: "inventory".into(),
+            })
+        );
+        assert_eq!(
+            decode_ok(
+                Endpoint::IndexesRemove,
+                json!({"collectionId": "inventory", "indexName": "by_title"})
+            ),
+            Operation::RemoveIndex(pb::RemoveIndexRequest {
+                context: Some(context()),
+                collection_id: "inventory".into(),
+                index_name: "by_title".into(),
+            })
+        );
+        let error = decode_err(Endpoint::IndexesList, json!({"collectionId": null}));
+        assert_eq!(violation(&error).0, "collectionId");
+        let error = decode_err(
+            Endpoint::IndexesRemove,
+            json!({"collectionId": "inventory"}),
+        );
+        assert_eq!(violation(&error).0, "indexName");
+    }
+
+    #[test]
+    fn index_create_decodes_the_spec_example() {
+        // Spec envelope §4.8, plus read-only members that must be ignored.
+        let request = json!({"collectionId":"inventory","index":{"name":"by_title","fields":[{"path":"title","order":"ASC"}],"unique":false,"caseInsensitive":false,
+            "status": "ACTIVE", "failure": {"errorCode": "X"}}});
+        assert_eq!(
+            decode_ok(Endpoint::IndexesCreate, request),
+            Operation::CreateIndex(pb::CreateIndexRequest {
+                context: Some(context()),
+                collection_id: "inventory".into(),
+                index: Some(pb::Index {
+                    name: "by_title".into(),
+                    fields: vec![pb::IndexField {
+                        path: "title".into(),
+                        order: pb::SortOrder::Asc as i32,
+                    }],
+                    ..Default::default()
+                }),
+            })
+        );
+    }
+
+    #[test]
+    fn index_create_reads_id_flags_and_orders_defaulting_to_asc() {
+        let request = json!({"collectionId": "inventory", "index": {
+            "id": "3f1c", "name": "by_stock", "unique": true, "caseInsensitive": true,
+            "fields": [{"path": "stock", "order": "DESC"}, {"path": "options.price"}]}});
+        let index = match decode_ok(Endpoint::IndexesCreate, request) {
+            Operation::CreateIndex(r) => r.index.unwrap(),
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(
+            index,
+            pb::Index {
+                id: "3f1c".into(),
+                name: "by_stock".into(),
+                fields: vec![
+                    pb::IndexField {
+                        path: "stock".into(),
+                        order: pb::SortOrder::Desc as i32,
+                    },
+                    pb::IndexField {
+                        path: "options.price".into(),
+                        order: pb::SortOrder::Asc as i32,
+                    },
+                ],
+                unique: true,
+                case_insensitive: true,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn index_create_validates_names_fields_and_orders() {
+        let create = |index: Value| {
+            decode_err(
+                Endpoint::IndexesCreate,
+                json!({"collectionId": "inventory", "index": index}),
+            )
+        };
+        let error = create(json!({"name": "i", "fields": [{"path": "a", "order": "UP"}]}));
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error), ("index.fields[0].order", "UP"));
+        assert!(error.to_string().contains("ASC, DESC"), "{error}");
+
+        let error = create(json!({"fields": [{"path": "a"}]}));
+        assert_eq!(violation(&error).0, "index.name");
+        let error = create(json!({"name": "n".repeat(129), "fields": [{"path": "a"}]}));
+        assert_eq!(violation(&error).0, "index.name");
+        // 128 multi-byte characters are fine: the limit counts characters.
+        let name: String = "é".repeat(128);
+        assert!(
+            decode(
+                Endpoint::IndexesCreate,
+                &json!({"collectionId": "c", "index": {"name": name, "fields": [{"path": "a"}]}}),
+                context()
+            )
+            .is_ok()
+        );
+
+        let error = create(json!({"name": "i", "fields": []}));
+        assert_eq!(violation(&error).0, "index.fields");
+        let too_many: Vec<Value> = (0..33).map(|i| json!({"path": format!("f{i}")})).collect();
+        let error = create(json!({"name": "i", "fields": too_many}));
+        assert_eq!(violation(&error), ("index.fields", "33 fields"));
+        let error = create(json!({"name": "i", "fields": [{"order": "ASC"}]}));
+        assert_eq!(violation(&error).0, "index.fields[0].path");
+
+        let error = decode_err(
+            Endpoint::IndexesCreate,
+            json!({"collectionId": "inventory"}),
+        );
+        assert_eq!(violation(&error).0, "index");
+    }
+
+    #[test]
+    fn non_schema_endpoints_and_non_objects_are_refused() {
+        let error = decode_err(Endpoint::ItemsQuery, json!({}));
+        assert_eq!(error.http_status(), 500);
+        let error = decode_err(Endpoint::Capabilities, json!("x"));
+        assert_eq!(error.error_code(), "BAD_REQUEST");
+    }
+}

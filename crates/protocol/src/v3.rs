@@ -1,0 +1,155 @@
+//! The v3 service-plugin protocol: `data.request` JSON to an `Operation`,
+//! and a `Reply` back to the response JSON.
+
+use serde_json::Value;
+
+use super::{Endpoint, Operation, Reply, ReplyEcho};
+use crate::error::ApiError;
+use extdb_contract::pb;
+
+/// The calling context from the verified `data.metadata` (spec envelope
+/// §2.4-2.5). Parsed leniently: unknown keys and odd types are ignored.
+pub fn call_context(metadata: &Value, audience: Option<&str>) -> pb::CallContext {
+    let text = |key: &str| {
+        metadata
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let request_id = match text("requestId") {
+        "" => uuid::Uuid::new_v4().to_string(),
+        id => id.to_owned(),
+    };
+    let identity = metadata.get("identity").map(|i| {
+        let field = |key: &str| i.get(key).and_then(Value::as_str).unwrap_or_default();
+        let (r#type, id_key) = match field("identityType") {
+            "ANONYMOUS_VISITOR" => (pb::IdentityType::AnonymousVisitor, "anonymousVisitorId"),
+            "MEMBER" => (pb::IdentityType::Member, "memberId"),
+            "WIX_USER" => (pb::IdentityType::WixUser, "wixUserId"),
+            "APP" => (pb::IdentityType::App, "appId"),
+            _ => (pb::IdentityType::Unknown, ""),
+        };
+        pb::Identity {
+            r#type: r#type as i32,
+            id: if id_key.is_empty() {
+                String::new()
+            } else {
+                field(id_key).to_owned()
+            },
+        }
+    });
+    let languages = metadata
+        .get("languages")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    pb::CallContext {
+        request_id,
+        instance_id: text("instanceId").to_owned(),
+        identity,
+        protocol: pb::Protocol::V3 as i32,
+        audience: audience.unwrap_or_default().to_owned(),
+        installation_id: String::new(),
+        settings: Default::default(),
+        languages,
+    }
+}
+
+/// Decodes the verified `data.request` object of a v3 call.
+pub fn decode(
+    endpoint: Endpoint,
+    request: &Value,
+    context: pb::CallContext,
+) -> Result<Operation, ApiError> {
+    if !request.is_object() {
+        return Err(ApiError::bad_request("request must be a JSON object"));
+    }
+    match endpoint {
+        Endpoint::Provision => Ok(Operation::Provision),
+        Endpoint::Capabilities
+        | Endpoint::CollectionsGet
+        | Endpoint::CollectionsCreate
+        | Endpoint::CollectionsUpdate
+        | Endpoint::CollectionsDelete
+        | Endpoint::IndexesList
+        | Endpoint::IndexesCreate
+        | Endpoint::IndexesRemove => super::schema::decode(endpoint, request, context),
+        _ => super::items::decode(endpoint, request, context),
+    }
+}
+
+/// Encodes a reply as the v3 response body.
+pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
+    match reply {
+        Reply::Provisioned => serde_json::json!({
+            "type": "extdb-bridge",
+            "vendor": "grpc",
+            "protocolVersion": 3,
+            "adapterVersion": "v3",
+        }),
+        Reply::Capabilities(_)
+        | Reply::Collections(_)
+        | Reply::CreatedCollection(_)
+        | Reply::UpdatedCollection(_)
+        | Reply::DeletedCollection(_)
+        | Reply::Indexes(_)
+        | Reply::CreatedIndex(_)
+        | Reply::RemovedIndex(_) => super::schema::encode(reply),
+        _ => super::items::encode(reply, echo),
+    }
+}
+
+/// [`encode`] serialised: the response body. Items replies are written
+/// straight from the typed answer (no `Value` tree); same bytes.
+pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+    match reply {
+        Reply::Items(_) | Reply::Inserted(_) | Reply::Updated(_) | Reply::Removed(_) => {
+            super::items::encode_to_vec(reply, echo)
+        }
+        _ => serde_json::to_vec(&encode(reply, echo)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn context_from_metadata() {
+        let ctx = call_context(
+            &json!({
+                "requestId": "1767225600.555",
+                "instanceId": "3f0c",
+                "identity": {"identityType": "MEMBER", "memberId": "b7e3"},
+                "languages": ["en-US"],
+                "unknownKey": 1
+            }),
+            Some("app-1"),
+        );
+        assert_eq!(ctx.request_id, "1767225600.555");
+        assert_eq!(ctx.instance_id, "3f0c");
+        assert_eq!(
+            ctx.identity,
+            Some(pb::Identity {
+                r#type: pb::IdentityType::Member as i32,
+                id: "b7e3".into()
+            })
+        );
+        assert_eq!(ctx.languages, vec!["en-US".to_owned()]);
+        assert_eq!(ctx.audience, "app-1");
+        assert_eq!(ctx.protocol, pb::Protocol::V3 as i32);
+    }
+
+    #[test]
+    fn missing_request_id_is_generated_and_odd_types_ignored() {
+        let ctx = call_context(&json!({"requestId": 5, "identity": "x"}), None);
+        assert_eq!(ctx.request_id.len(), 36);
+        assert_eq!(ctx.identity.map(|i| i.r#type), Some(0));
+    }
+}

@@ -1,0 +1,571 @@
+//! JSON values and items <-> `pb::Value` / `pb::Item`, including Wix's
+//! `{"$date": "..."}` dates <-> `google.protobuf.Timestamp` (spec
+//! data-operations §3.2).
+//!
+//! Also home of [`Path`], the request location every decoder in this stage
+//! uses to name the offending field in its 400 answers.
+
+use std::fmt::{self, Write as _};
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
+use prost_types::Timestamp;
+use serde_json::{Map, Number, Value};
+
+use crate::error::ApiError;
+use extdb_contract::pb;
+use extdb_contract::pb::value::Kind;
+
+/// Deepest nesting of arrays/objects accepted inside one value (the
+/// contract's limit): above anything a Wix item holds, and low enough that
+/// every backend's protobuf decoder takes the message.
+pub use extdb_contract::limits::MAX_VALUE_DEPTH;
+
+/// The JSON key that marks a date: `{"$date": "2024-05-01T08:30:00.000Z"}`.
+pub const DATE_KEY: &str = "$date";
+
+/// Longest `rejectedValue` we echo back (the protocol's own limit).
+const MAX_REJECTED_LEN: usize = 1000;
+
+/// Where a value sits in the request, e.g. `query.filter.$and[1].price`.
+///
+/// Built on the stack while a decoder descends and rendered only when an
+/// error needs it, so the happy path allocates nothing for it.
+#[derive(Debug, Clone, Copy)]
+pub enum Path<'a> {
+    /// The start, e.g. `""` for the request object or `"items[3]"`.
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    /// The request object itself: its keys render bare (`collectionId`).
+    pub const ROOT: Path<'static> = Path::Root("");
+
+    pub fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    pub fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root(root) => f.write_str(root),
+            Path::Key(Path::Root(""), key) => f.write_str(key),
+            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+/// A `VALIDATION_ERROR` on `path`: its message reads `<path>: <message>`.
+pub fn invalid(path: &Path<'_>, rejected: &Value, message: impl Into<String>) -> ApiError {
+    ApiError::validation(path.to_string(), rejected_value(rejected), message)
+}
+
+/// The rejected value as compact JSON text, cut to the protocol's limit.
+pub fn rejected_value(value: &Value) -> String {
+    let mut text = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.len() > MAX_REJECTED_LEN {
+        let mut end = MAX_REJECTED_LEN;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+// ---------------------------------------------------------------- decoding
+
+/// Decodes any JSON value; `path` names it in errors (e.g. `items[0].price`).
+pub fn value_from_json(json: &Value, path: &str) -> Result<pb::Value, ApiError> {
+    value_at(json, &Path::Root(path))
+}
+
+/// Decodes one item (a JSON object); anything else is a 400 naming `path`.
+pub fn item_from_json(json: &Value, path: &str) -> Result<pb::Item, ApiError> {
+    item_at(json, &Path::Root(path))
+}
+
+/// [`value_from_json`] for a location the caller already tracks.
+pub fn value_at(json: &Value, path: &Path<'_>) -> Result<pb::Value, ApiError> {
+    Ok(pb::Value {
+        kind: Some(kind_at(json, path, 0)?),
+    })
+}
+
+/// [`item_from_json`] for a location the caller already tracks.
+pub fn item_at(json: &Value, path: &Path<'_>) -> Result<pb::Item, ApiError> {
+    let Value::Object(object) = json else {
+        return Err(invalid(path, json, "an item must be a JSON object"));
+    };
+    let mut fields = std::collections::BTreeMap::new();
+    for (key, value) in object {
+        let kind = kind_at(value, &path.key(key), 1)?;
+        fields.insert(key.clone(), pb::Value { kind: Some(kind) });
+    }
+    Ok(pb::Item { fields })
+}
+
+/// `depth` = arrays/objects already entered above `json`.
+fn kind_at(json: &Value, path: &Path<'_>, depth: usize) -> Result<Kind, ApiError> {
+    Ok(match json {
+        Value::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(number_from_json(n, path, json)?),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::Array(elements) => {
+            check_depth(depth, path)?;
+            let mut values = Vec::with_capacity(elements.len());
+            for (index, element) in elements.iter().enumerate() {
+                let kind = kind_at(element, &path.index(index), depth + 1)?;
+                values.push(pb::Value { kind: Some(kind) });
+            }
+            Kind::ListValue(pb::ListValue { values })
+        }
+        Value::Object(object) => {
+            if let Some(date) = date_literal(object) {
+                return Ok(Kind::TimestampValue(date_operand(date, path)?));
+            }
+            check_depth(depth, path)?;
+            let mut fields = std::collections::BTreeMap::new();
+            for (key, value) in object {
+                let kind = kind_at(value, &path.key(key), depth + 1)?;
+                fields.insert(key.clone(), pb::Value { kind: Some(kind) });
+            }
+            Kind::ObjectValue(pb::ObjectValue { fields })
+        }
+    })
+}
+
+fn check_depth(depth: usize, path: &Path<'_>) -> Result<(), ApiError> {
+    if depth >= MAX_VALUE_DEPTH {
+        // Echoing a 64-level value back would be noise: name the place only.
+        return Err(ApiError::validation(
+            path.to_string(),
+            "",
+            format!("value nests deeper than {MAX_VALUE_DEPTH} levels"),
+        ));
+    }
+    Ok(())
+}
+
+fn number_from_json(n: &Number, path: &Path<'_>, json: &Value) -> Result<f64, ApiError> {
+    // Always `Some` without serde_json's arbitrary_precision; kept total.
+    n.as_f64()
+        .ok_or_else(|| invalid(path, json, "number is out of range"))
+}
+
+/// The date string of a `{"$date": ...}` literal: an object whose only key
+/// is `$date`. Its value is checked by [`date_operand`].
+pub fn date_literal(object: &Map<String, Value>) -> Option<&Value> {
+    if object.len() == 1 {
+        object.get(DATE_KEY)
+    } else {
+        None
+    }
+}
+
+/// Whether `json` is a `{"$date": ...}` literal.
+pub fn is_date_literal(json: &Value) -> bool {
+    matches!(json, Value::Object(o) if date_literal(o).is_some())
+}
+
+fn date_operand(date: &Value, path: &Path<'_>) -> Result<Timestamp, ApiError> {
+    let path = path.key(DATE_KEY);
+    match date {
+        Value::String(text) => parse_timestamp(text).ok_or_else(|| {
+            invalid(
+                &path,
+                date,
+                "not an ISO-8601 date-time (expected e.g. 2024-05-01T08:30:00.000Z)",
+            )
+        }),
+        other => Err(invalid(&path, other, "$date needs an ISO-8601 string")),
+    }
+}
+
+/// Parses the date text of a `{"$date": ...}`.
+///
+/// Accepts RFC 3339 with or without fraction, `Z` or `±hh:mm` (what Wix's
+/// `toJSON()` and the docs send), and, leniently, a date-time without offset
+/// or a bare date, both read as UTC the way JavaScript's `Date` reads them.
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
+    let utc = if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
+        dt.naive_utc()
+    } else if let Ok(naive) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+        naive
+    } else {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()?
+            .and_hms_opt(0, 0, 0)?
+    };
+    let utc = utc.and_utc();
+    Some(Timestamp {
+        seconds: utc.timestamp(),
+        // Below 2e9 even for a leap second, so the cast cannot truncate.
+        nanos: utc.timestamp_subsec_nanos() as i32,
+    })
+}
+
+// ---------------------------------------------------------------- encoding
+
+/// Formats a timestamp the way JavaScript's `toISOString()` does:
+/// `YYYY-MM-DDTHH:mm:ss.sssZ`, UTC, exactly three fraction digits (finer
+/// parts truncated), which Wix's reference tests compare as strings. Years
+/// outside 0000-9999 get JavaScript's six-digit signed form. `None` only
+/// for instants chrono cannot represent (hundreds of millennia away).
+pub fn format_timestamp(ts: &Timestamp) -> Option<String> {
+    // Normalise out-of-range nanos from a sloppy backend instead of failing.
+    let seconds = ts
+        .seconds
+        .checked_add(i64::from(ts.nanos.div_euclid(1_000_000_000)))?;
+    let millis = ts.nanos.rem_euclid(1_000_000_000) / 1_000_000;
+    let dt = DateTime::from_timestamp(seconds, 0)?;
+    let mut out = String::with_capacity(24);
+    let year = dt.year();
+    // Writing to a String cannot fail.
+    let _ = if (0..=9999).contains(&year) {
+        write!(out, "{year:04}")
+    } else {
+        write!(out, "{year:+07}")
+    };
+    let _ = write!(
+        out,
+        "-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        millis
+    );
+    Some(out)
+}
+
+/// A JSON number for a double: integral values that fit in `i64` render as
+/// integers (`312`, not `312.0`), as JavaScript prints them. Non-finite
+/// values cannot come from JSON; a backend may still produce them, so they
+/// become `null` rather than failing the response.
+pub fn number_to_json(n: f64) -> Value {
+    // 2^63 as f64 is exact; `< 2^63` and `>= -2^63` are exactly i64's range.
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    if n.fract() == 0.0 && (-TWO_POW_63..TWO_POW_63).contains(&n) {
+        Value::from(n as i64)
+    } else {
+        Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+/// Encodes a value as Wix JSON. Unset `kind` is null (per values.proto).
+///
+/// No depth limit is needed here: prost's decoder already refuses messages
+/// nested deeper than 100 levels.
+pub fn value_to_json(value: &pb::Value) -> Value {
+    match &value.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::NumberValue(n)) => number_to_json(*n),
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::TimestampValue(ts)) => timestamp_to_json(ts),
+        Some(Kind::ListValue(list)) => {
+            Value::Array(list.values.iter().map(value_to_json).collect())
+        }
+        Some(Kind::ObjectValue(object)) => fields_to_json(&object.fields),
+    }
+}
+
+/// `{"$date": "..."}`, or null for an unrepresentable instant.
+pub fn timestamp_to_json(ts: &Timestamp) -> Value {
+    match format_timestamp(ts) {
+        Some(text) => {
+            let mut object = Map::new();
+            object.insert(DATE_KEY.to_owned(), Value::String(text));
+            Value::Object(object)
+        }
+        None => Value::Null,
+    }
+}
+
+/// Encodes an item as a JSON object.
+pub fn item_to_json(item: &pb::Item) -> Value {
+    fields_to_json(&item.fields)
+}
+
+fn fields_to_json(fields: &std::collections::BTreeMap<String, pb::Value>) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value_to_json(value)))
+            .collect(),
+    )
+}
+
+/// Serialises a value exactly as [`value_to_json`] encodes it, without
+/// building the `serde_json::Value` tree first: on large answers that tree
+/// (allocated, then dropped) was the biggest cost of encoding
+/// (BENCHMARKS.md, request_path).
+pub struct ValueJson<'a>(pub &'a pb::Value);
+
+/// Serialises an item exactly as [`item_to_json`] encodes it.
+pub struct ItemJson<'a>(pub &'a pb::Item);
+
+struct FieldsJson<'a>(&'a std::collections::BTreeMap<String, pb::Value>);
+
+impl serde::Serialize for ValueJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match &self.0.kind {
+            None | Some(Kind::NullValue(_)) => s.serialize_unit(),
+            Some(Kind::BoolValue(b)) => s.serialize_bool(*b),
+            // Same rules as number_to_json.
+            Some(Kind::NumberValue(n)) => match number_to_json(*n) {
+                Value::Number(number) => number.serialize(s),
+                _ => s.serialize_unit(),
+            },
+            Some(Kind::StringValue(text)) => s.serialize_str(text),
+            Some(Kind::TimestampValue(ts)) => match format_timestamp(ts) {
+                Some(text) => {
+                    let mut map = s.serialize_map(Some(1))?;
+                    map.serialize_entry(DATE_KEY, &text)?;
+                    map.end()
+                }
+                None => s.serialize_unit(),
+            },
+            Some(Kind::ListValue(list)) => s.collect_seq(list.values.iter().map(ValueJson)),
+            Some(Kind::ObjectValue(object)) => FieldsJson(&object.fields).serialize(s),
+        }
+    }
+}
+
+impl serde::Serialize for ItemJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FieldsJson(&self.0.fields).serialize(s)
+    }
+}
+
+impl serde::Serialize for FieldsJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // BTreeMap order is serde_json::Map's (sorted) order: same bytes.
+        s.collect_map(self.0.iter().map(|(k, v)| (k, ValueJson(v))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn num(n: f64) -> pb::Value {
+        pb::Value {
+            kind: Some(Kind::NumberValue(n)),
+        }
+    }
+    fn text(s: &str) -> pb::Value {
+        pb::Value {
+            kind: Some(Kind::StringValue(s.into())),
+        }
+    }
+    fn ts(seconds: i64, nanos: i32) -> pb::Value {
+        pb::Value {
+            kind: Some(Kind::TimestampValue(Timestamp { seconds, nanos })),
+        }
+    }
+    fn message(err: ApiError) -> String {
+        err.to_string()
+    }
+
+    #[test]
+    fn scalars_decode() {
+        assert_eq!(
+            value_from_json(&json!(null), "v").unwrap(),
+            pb::Value {
+                kind: Some(Kind::NullValue(0))
+            }
+        );
+        assert_eq!(
+            value_from_json(&json!(true), "v").unwrap(),
+            pb::Value {
+                kind: Some(Kind::BoolValue(true))
+            }
+        );
+        assert_eq!(value_from_json(&json!(312), "v").unwrap(), num(312.0));
+        assert_eq!(
+            value_from_json(&json!(8300000.0), "v").unwrap(),
+            num(8300000.0)
+        );
+        assert_eq!(value_from_json(&json!("x"), "v").unwrap(), text("x"));
+    }
+
+    #[test]
+    fn dates_decode_in_every_accepted_form() {
+        // 2024-05-01T08:30:00Z = 1714552200
+        let cases = [
+            ("2024-05-01T08:30:00.000Z", ts(1_714_552_200, 0)),
+            ("2024-05-01T08:30:00Z", ts(1_714_552_200, 0)),
+            ("2024-05-01T08:30:00.123Z", ts(1_714_552_200, 123_000_000)),
+            ("2024-05-01T10:30:00+02:00", ts(1_714_552_200, 0)),
+            (
+                "2024-05-01T05:00:00.5-03:30",
+                ts(1_714_552_200, 500_000_000),
+            ),
+            ("2024-05-01T08:30:00", ts(1_714_552_200, 0)),
+            ("2024-05-01", ts(1_714_521_600, 0)),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                value_from_json(&json!({"$date": input}), "v").unwrap(),
+                expected,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_dates_are_400_naming_the_path() {
+        for bad in [json!({"$date": "yesterday"}), json!({"$date": 5})] {
+            let err = value_from_json(&json!({"when": bad}), "items[2]").unwrap_err();
+            assert_eq!(err.http_status(), 400);
+            assert!(message(err).starts_with("items[2].when.$date: "), "{bad}");
+        }
+    }
+
+    #[test]
+    fn encrypted_and_other_objects_stay_objects() {
+        let decoded = value_from_json(&json!({"$encrypted": "abc"}), "v").unwrap();
+        let Some(Kind::ObjectValue(object)) = decoded.kind else {
+            panic!("not an object: {decoded:?}")
+        };
+        assert_eq!(object.fields.get("$encrypted"), Some(&text("abc")));
+        // Two keys: not a date literal, a plain object.
+        let decoded = value_from_json(&json!({"$date": "x", "y": 1}), "v").unwrap();
+        assert!(matches!(decoded.kind, Some(Kind::ObjectValue(_))));
+    }
+
+    #[test]
+    fn nested_values_round_trip() {
+        let input = json!({
+            "_id": "b-7f3a",
+            "pages": 312,
+            "price": 12.5,
+            "tags": ["a", 1, null, {"$date": "2024-01-05T12:00:00.000Z"}],
+            "address": {"city": "Oslo", "geo": {"lat": 59.9}},
+            "secret": {"$encrypted": "zz"},
+            "published": {"$date": "2024-01-05T12:00:00.000Z"},
+        });
+        let item = item_from_json(&input, "items[0]").unwrap();
+        assert_eq!(item_to_json(&item), input);
+    }
+
+    #[test]
+    fn non_object_item_is_400_naming_its_index() {
+        let err = item_from_json(&json!([1]), "items[3]").unwrap_err();
+        assert_eq!(err.error_code(), "VALIDATION_ERROR");
+        assert!(message(err).starts_with("items[3]: "));
+    }
+
+    #[test]
+    fn too_deep_values_are_400_not_a_stack_overflow() {
+        let mut deep = json!(1);
+        for _ in 0..MAX_VALUE_DEPTH + 1 {
+            deep = json!([deep]);
+        }
+        let err = value_from_json(&deep, "v").unwrap_err();
+        assert_eq!(err.http_status(), 400);
+        assert!(message(err).contains("deeper than 16"));
+
+        let mut ok = json!(1);
+        for _ in 0..MAX_VALUE_DEPTH {
+            ok = json!({ "a": ok });
+        }
+        assert!(value_from_json(&ok, "v").is_ok());
+    }
+
+    #[test]
+    fn numbers_encode_like_javascript() {
+        assert_eq!(value_to_json(&num(312.0)).to_string(), "312");
+        assert_eq!(value_to_json(&num(-0.0)).to_string(), "0");
+        assert_eq!(value_to_json(&num(421.5)).to_string(), "421.5");
+        assert_eq!(value_to_json(&num(8300000.0)).to_string(), "8300000");
+        assert_eq!(value_to_json(&num(1e18)).to_string(), "1000000000000000000");
+        assert_eq!(value_to_json(&num(f64::NAN)), Value::Null);
+        assert_eq!(value_to_json(&num(f64::INFINITY)), Value::Null);
+        assert_eq!(value_to_json(&num(1e300)).to_string(), "1e+300");
+        assert_eq!(value_to_json(&pb::Value { kind: None }), Value::Null);
+    }
+
+    #[test]
+    fn timestamps_encode_with_three_fraction_digits() {
+        assert_eq!(
+            value_to_json(&ts(1_714_552_200, 0)),
+            json!({"$date": "2024-05-01T08:30:00.000Z"})
+        );
+        assert_eq!(
+            value_to_json(&ts(1_714_552_200, 123_999_999)),
+            json!({"$date": "2024-05-01T08:30:00.123Z"})
+        );
+        // Negative instants and out-of-range nanos normalise.
+        assert_eq!(
+            format_timestamp(&Timestamp {
+                seconds: 0,
+                nanos: -1_000_000
+            })
+            .unwrap(),
+            "1969-12-31T23:59:59.999Z"
+        );
+        assert_eq!(
+            format_timestamp(&Timestamp {
+                seconds: 0,
+                nanos: 1_500_000_000
+            })
+            .unwrap(),
+            "1970-01-01T00:00:01.500Z"
+        );
+        assert_eq!(
+            format_timestamp(&Timestamp {
+                seconds: 253_402_300_800,
+                nanos: 0
+            })
+            .unwrap(),
+            "+010000-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            value_to_json(&pb::Value {
+                kind: Some(Kind::TimestampValue(Timestamp {
+                    seconds: i64::MAX,
+                    nanos: 0
+                }))
+            }),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn paths_render_like_javascript_accessors() {
+        let root = Path::ROOT;
+        let query = root.key("query");
+        let filter = query.key("filter");
+        let and = filter.key("$and");
+        let first = and.index(1);
+        let price = first.key("price");
+        assert_eq!(price.to_string(), "query.filter.$and[1].price");
+        let items = Path::Root("items");
+        assert_eq!(items.index(3).key("x").to_string(), "items[3].x");
+    }
+
+    #[test]
+    fn rejected_values_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(800);
+        let cut = rejected_value(&json!(long));
+        assert!(cut.len() <= 1000);
+        assert!(cut.chars().all(|c| c == 'é'));
+    }
+}

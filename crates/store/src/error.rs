@@ -1,0 +1,357 @@
+//! Store failures and how they travel: a whole-call failure becomes a gRPC
+//! status with a `google.rpc.ErrorInfo` (reason = protocol error code,
+//! metadata = the error's `data`), a per-element failure of a bulk write
+//! becomes an `ItemError`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+use extdb_contract::pb;
+
+/// `ErrorInfo.domain` of every error the store reports.
+pub const ERROR_DOMAIN: &str = "extdb.v1";
+
+/// One problem with one field, for `VALIDATION_ERROR` and
+/// `COLLECTION_CHANGE_NOT_SUPPORTED`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Field key or dotted path.
+    pub field: String,
+    /// What is wrong, for humans.
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a store call can fail as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("Collection does not exists: {collection_id}")]
+    CollectionNotFound { collection_id: String },
+
+    #[error("Collection already exists: {collection_id}")]
+    CollectionAlreadyExists { collection_id: String },
+
+    #[error("collection change not supported: {}", describe(.problems))]
+    CollectionChangeNotSupported { problems: Vec<FieldProblem> },
+
+    #[error("Field doesn't exist: {property_name} (collection {collection_id})")]
+    FieldDoesntExist {
+        collection_id: String,
+        property_name: String,
+    },
+
+    #[error("{message}")]
+    Validation {
+        message: String,
+        problems: Vec<FieldProblem>,
+    },
+
+    /// Malformed request: unknown operator, wrong operand shape, bad cursor,
+    /// filter too deep.
+    #[error("{0}")]
+    BadRequest(String),
+
+    /// A named index does not exist.
+    #[error("Index does not exist: {0}")]
+    IndexNotFound(String),
+
+    /// The database failed. Details go to the log, not to the caller.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// Anything else that should not happen (corrupt metadata, a failed
+    /// background task).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn describe(problems: &[FieldProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl StoreError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(message.into())
+    }
+
+    pub(crate) fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let problem = FieldProblem::new(field, message);
+        Self::Validation {
+            message: describe(std::slice::from_ref(&problem)),
+            problems: vec![problem],
+        }
+    }
+
+    pub(crate) fn field_doesnt_exist(collection_id: &str, property_name: &str) -> Self {
+        Self::FieldDoesntExist {
+            collection_id: collection_id.to_owned(),
+            property_name: property_name.to_owned(),
+        }
+    }
+
+    pub(crate) fn collection_not_found(collection_id: &str) -> Self {
+        Self::CollectionNotFound {
+            collection_id: collection_id.to_owned(),
+        }
+    }
+}
+
+/// A status travels in HTTP/2 trailers, which peers cap (16 KiB is common;
+/// past it the whole connection fails). Errors echo caller text (field
+/// names, ids), so every piece is clipped: the message to
+/// [`MAX_MESSAGE_CHARS`], metadata values and violations to
+/// [`MAX_DETAIL_CHARS`], and at most [`MAX_VIOLATIONS`] violations.
+const MAX_MESSAGE_CHARS: usize = 1024;
+const MAX_DETAIL_CHARS: usize = 256;
+const MAX_VIOLATIONS: usize = 10;
+
+/// `text`, cut to at most `max` bytes on a character boundary (marked `…`).
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn info(reason: &str, metadata: &[(&str, &str)]) -> ErrorDetails {
+    let metadata: HashMap<String, String> = metadata
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), clip(v, MAX_DETAIL_CHARS)))
+        .collect();
+    ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata)
+}
+
+fn violations(problems: &[FieldProblem]) -> Vec<FieldViolation> {
+    problems
+        .iter()
+        .take(MAX_VIOLATIONS)
+        .map(|p| {
+            FieldViolation::new(
+                clip(&p.field, MAX_DETAIL_CHARS),
+                clip(&p.message, MAX_DETAIL_CHARS),
+            )
+        })
+        .collect()
+}
+
+impl From<StoreError> for Status {
+    fn from(error: StoreError) -> Self {
+        let message = clip(&error.to_string(), MAX_MESSAGE_CHARS);
+        match &error {
+            StoreError::CollectionNotFound { collection_id } => Status::with_error_details(
+                Code::NotFound,
+                message,
+                info("COLLECTION_NOT_FOUND", &[("collectionId", collection_id)]),
+            ),
+            StoreError::CollectionAlreadyExists { collection_id } => Status::with_error_details(
+                Code::AlreadyExists,
+                message,
+                info(
+                    "COLLECTION_ALREADY_EXISTS",
+                    &[("collectionId", collection_id)],
+                ),
+            ),
+            StoreError::CollectionChangeNotSupported { problems } => {
+                let mut details = info("COLLECTION_CHANGE_NOT_SUPPORTED", &[]);
+                details.set_bad_request(violations(problems));
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            StoreError::FieldDoesntExist {
+                collection_id,
+                property_name,
+            } => Status::with_error_details(
+                Code::InvalidArgument,
+                message,
+                info(
+                    "FIELD_DOESNT_EXIST",
+                    &[
+                        ("collectionId", collection_id),
+                        ("propertyName", property_name),
+                    ],
+                ),
+            ),
+            StoreError::Validation { problems, .. } => {
+                let mut details = info("VALIDATION_ERROR", &[]);
+                details.set_bad_request(violations(problems));
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            StoreError::BadRequest(_) => {
+                Status::with_error_details(Code::InvalidArgument, message, info("BAD_REQUEST", &[]))
+            }
+            StoreError::IndexNotFound(_) => Status::not_found(message),
+            StoreError::Sqlite(_) | StoreError::Internal(_) => {
+                // Debug-escaped: SQLite's messages can quote caller text
+                // (a path, a value), which must not forge log lines.
+                tracing::error!(error = ?error.to_string(), "reference store failure");
+                Status::internal("internal store error")
+            }
+        }
+    }
+}
+
+/// Builders of per-element failures (`ItemError`) of bulk writes.
+pub(crate) mod item_error {
+    use super::*;
+
+    fn error(reason: &str, message: String, metadata: &[(&str, &str)]) -> pb::ItemError {
+        pb::ItemError {
+            reason: reason.to_owned(),
+            message,
+            metadata: metadata
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            violations: Vec::new(),
+        }
+    }
+
+    pub(crate) fn already_exists(item_id: &str) -> pb::ItemError {
+        error(
+            "ITEM_ALREADY_EXISTS",
+            format!("Item already exists: {item_id}"),
+            &[("itemId", item_id)],
+        )
+    }
+
+    pub(crate) fn not_found(item_id: &str) -> pb::ItemError {
+        error(
+            "ITEM_NOT_FOUND",
+            format!("Item doesn't exists: {item_id}"),
+            &[("itemId", item_id)],
+        )
+    }
+
+    pub(crate) fn reference_not_found(referring: &str, referenced: &str) -> pb::ItemError {
+        error(
+            "REFERENCE_NOT_FOUND",
+            format!("Reference doesn't exist: {referring} -> {referenced}"),
+            &[
+                ("referringItemId", referring),
+                ("referencedItemId", referenced),
+            ],
+        )
+    }
+
+    pub(crate) fn reference_already_exists(referring: &str, referenced: &str) -> pb::ItemError {
+        error(
+            "REFERENCE_ALREADY_EXISTS",
+            format!("Reference already exists: {referring} -> {referenced}"),
+            &[
+                ("referringItemId", referring),
+                ("referencedItemId", referenced),
+            ],
+        )
+    }
+
+    /// A `VALIDATION_ERROR` for one element, from the problems found in it.
+    pub(crate) fn validation(problems: Vec<(String, String, String)>) -> pb::ItemError {
+        let message = problems
+            .iter()
+            .map(|(field, _, message)| format!("{field}: {message}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        pb::ItemError {
+            reason: "VALIDATION_ERROR".to_owned(),
+            message,
+            metadata: BTreeMap::new(),
+            violations: problems
+                .into_iter()
+                .map(|(field_path, rejected_value, message)| pb::Violation {
+                    field_path,
+                    rejected_value,
+                    message,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn statuses_echoing_caller_text_stay_small_enough_for_trailers() {
+        let long = "f\u{e9}".repeat(50_000);
+        let errors = [
+            StoreError::bad_request(format!("unknown field {long}")),
+            StoreError::FieldDoesntExist {
+                collection_id: long.clone(),
+                property_name: long.clone(),
+            },
+            StoreError::Validation {
+                message: long.clone(),
+                problems: (0..1000)
+                    .map(|_| super::FieldProblem {
+                        field: long.clone(),
+                        message: long.clone(),
+                    })
+                    .collect(),
+            },
+        ];
+        for error in errors {
+            let status = tonic::Status::from(error);
+            let size = status.message().len() + status.details().len();
+            assert!(size < 8 * 1024, "{size} bytes");
+        }
+        assert_eq!(super::clip("é", 1), "…");
+        assert_eq!(super::clip("ab", 2), "ab");
+    }
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn logged_failures_cannot_forge_log_lines() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let status = tracing::subscriber::with_default(subscriber, || {
+            Status::from(StoreError::Internal(
+                "bad path \"a\nERROR forged line\u{1b}[31m\"".to_owned(),
+            ))
+        });
+        assert_eq!(status.message(), "internal store error");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains("\\nERROR forged line"), "{log}");
+        assert!(!log.contains('\u{1b}'), "{log}");
+    }
+}

@@ -1,0 +1,127 @@
+//! The reference store: the whole `extdb.v1.ExternalDatabase` contract on
+//! SQLite.
+//!
+//! It is the embedded default backend of the sidecar, the backend of the
+//! docker-compose example, the conformance oracle of the tests, and the model
+//! implementation for backend teams. Read it in this order:
+//!
+//! * `values`: how each field type is stored so that values round-trip.
+//! * `schema`: collections as STRICT tables, metadata, capabilities,
+//!   create / update / delete.
+//! * `sql`: the SQL builder (values always bound, names always generated)
+//!   and the filter and sort translation, operator by operator.
+//! * `items`, `aggregate`, `references`, `indexes`: the operations.
+//! * `service`: the gRPC trait implementation; `server`: serving it.
+//!
+//! # Embedding
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), extdb_store::StoreError> {
+//! use extdb_store::{ReferenceStore, serve_store};
+//! let store = ReferenceStore::open("data/extdb.sqlite")?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
+//!     extdb_store::StoreError::Internal(e.to_string())
+//! })?;
+//! serve_store(store, listener, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Choices where the contract leaves room
+//!
+//! * Item keys that are not schema fields are dropped on insert and update
+//!   (as the reference adaptor does); a value of the wrong type for its
+//!   field fails that item with VALIDATION_ERROR.
+//! * `NE x` is the negation of `EQ x`: it matches items where the field is
+//!   null or missing (Mongo and Wix Data semantics; `not` agrees with it).
+//! * A value compared with an operand of another type never matches (so
+//!   `$in: ["123", 123]` on a text field matches "123" only).
+//! * MULTI_REFERENCE fields have no column: items show them as null, unless
+//!   QueryItems lists them in `include_referenced_items` (then: the list of
+//!   referenced items). Their references live in relation tables.
+//! * Collections advertise OFFSET paging by default
+//!   ([`ReferenceStore::with_paging_mode`]); both modes always work.
+//! * Cursors are signed (HMAC-SHA256) and bound to their operation and
+//!   collection. The key is random per [`ReferenceStore::open`] unless
+//!   [`ReferenceStore::with_cursor_key`] sets one, so by default cursors do
+//!   not survive a restart and replicas behind one sidecar need a shared
+//!   key.
+//! * Aggregation with no grouping fields returns one row even when no item
+//!   matches (COUNT 0), like SQL.
+
+mod aggregate;
+mod db;
+mod error;
+mod indexes;
+mod items;
+mod matcher;
+mod paging;
+mod references;
+mod schema;
+mod server;
+mod service;
+mod sql;
+mod values;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use error::{ERROR_DOMAIN, FieldProblem, StoreError};
+pub use extdb_contract::limits::MAX_FILTER_DEPTH;
+pub use indexes::{MAX_INDEXES, MAX_REGULAR_INDEXES, MAX_UNIQUE_INDEXES, PRIMARY_INDEX_NAME};
+pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, MIN_CURSOR_KEY_BYTES};
+pub use server::{
+    MAX_LOCAL_ERROR_RESET_STREAMS, MAX_PENDING_ACCEPT_RESET_STREAMS, serve_store, serve_store_on,
+    store_routes, store_service,
+};
+
+use extdb_contract::pb::PagingMode;
+
+/// A store on one SQLite file. Cheap to clone: clones share the database.
+/// Implements the generated server trait
+/// [`extdb_contract::pb::external_database_server::ExternalDatabase`].
+#[derive(Debug, Clone)]
+pub struct ReferenceStore {
+    db: Arc<db::Database>,
+    paging_mode: PagingMode,
+    cursor_key: paging::CursorKey,
+}
+
+impl ReferenceStore {
+    /// Opens the store in the SQLite file at `path`, creating it if needed.
+    /// Data persists across restarts.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Arc::new(db::Database::open(path.as_ref())?),
+            paging_mode: PagingMode::Offset,
+            // Random per instance: see `with_cursor_key` for what it implies.
+            cursor_key: paging::CursorKey::random()?,
+        })
+    }
+
+    /// Sets the paging mode collections advertise (OFFSET or CURSOR). The
+    /// store serves both modes whatever it advertises.
+    #[must_use]
+    pub fn with_paging_mode(mut self, mode: PagingMode) -> Self {
+        self.paging_mode = match mode {
+            PagingMode::Unspecified => PagingMode::Offset,
+            other => other,
+        };
+        self
+    }
+
+    /// Sets the key cursors are signed with (HMAC-SHA256). Without it each
+    /// [`ReferenceStore::open`] draws a random key, so cursors issued before
+    /// a restart, or by another replica, are refused as "invalid cursor".
+    /// Give replicas serving one sidecar the same key. Keys shorter than
+    /// [`MIN_CURSOR_KEY_BYTES`] are refused (INVALID_ARGUMENT).
+    pub fn with_cursor_key(mut self, key: &[u8]) -> Result<Self, StoreError> {
+        if key.len() < MIN_CURSOR_KEY_BYTES {
+            return Err(StoreError::bad_request(format!(
+                "cursor key too short: {} bytes, at least {MIN_CURSOR_KEY_BYTES} needed",
+                key.len()
+            )));
+        }
+        self.cursor_key = paging::CursorKey::new(key);
+        Ok(self)
+    }
+}

@@ -1,0 +1,15 @@
+//! The reference store over real gRPC on loopback: every operation of the contract, paging, cursors, limits, the extdb-store binary.
+
+// Tests may unwrap: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod aggregate;
+mod binary;
+mod chaos;
+mod collections;
+mod cursors;
+mod filters;
+mod items;
+mod limits;
+mod paging;
+mod server;
