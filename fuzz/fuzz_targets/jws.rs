@@ -2,7 +2,6 @@
 //! refuse them (401, or 400 for a signed but too deep payload), never panic.
 #![no_main]
 
-use extdb_protocol::error::ApiError;
 use libfuzzer_sys::fuzz_target;
 
 mod common;

@@ -8,7 +8,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use extdb_auth::request_claims;
-use extdb_protocol::error::ApiError;
 use extdb_protocol::{Endpoint, v3};
 use libfuzzer_sys::fuzz_target;
 
