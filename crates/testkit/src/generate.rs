@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 
 use extdb_contract::pb;
 
+use crate::build;
+
 /// Reads choices from a byte string.
 pub struct Source<'a> {
     data: &'a [u8],
@@ -452,58 +454,23 @@ pub fn store_items() -> Vec<pb::Item> {
         .map(|n| {
             let mut item = pb::Item::default();
             item.fields
-                .insert("_id".into(), string(&format!("item-{n}")));
+                .insert("_id".into(), build::s(&format!("item-{n}")));
             item.fields
-                .insert("text".into(), string(["a", "B", "", "ä"][n]));
+                .insert("text".into(), build::s(["a", "B", "", "ä"][n]));
             item.fields
-                .insert("number".into(), number_value(n as f64 - 1.5));
-            item.fields.insert("boolean".into(), bool_value(n % 2 == 0));
+                .insert("number".into(), build::n(n as f64 - 1.5));
+            item.fields.insert("boolean".into(), build::b(n % 2 == 0));
             item.fields.insert(
                 "arrayString".into(),
-                list((0..n).map(|i| string(&i.to_string())).collect()),
+                build::list((0..n).map(|i| build::s(&i.to_string())).collect()),
             );
             item.fields.insert(
                 "object".into(),
-                object_value(vec![
-                    ("city", string("Oslo")),
-                    ("n", number_value(n as f64)),
-                ]),
+                build::obj(&[("city", build::s("Oslo")), ("n", build::n(n as f64))]),
             );
             item
         })
         .collect()
-}
-
-pub fn string(s: &str) -> pb::Value {
-    pb::Value {
-        kind: Some(pb::value::Kind::StringValue(s.to_owned())),
-    }
-}
-
-pub fn number_value(n: f64) -> pb::Value {
-    pb::Value {
-        kind: Some(pb::value::Kind::NumberValue(n)),
-    }
-}
-
-pub fn bool_value(b: bool) -> pb::Value {
-    pb::Value {
-        kind: Some(pb::value::Kind::BoolValue(b)),
-    }
-}
-
-pub fn list(values: Vec<pb::Value>) -> pb::Value {
-    pb::Value {
-        kind: Some(pb::value::Kind::ListValue(pb::ListValue { values })),
-    }
-}
-
-pub fn object_value(fields: Vec<(&str, pb::Value)>) -> pb::Value {
-    pb::Value {
-        kind: Some(pb::value::Kind::ObjectValue(pb::ObjectValue {
-            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        })),
-    }
 }
 
 /// Any `pb::Value`, nested at most `depth` deep.

@@ -2,16 +2,16 @@
 //! the sidecar on a loopback port in front of a scripted backend and an HTTP
 //! client that speaks to it ([`TestSidecar`]); the scripted backend
 //! ([`backend`]); the sidecar over the embedded store ([`embedded`]); the
-//! reference store served on loopback ([`store`]); protobuf builders
-//! ([`pb_builders`]); seeded input generators ([`generate`]); the test keys
+//! reference store served on loopback ([`store`]); the builders of contract
+//! messages ([`build`]); seeded input generators ([`generate`]); the test keys
 //! (`keys/`, [`key_path`]).
 // Test support: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used)]
 
 pub mod backend;
+pub mod build;
 pub mod embedded;
 pub mod generate;
-pub mod pb_builders;
 pub mod store;
 
 use std::collections::HashMap;

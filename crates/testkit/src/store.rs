@@ -1,18 +1,17 @@
-//! Shared helpers of the store tests: a store served on loopback over real
-//! gRPC, and short builders for values, filters and collections.
+//! The reference store served on loopback over real gRPC, a client to it,
+//! and the calls the store tests repeat (builders: [`crate::build`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use extdb_contract::limits::MAX_MESSAGE_BYTES;
-use extdb_contract::pb::{
-    self, FieldType, Operator, external_database_client::ExternalDatabaseClient, filter,
-    value::Kind,
-};
+use extdb_contract::pb::{self, external_database_client::ExternalDatabaseClient};
 use extdb_store::{ReferenceStore, serve_store};
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
+
+use crate::build::{asc, offset};
 
 pub type Client = ExternalDatabaseClient<Channel>;
 
@@ -88,160 +87,6 @@ pub async fn connect(addr: std::net::SocketAddr) -> Client {
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
 
-// ---- values ----
-
-pub fn s(text: &str) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::StringValue(text.to_owned())),
-    }
-}
-pub fn n(number: f64) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::NumberValue(number)),
-    }
-}
-pub fn b(flag: bool) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::BoolValue(flag)),
-    }
-}
-pub fn null() -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::NullValue(0)),
-    }
-}
-/// A timestamp from milliseconds since the epoch.
-pub fn ts(ms: i64) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::TimestampValue(prost_types::Timestamp {
-            seconds: ms.div_euclid(1000),
-            nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
-        })),
-    }
-}
-pub fn list(values: Vec<pb::Value>) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::ListValue(pb::ListValue { values })),
-    }
-}
-pub fn obj(fields: &[(&str, pb::Value)]) -> pb::Value {
-    pb::Value {
-        kind: Some(Kind::ObjectValue(pb::ObjectValue {
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), v.clone()))
-                .collect(),
-        })),
-    }
-}
-pub fn item(fields: &[(&str, pb::Value)]) -> pb::Item {
-    pb::Item {
-        fields: fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    }
-}
-pub fn strs(values: &[&str]) -> pb::Value {
-    list(values.iter().map(|v| s(v)).collect())
-}
-
-// ---- filters ----
-
-pub fn cond(path: &str, op: Operator, value: pb::Value) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::Condition(pb::Condition {
-            field_path: path.to_owned(),
-            operator: op as i32,
-            value: Some(value),
-            pattern: None,
-        })),
-    }
-}
-pub fn eq(path: &str, value: pb::Value) -> pb::Filter {
-    cond(path, Operator::Eq, value)
-}
-pub fn and(filters: Vec<pb::Filter>) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::And(pb::FilterList { filters })),
-    }
-}
-pub fn or(filters: Vec<pb::Filter>) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::Or(pb::FilterList { filters })),
-    }
-}
-pub fn not(inner: pb::Filter) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::Not(Box::new(inner))),
-    }
-}
-pub fn matches(path: &str, ignore_case: bool, parts: Vec<pb::match_part::Kind>) -> pb::Filter {
-    pb::Filter {
-        kind: Some(filter::Kind::Condition(pb::Condition {
-            field_path: path.to_owned(),
-            operator: Operator::Matches as i32,
-            value: None,
-            pattern: Some(pb::MatchPattern {
-                ignore_case,
-                parts: parts
-                    .into_iter()
-                    .map(|kind| pb::MatchPart { kind: Some(kind) })
-                    .collect(),
-            }),
-        })),
-    }
-}
-
-pub fn asc(path: &str) -> pb::SortKey {
-    pb::SortKey {
-        field_path: path.to_owned(),
-        order: pb::SortOrder::Asc as i32,
-    }
-}
-pub fn desc(path: &str) -> pb::SortKey {
-    pb::SortKey {
-        field_path: path.to_owned(),
-        order: pb::SortOrder::Desc as i32,
-    }
-}
-pub fn offset(limit: u32, offset: u32) -> Option<pb::Paging> {
-    Some(pb::Paging {
-        kind: Some(pb::paging::Kind::Offset(pb::OffsetPaging { limit, offset })),
-    })
-}
-pub fn cursor(limit: u32, cursor: &str) -> Option<pb::Paging> {
-    Some(pb::Paging {
-        kind: Some(pb::paging::Kind::Cursor(pb::CursorPaging {
-            limit,
-            cursor: cursor.to_owned(),
-        })),
-    })
-}
-
-// ---- collections ----
-
-pub fn field(key: &str, field_type: FieldType) -> pb::Field {
-    pb::Field {
-        key: key.to_owned(),
-        display_name: key.to_owned(),
-        r#type: field_type as i32,
-        ..Default::default()
-    }
-}
-
-pub fn multi_ref(key: &str, target: &str) -> pb::Field {
-    pb::Field {
-        type_options: Some(pb::field::TypeOptions::MultiReferenceOptions(
-            pb::MultiReferenceOptions {
-                referenced_collection_id: target.to_owned(),
-                ..Default::default()
-            },
-        )),
-        ..field(key, FieldType::MultiReference)
-    }
-}
-
 pub async fn create_collection(
     client: &mut Client,
     id: &str,
@@ -311,7 +156,7 @@ pub async fn ids(client: &mut Client, collection: &str, filter: pb::Filter) -> V
 
 pub fn id_of(item: &pb::Item) -> String {
     match item.fields.get("_id").and_then(|v| v.kind.as_ref()) {
-        Some(Kind::StringValue(id)) => id.clone(),
+        Some(pb::value::Kind::StringValue(id)) => id.clone(),
         other => panic!("item without _id: {other:?}"),
     }
 }

@@ -4,7 +4,7 @@
 
 use extdb_contract::pb::{self, Operator, filter, value};
 use extdb_protocol::{Operation, Reply};
-use extdb_testkit::pb_builders::*;
+use extdb_testkit::build::*;
 use extdb_testkit::{legacy_body, legacy_bridge, legacy_expected_context, take_request_id};
 use serde_json::{Value, json};
 
@@ -408,7 +408,7 @@ fn book() -> pb::Item {
         ("_id", s("b-1")),
         ("title", s("Salt Lines")),
         ("pages", n(312.0)),
-        ("published", ts(1_714_552_200, 0)),
+        ("published", ts(1_714_552_200_000)),
     ])
 }
 
@@ -488,7 +488,7 @@ async fn data_find_v1_filter_with_defaults() {
                     kind: Some(filter::Kind::Not(Box::new(cond(
                         "published",
                         Operator::Lt,
-                        ts(1_714_552_200, 0),
+                        ts(1_714_552_200_000),
                     )))),
                 },
             ])),

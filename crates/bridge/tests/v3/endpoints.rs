@@ -3,7 +3,7 @@
 
 use extdb_contract::pb::{self, Operator, filter, paging};
 use extdb_protocol::{Operation, Reply};
-use extdb_testkit::pb_builders::*;
+use extdb_testkit::build::*;
 use extdb_testkit::{WixSigner, bridge, expected_context};
 use serde_json::{Value, json};
 
@@ -327,13 +327,13 @@ async fn items_query_defaults_and_dates() {
         "/v3/items/query",
         json!({"collectionId": "books", "query": {"filter": {"_createdDate": {"$gte": {"$date": "2019-02-01T00:00:00.000Z"}}}}}),
         Reply::Items(pb::QueryItemsResponse {
-            items: vec![item(&[("_id", s("a")), ("_createdDate", ts(1_549_000_000, 120))])],
+            items: vec![item(&[("_id", s("a")), ("_createdDate", ts(1_549_000_000_120))])],
             paging_metadata: None,
         }),
         Operation::QueryItems(pb::QueryItemsRequest {
             context: ctx(),
             collection_id: "books".into(),
-            filter: Some(cond("_createdDate", Operator::Gte, ts(1_548_979_200, 0))),
+            filter: Some(cond("_createdDate", Operator::Gte, ts(1_548_979_200_000))),
             sort: vec![sort("_id", pb::SortOrder::Asc)],
             paging: offset(50, 0),
             ..Default::default()
@@ -481,7 +481,7 @@ async fn items_aggregate_accepts_item_count_and_count() {
             Operation::AggregateItems(pb::AggregateItemsRequest {
                 context: ctx(),
                 collection_id: "books".into(),
-                initial_filter: Some(cond("published", Operator::Gte, ts(946_684_800, 0))),
+                initial_filter: Some(cond("published", Operator::Gte, ts(946_684_800_000))),
                 grouping_fields: vec!["genre".into()],
                 operations: vec![
                     pb::AggregateOperation {
@@ -544,8 +544,8 @@ async fn items_insert_per_item_results_in_order() {
         ("_owner", s("u-42")),
         ("title", s("Blue Ledger")),
         ("pages", n(96.0)),
-        ("_createdDate", ts(1_717_323_330, 123)),
-        ("_updatedDate", ts(1_717_323_330, 123)),
+        ("_createdDate", ts(1_717_323_330_123)),
+        ("_updatedDate", ts(1_717_323_330_123)),
     ]);
     exchange(
         "/v3/items/insert",
