@@ -1,0 +1,261 @@
+use super::*;
+
+const KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwKtbcFTr3ti7B7Qs+8fhYcSjXyxQBMRNIDsMjIOw9PW8wyHT3WeSbGL4bmq+MZWuISqbnjDJcNaTeTBLEiDlgA==";
+
+fn yaml(extra: &str) -> String {
+    format!(
+        "auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\n    audiences: [app]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n{extra}"
+    )
+}
+
+fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match Config::from_yaml(text, &env(&[])) {
+        Err(ConfigError::Invalid(p)) => p.iter().map(ToString::to_string).collect(),
+        other => panic!("expected validation problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+    assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(c.http.max_body_bytes, 8 * 1024 * 1024);
+    let up = &c.upstreams["store"];
+    assert_eq!(
+        (up.kind, up.timeout_ms, up.connect_timeout_ms),
+        (UpstreamKind::Grpc, 5000, 1000)
+    );
+}
+
+#[test]
+fn environment_overrides_file_keys() {
+    let c = Config::from_yaml(
+        &yaml(""),
+        &env(&[
+            ("EXTDB_UPSTREAMS__STORE__TIMEOUT_MS", "1234"),
+            ("EXTDB_LISTEN", "0.0.0.0:9000"),
+            ("EXTDB_AUTH__V3__AUDIENCES", "app-1,app-2"),
+            ("OTHER_VAR", "ignored"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.upstreams["store"].timeout_ms, 1234);
+    assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+    assert_eq!(c.auth.v3.unwrap().audiences, ["app-1", "app-2"]);
+}
+
+#[test]
+fn cursor_keys_are_checked() {
+    let key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="; // 32 bytes
+    let c = Config::from_yaml(&yaml(""), &env(&[("EXTDB_CURSORS__KEY", key)])).unwrap();
+    assert_eq!(c.cursors.key_bytes().unwrap().map(|k| k.len()), Some(32));
+    assert_eq!(
+        problems(&yaml("cursors:\n  key: QUJD\n")),
+        ["cursors.key: 3 bytes; at least 32 are required"]
+    );
+    assert_eq!(
+        problems(&yaml("cursors:\n  key: \"not base64!\"\n")),
+        ["cursors.key: not base64"]
+    );
+    let p = problems(&yaml("cursors:\n  key_file: /nonexistent/key\n"));
+    assert!(
+        p[0].starts_with("cursors.key_file: /nonexistent/key: "),
+        "{p:?}"
+    );
+    assert_eq!(
+        problems(&yaml(&format!("cursors:\n  key: {key}\n  key_file: /k\n"))),
+        ["cursors: set key or key_file, not both"]
+    );
+    assert_eq!(
+        problems(&yaml("http:\n  max_body_bytes: 9000000\n")),
+        [
+            "http.max_body_bytes: 9000000 is above 8388608: its protobuf form could exceed the contract's 67108864 byte message limit"
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_name() {
+    let e = Config::from_yaml(&yaml("colections: {}\n"), &env(&[])).unwrap_err();
+    assert!(e.to_string().contains("colections"), "{e}");
+    let e = Config::from_yaml(&yaml("    timeout: 5\n"), &env(&[])).unwrap_err();
+    assert!(e.to_string().contains("timeout"), "{e}");
+}
+
+#[test]
+fn semantic_problems_are_named_by_path() {
+    let p = problems(&yaml(
+        "    timeout_ms: 0\n  bad:\n    endpoint: ftp://x\n  emb:\n    kind: embedded\ncollections:\n  orders:\n    upstream: ordrs\n  \"audit_*\":\n    upstream: store\n    rename: x\ndefault_upstream: nope\nhttp:\n  max_body_bytes: 1000\n",
+    ));
+    let expected = [
+        "upstreams.store.timeout_ms: must be greater than 0",
+        "upstreams.bad.endpoint: \"ftp://x\" must start with http:// or https://",
+        "upstreams.emb.db_path: required for an embedded upstream",
+        "collections.orders.upstream: no upstream named \"ordrs\" (known: bad, emb, store)",
+        "collections.audit_*.rename: a pattern route cannot rename",
+        "default_upstream: no upstream named \"nope\" (known: bad, emb, store)",
+        "http.max_body_bytes: 1000 is below Wix's 6 MiB request size (6291456)",
+    ];
+    for e in expected {
+        assert!(p.iter().any(|x| x == e), "missing {e:?} in {p:#?}");
+    }
+    assert_eq!(p.len(), expected.len(), "{p:#?}");
+}
+
+#[test]
+fn grpc_upstream_needs_an_endpoint() {
+    let text = "auth:\n  v3:\n    keys:\n      - public_key: \"x\"\nupstreams:\n  a: {}\n";
+    let p = problems(text);
+    assert!(
+        p.iter()
+            .any(|x| x == "upstreams.a.endpoint: required for a grpc upstream"),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn embedded_paging_mode_is_validated() {
+    let base =
+        format!("auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\nupstreams:\n  a:\n");
+    let c = Config::from_yaml(
+        &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: cursor\n"),
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.upstreams["a"].paging_mode,
+        Some(EmbeddedPagingMode::Cursor)
+    );
+    let e = Config::from_yaml(
+        &format!("{base}    kind: embedded\n    db_path: x.db\n    paging_mode: pages\n"),
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("paging_mode"), "{e}");
+    let p = problems(&format!(
+        "{base}    endpoint: http://127.0.0.1:1\n    paging_mode: cursor\n"
+    ));
+    assert!(
+        p.iter()
+            .any(|x| x == "upstreams.a.paging_mode: only for an embedded upstream"),
+        "{p:#?}"
+    );
+}
+
+const LEGACY_ONLY: &str = "auth:\n  legacy:\n    secret_keys: [\"s3cret-a\"]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+
+#[test]
+fn legacy_alone_is_enough_and_gets_defaults() {
+    let c = Config::from_yaml(LEGACY_ONLY, &env(&[])).unwrap();
+    assert!(c.auth.v3.is_none());
+    let legacy = c.auth.legacy.unwrap();
+    assert_eq!(legacy.secret_keys, ["s3cret-a"]);
+    assert!(!legacy.provision_without_key);
+    assert_eq!(legacy.dialect, extdb_protocol::legacy::LegacyDialect::V2);
+    assert_eq!(legacy.schema_ttl_seconds, 3600);
+    assert!(legacy.check_schema_roles);
+}
+
+#[test]
+fn legacy_keys_are_overridable_from_the_environment() {
+    let c = Config::from_yaml(
+        LEGACY_ONLY,
+        &env(&[
+            ("EXTDB_AUTH__LEGACY__SECRET_KEYS", "new-key,old-key"),
+            ("EXTDB_AUTH__LEGACY__PROVISION_WITHOUT_KEY", "true"),
+            ("EXTDB_AUTH__LEGACY__DIALECT", "v1"),
+            ("EXTDB_AUTH__LEGACY__SCHEMA_TTL_SECONDS", "60"),
+            ("EXTDB_AUTH__LEGACY__CHECK_SCHEMA_ROLES", "false"),
+        ]),
+    )
+    .unwrap();
+    let legacy = c.auth.legacy.unwrap();
+    assert_eq!(legacy.secret_keys, ["new-key", "old-key"]);
+    assert!(legacy.provision_without_key);
+    assert_eq!(legacy.dialect, extdb_protocol::legacy::LegacyDialect::V1);
+    assert_eq!(legacy.schema_ttl_seconds, 60);
+    assert!(!legacy.check_schema_roles);
+    // A numeric secret from the environment is still a secret string.
+    let c = Config::from_yaml(
+        LEGACY_ONLY,
+        &env(&[("EXTDB_AUTH__LEGACY__SECRET_KEYS", "12345")]),
+    )
+    .unwrap();
+    assert_eq!(c.auth.legacy.unwrap().secret_keys, ["12345"]);
+}
+
+#[test]
+fn legacy_problems_are_named_by_path() {
+    let none = "auth: {}\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n";
+    assert_eq!(
+        problems(none),
+        ["auth: no protocol is enabled: configure auth.v3 keys and/or auth.legacy secret_keys"]
+    );
+    let empty = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[]");
+    assert_eq!(
+        problems(&empty),
+        ["auth.legacy.secret_keys: at least one secret key is needed"]
+    );
+    let blank = LEGACY_ONLY.replace("[\"s3cret-a\"]", "[\"a\", \"\"]");
+    assert_eq!(
+        problems(&blank),
+        ["auth.legacy.secret_keys[1]: must not be empty"]
+    );
+    let e = Config::from_yaml(
+        &LEGACY_ONLY.replace("secret_keys", "dialect: v3\n    secret_keys"),
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("v3"), "{e}");
+    let e = Config::from_yaml(
+        &LEGACY_ONLY.replace("secret_keys", "secret: x\n    secret_keys"),
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("secret"), "{e}");
+}
+
+#[test]
+fn http_limits_have_defaults_and_are_validated() {
+    let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+    assert_eq!(
+        (
+            c.http.header_read_timeout_ms,
+            c.http.body_read_timeout_ms,
+            c.http.idle_timeout_ms,
+            c.http.max_connections,
+            c.http.max_body_bytes_in_flight,
+            c.http.h2_max_concurrent_streams,
+            c.http.shutdown_delay_ms,
+        ),
+        (10_000, 30_000, 75_000, 1_024, 64 * 1024 * 1024, 64, 0)
+    );
+    let c = Config::from_yaml(
+        &yaml(""),
+        &env(&[("EXTDB_HTTP__SHUTDOWN_DELAY_MS", "5000")]),
+    )
+    .unwrap();
+    assert_eq!(c.http.shutdown_delay_ms, 5_000);
+    let p = problems(&yaml(
+        "http:\n  header_read_timeout_ms: 0\n  body_read_timeout_ms: 0\n  idle_timeout_ms: 0\n  max_connections: 0\n  h2_max_concurrent_streams: 0\n  max_body_bytes_in_flight: 1048576\n  shutdown_delay_ms: 120000\n",
+    ));
+    assert_eq!(
+        p,
+        [
+            "http.header_read_timeout_ms: must be greater than 0",
+            "http.body_read_timeout_ms: must be greater than 0",
+            "http.idle_timeout_ms: must be greater than 0",
+            "http.max_connections: must be greater than 0",
+            "http.h2_max_concurrent_streams: must be greater than 0",
+            "http.max_body_bytes_in_flight: 1048576 is below http.max_body_bytes (8388608): a body of the largest accepted size could never be received",
+            "http.shutdown_delay_ms: 120000 is over a minute; orchestrators kill long before",
+        ]
+    );
+}
