@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::json::JsonObject;
 use super::names::from_wire_name;
 use crate::error::ApiError;
+use crate::json::JsonObject;
 use crate::{Endpoint, Operation};
 use extdb_contract::pb;
 use extdb_contract::pb::{array_options::ElementOptions, field::TypeOptions};
