@@ -5,15 +5,17 @@
 //! Requests are proto3 JSON (spec §1.1): absent or `null` fields take their
 //! default, unknown fields are ignored. Only what cannot be defaulted
 //! (`collectionId`, `fieldName`, `referringFieldKey`) or has the wrong type
-//! is rejected, with a 400 naming the field.
+//! is rejected, with a 400 naming the field (the convention of
+//! [`crate::json`]).
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use super::filter::filter_at;
-use super::value::{Path, invalid, item_at, item_to_json, value_to_json};
+use super::value::{Path, item_at, item_to_json, value_to_json};
 use super::{Endpoint, Operation, PagingEcho, Reply, ReplyEcho};
 use crate::error::ApiError;
+use crate::json::JsonObject;
 use extdb_contract::pb;
 
 /// Page size when Wix sends none (or 0): Wix's own SDK default.
@@ -21,101 +23,90 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page an external collection may ask for.
 pub const MAX_LIMIT: u32 = 1000;
 
-type Object = Map<String, Value>;
-
 /// Decodes the `data.request` of an `/v3/items/*` endpoint.
 pub fn decode(
     endpoint: Endpoint,
     request: &Value,
     context: pb::CallContext,
 ) -> Result<Operation, ApiError> {
-    let Value::Object(req) = request else {
-        return Err(ApiError::bad_request("request must be a JSON object"));
-    };
-    let root = Path::ROOT;
+    let req = JsonObject::root(request)?;
     let context = Some(context);
     // Every items call names its collection; checked first so a request
     // without one is reported as such whatever else is wrong with it.
-    let collection_id = required_string(req, "collectionId", &root)?;
+    let collection_id = req.required_string("collectionId")?;
     Ok(match endpoint {
-        Endpoint::ItemsQuery => Operation::QueryItems(query(req, context, collection_id)?),
+        Endpoint::ItemsQuery => Operation::QueryItems(query(&req, context, collection_id)?),
         Endpoint::ItemsCount => Operation::CountItems(pb::CountItemsRequest {
             context,
             collection_id,
-            filter: filter_at(get(req, "filter"), &root.key("filter"))?,
-            consistent_read: bool_field(req, "consistentRead", &root)?,
+            filter: filter(&req, "filter")?,
+            consistent_read: req.bool("consistentRead")?,
         }),
         Endpoint::ItemsAggregate => {
-            Operation::AggregateItems(aggregate(req, context, collection_id)?)
+            Operation::AggregateItems(aggregate(&req, context, collection_id)?)
         }
         Endpoint::ItemsDistinct => {
-            let (paging, _) = paging(req, &root)?;
+            let (paging, _) = paging(&req)?;
             Operation::QueryDistinctValues(pb::QueryDistinctValuesRequest {
                 context,
                 collection_id,
-                filter: filter_at(get(req, "filter"), &root.key("filter"))?,
-                field_path: required_string(req, "fieldName", &root)?,
-                order: sort_order(get(req, "order"), &root.key("order"))? as i32,
+                filter: filter(&req, "filter")?,
+                field_path: req.required_string("fieldName")?,
+                order: sort_order(&req, "order")? as i32,
                 paging: Some(paging),
-                consistent_read: bool_field(req, "consistentRead", &root)?,
-                return_total_count: bool_field(req, "returnTotalCount", &root)?,
+                consistent_read: req.bool("consistentRead")?,
+                return_total_count: req.bool("returnTotalCount")?,
             })
         }
         Endpoint::ItemsInsert => Operation::InsertItems(pb::InsertItemsRequest {
             context,
             collection_id,
-            items: items(req)?,
+            items: items(&req)?,
         }),
         Endpoint::ItemsUpdate => Operation::UpdateItems(pb::UpdateItemsRequest {
             context,
             collection_id,
-            items: items(req)?,
+            items: items(&req)?,
         }),
         Endpoint::ItemsRemove => Operation::RemoveItems(pb::RemoveItemsRequest {
             context,
             collection_id,
-            item_ids: strings(get(req, "itemIds"), &root.key("itemIds"))?,
+            item_ids: req.string_elements("itemIds")?,
         }),
         Endpoint::ItemsTruncate => Operation::TruncateItems(pb::TruncateItemsRequest {
             context,
             collection_id,
         }),
         Endpoint::ItemsQueryReferenced => {
-            let (paging, _) = paging(req, &root)?;
+            let (paging, _) = paging(&req)?;
             Operation::QueryReferencedItems(pb::QueryReferencedItemsRequest {
                 context,
                 collection_id,
-                referring_field_key: required_string(req, "referringFieldKey", &root)?,
-                referring_item_ids: strings(
-                    get(req, "referringItemIds"),
-                    &root.key("referringItemIds"),
-                )?,
-                referenced_item_ids: strings(
-                    get(req, "referencedItemIds"),
-                    &root.key("referencedItemIds"),
-                )?,
-                order: sort_order(get(req, "order"), &root.key("order"))? as i32,
-                fields_to_return: strings(get(req, "fieldsToReturn"), &root.key("fieldsToReturn"))?,
-                include_referenced_items: bool_field(req, "includeReferencedItems", &root)?,
+                referring_field_key: req.required_string("referringFieldKey")?,
+                referring_item_ids: req.string_elements("referringItemIds")?,
+                referenced_item_ids: req.string_elements("referencedItemIds")?,
+                order: sort_order(&req, "order")? as i32,
+                fields_to_return: req.string_elements("fieldsToReturn")?,
+                include_referenced_items: req.bool("includeReferencedItems")?,
                 paging: Some(paging),
-                consistent_read: bool_field(req, "consistentRead", &root)?,
-                return_total_count: bool_field(req, "returnTotalCount", &root)?,
+                consistent_read: req.bool("consistentRead")?,
+                return_total_count: req.bool("returnTotalCount")?,
             })
         }
         Endpoint::ItemsInsertReferences => {
             Operation::InsertReferences(pb::InsertReferencesRequest {
                 context,
                 collection_id,
-                referring_field_key: required_string(req, "referringFieldKey", &root)?,
-                references: references(req)?,
+                referring_field_key: req.required_string("referringFieldKey")?,
+                references: references(&req)?,
             })
         }
         Endpoint::ItemsRemoveReferences => {
             Operation::RemoveReferences(pb::RemoveReferencesRequest {
                 context,
                 collection_id,
-                referring_field_key: required_string(req, "referringFieldKey", &root)?,
-                references: references(req)?,
+                referring_field_key: req.required_string("referringFieldKey")?,
+                references: references(&req)?,
             })
         }
         // v3 routes every other endpoint to the schema decoder.
@@ -127,23 +118,24 @@ pub fn decode(
     })
 }
 
+/// The filter member `key` of `object` (absent or `null`: none).
+fn filter(object: &JsonObject, key: &str) -> Result<Option<pb::Filter>, ApiError> {
+    filter_at(object.get(key), &Path::Root(&object.member_path(key)))
+}
+
 fn query(
-    req: &Object,
+    req: &JsonObject,
     context: Option<pb::CallContext>,
     collection_id: String,
 ) -> Result<pb::QueryItemsRequest, ApiError> {
-    let root = Path::ROOT;
-    let query_path = root.key("query");
-    let empty = Object::new();
     // `query` is required by the docs, but an absent message is its default
     // (spec §1.1): a first page of everything.
-    let query = match get(req, "query") {
-        None => &empty,
-        Some(Value::Object(q)) => q,
-        Some(other) => return Err(invalid(&query_path, other, "must be an object")),
-    };
-    let (paging, has_cursor) = paging(query, &query_path)?;
-    let mut sort = sort(get(query, "sort"), &query_path.key("sort"))?;
+    let empty = Map::new();
+    let query = req
+        .object("query")?
+        .unwrap_or_else(|| JsonObject::at(&empty, req.member_path("query")));
+    let (paging, has_cursor) = paging(&query)?;
+    let mut sort = sort(&query, "sort")?;
     // Stable paging needs a total order. Later cursor pages carry their
     // sort inside the cursor (Wix does not resend it), so none is added.
     if sort.is_empty() && !has_cursor {
@@ -155,86 +147,64 @@ fn query(
     Ok(pb::QueryItemsRequest {
         context,
         collection_id,
-        filter: filter_at(get(query, "filter"), &query_path.key("filter"))?,
+        filter: filter(&query, "filter")?,
         sort,
-        fields: strings(get(query, "fields"), &query_path.key("fields"))?,
+        fields: query.string_elements("fields")?,
         paging: Some(paging),
         include_referenced_items: reference_inclusions(req)?,
-        consistent_read: bool_field(req, "consistentRead", &root)?,
-        return_total_count: bool_field(req, "returnTotalCount", &root)?,
+        consistent_read: req.bool("consistentRead")?,
+        return_total_count: req.bool("returnTotalCount")?,
     })
 }
 
 /// `includeReferencedItems: [{fieldKey, limit?, filter?}]`.
-fn reference_inclusions(req: &Object) -> Result<Vec<pb::ReferenceInclusion>, ApiError> {
-    let root = Path::ROOT;
-    let path = root.key("includeReferencedItems");
-    let Some(list) = array(get(req, "includeReferencedItems"), &path)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (index, element) in list.iter().enumerate() {
-        let at = path.index(index);
-        let Value::Object(inclusion) = element else {
-            return Err(invalid(
-                &at,
-                element,
-                "must be an object {fieldKey, limit, filter}",
-            ));
-        };
-        out.push(pb::ReferenceInclusion {
-            field_key: required_string(inclusion, "fieldKey", &at)?,
+fn reference_inclusions(req: &JsonObject) -> Result<Vec<pb::ReferenceInclusion>, ApiError> {
+    req.object_elements_shaped(
+        "includeReferencedItems",
+        "must be an object {fieldKey, limit, filter}",
+    )?
+    .iter()
+    .map(|inclusion| {
+        Ok(pb::ReferenceInclusion {
+            field_key: inclusion.required_string("fieldKey")?,
             // 0 = "no limit given" in the contract; not capped: it bounds
             // referenced items per item, not the page.
-            limit: match get(inclusion, "limit") {
-                None => 0,
-                Some(limit) => saturating_u32(uint(limit, &at.key("limit"))?),
-            },
-            filter: filter_at(get(inclusion, "filter"), &at.key("filter"))?,
-        });
-    }
-    Ok(out)
+            limit: inclusion.uint("limit")?.map_or(0, saturating_u32),
+            filter: filter(inclusion, "filter")?,
+        })
+    })
+    .collect()
 }
 
 fn aggregate(
-    req: &Object,
+    req: &JsonObject,
     context: Option<pb::CallContext>,
     collection_id: String,
 ) -> Result<pb::AggregateItemsRequest, ApiError> {
-    let root = Path::ROOT;
-    let aggregation_path = root.key("aggregation");
-    let empty = Object::new();
-    let aggregation = match get(req, "aggregation") {
-        None => &empty,
-        Some(Value::Object(a)) => a,
-        Some(other) => return Err(invalid(&aggregation_path, other, "must be an object")),
-    };
-    let (paging, _) = paging(req, &root)?;
+    let empty = Map::new();
+    let aggregation = req
+        .object("aggregation")?
+        .unwrap_or_else(|| JsonObject::at(&empty, req.member_path("aggregation")));
+    let (paging, _) = paging(req)?;
     Ok(pb::AggregateItemsRequest {
         context,
         collection_id,
-        initial_filter: filter_at(get(req, "initialFilter"), &root.key("initialFilter"))?,
-        grouping_fields: strings(
-            get(aggregation, "groupingFields"),
-            &aggregation_path.key("groupingFields"),
-        )?,
-        operations: operations(aggregation, &aggregation_path)?,
-        final_filter: filter_at(get(req, "finalFilter"), &root.key("finalFilter"))?,
+        initial_filter: filter(req, "initialFilter")?,
+        grouping_fields: aggregation.string_elements("groupingFields")?,
+        operations: operations(&aggregation)?,
+        final_filter: filter(req, "finalFilter")?,
         // Sorts group rows, whose names the request defines: no `_id`
         // default here (a row may have none).
-        sort: sort(get(req, "sort"), &root.key("sort"))?,
+        sort: sort(req, "sort")?,
         paging: Some(paging),
-        consistent_read: bool_field(req, "consistentRead", &root)?,
-        return_total_count: bool_field(req, "returnTotalCount", &root)?,
+        consistent_read: req.bool("consistentRead")?,
+        return_total_count: req.bool("returnTotalCount")?,
     })
 }
 
 /// `operations: [{resultFieldName?, average|min|max|sum: {itemFieldName} |
 /// itemCount|count: {}}]`.
-fn operations(
-    aggregation: &Object,
-    parent: &Path<'_>,
-) -> Result<Vec<pb::AggregateOperation>, ApiError> {
+fn operations(aggregation: &JsonObject) -> Result<Vec<pb::AggregateOperation>, ApiError> {
     use pb::AggregateFunction as F;
     // `itemCount` is the SDK's name, `count` the reference adaptor's (spec
     // §9): both mean the group size.
@@ -246,36 +216,27 @@ fn operations(
         ("itemCount", F::Count),
         ("count", F::Count),
     ];
-    let path = parent.key("operations");
-    let Some(list) = array(get(aggregation, "operations"), &path)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (index, element) in list.iter().enumerate() {
-        let at = path.index(index);
-        let Value::Object(operation) = element else {
-            return Err(invalid(&at, element, "must be an object"));
-        };
+    let mut out = Vec::new();
+    for (at, element) in aggregation.elements("operations")? {
+        let operation = JsonObject::new(element, at)?;
         let mut present = CALCULATIONS
             .iter()
-            .filter_map(|(key, function)| get(operation, key).map(|arg| (*key, *function, arg)));
-        let (Some((key, function, argument)), None) = (present.next(), present.next()) else {
-            return Err(invalid(
-                &at,
+            .filter(|(key, _)| operation.get(key).is_some());
+        let (Some((key, function)), None) = (present.next(), present.next()) else {
+            return Err(crate::json::invalid_at(
+                operation.path(),
                 element,
                 "needs exactly one of average, min, max, sum, itemCount (or count)",
             ));
         };
-        let argument_path = at.key(key);
-        let Value::Object(argument) = argument else {
-            return Err(invalid(&argument_path, argument, "must be an object"));
-        };
+        let function = *function;
+        let argument = operation.required_object(key)?;
         let item_field_name = if function == F::Count {
             String::new()
         } else {
-            required_string(argument, "itemFieldName", &argument_path)?
+            argument.required_string("itemFieldName")?
         };
-        let result_field_name = match optional_string(operation, "resultFieldName", &at)? {
+        let result_field_name = match operation.optional_string("resultFieldName")? {
             Some(name) if !name.is_empty() => name.to_owned(),
             // The reference adaptor's fallbacks (spec §5.3).
             _ if function == F::Count => "count".to_owned(),
@@ -293,9 +254,9 @@ fn operations(
 /// `items`: an absent or empty list decodes fine (spec §8.9: the missing
 /// collection must be reported before `minItems`); each element must be an
 /// object.
-fn items(req: &Object) -> Result<Vec<pb::Item>, ApiError> {
+fn items(req: &JsonObject) -> Result<Vec<pb::Item>, ApiError> {
     let items_path = Path::Root("items");
-    let Some(list) = array(get(req, "items"), &items_path)? else {
+    let Some(list) = req.array("items")? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::with_capacity(list.len());
@@ -307,29 +268,19 @@ fn items(req: &Object) -> Result<Vec<pb::Item>, ApiError> {
 
 /// `references: [{referringItemId, referencedItemId}]`. A missing id stays
 /// empty: the spec (§5.11) allows treating it as a wildcard upstream.
-fn references(req: &Object) -> Result<Vec<pb::Reference>, ApiError> {
-    let path = Path::Root("references");
-    let Some(list) = array(get(req, "references"), &path)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (index, element) in list.iter().enumerate() {
-        let at = path.index(index);
-        let Value::Object(reference) = element else {
-            return Err(invalid(
-                &at,
-                element,
-                "must be an object {referringItemId, referencedItemId}",
-            ));
-        };
-        let referring = optional_string(reference, "referringItemId", &at)?;
-        let referenced = optional_string(reference, "referencedItemId", &at)?;
-        out.push(pb::Reference {
-            referring_item_id: referring.unwrap_or_default().to_owned(),
-            referenced_item_id: referenced.unwrap_or_default().to_owned(),
-        });
-    }
-    Ok(out)
+fn references(req: &JsonObject) -> Result<Vec<pb::Reference>, ApiError> {
+    req.object_elements_shaped(
+        "references",
+        "must be an object {referringItemId, referencedItemId}",
+    )?
+    .iter()
+    .map(|reference| {
+        Ok(pb::Reference {
+            referring_item_id: reference.string("referringItemId")?,
+            referenced_item_id: reference.string("referencedItemId")?,
+        })
+    })
+    .collect()
 }
 
 // ------------------------------------------------------- paging and sorting
@@ -338,24 +289,16 @@ fn references(req: &Object) -> Result<Vec<pb::Reference>, ApiError> {
 /// `cursorPaging {limit, cursor}` or `paging {limit, offset}` (also under
 /// its pre-2024 name `pagingMethod`); neither = first offset page. Returns
 /// whether a cursor was given (a later cursor page).
-fn paging(object: &Object, parent: &Path<'_>) -> Result<(pb::Paging, bool), ApiError> {
+fn paging(object: &JsonObject) -> Result<(pb::Paging, bool), ApiError> {
     use pb::paging::Kind;
     // Both present cannot happen in proto3 JSON (a oneof); if it does, the
     // collection is in cursor mode, so the cursor wins.
-    if let Some(cursor_paging) = get(object, "cursorPaging") {
-        let path = parent.key("cursorPaging");
-        let Value::Object(cursor_paging) = cursor_paging else {
-            return Err(invalid(
-                &path,
-                cursor_paging,
-                "must be an object {limit, cursor}",
-            ));
-        };
-        let cursor = optional_string(cursor_paging, "cursor", &path)?
-            .unwrap_or_default()
-            .to_owned();
+    if let Some(cursor_paging) =
+        object.object_shaped("cursorPaging", "must be an object {limit, cursor}")?
+    {
+        let cursor = cursor_paging.string("cursor")?;
         let has_cursor = !cursor.is_empty();
-        let limit = limit(get(cursor_paging, "limit"), &path.key("limit"))?;
+        let limit = limit(&cursor_paging)?;
         return Ok((
             pb::Paging {
                 kind: Some(Kind::Cursor(pb::CursorPaging { limit, cursor })),
@@ -363,25 +306,17 @@ fn paging(object: &Object, parent: &Path<'_>) -> Result<(pb::Paging, bool), ApiE
             has_cursor,
         ));
     }
-    let (key, offset_paging) = match get(object, "paging") {
-        Some(p) => ("paging", Some(p)),
-        None => ("pagingMethod", get(object, "pagingMethod")),
+    let key = if object.get("paging").is_some() {
+        "paging"
+    } else {
+        "pagingMethod"
     };
-    let path = parent.key(key);
-    let (limit, offset) = match offset_paging {
+    let (limit, offset) = match object.object_shaped(key, "must be an object {limit, offset}")? {
         None => (DEFAULT_LIMIT, 0),
-        Some(Value::Object(p)) => {
-            let offset_path = path.key("offset");
-            let offset = match get(p, "offset") {
-                None => 0,
-                Some(offset) => {
-                    let n = uint(offset, &offset_path)?;
-                    u32::try_from(n).map_err(|_| invalid(&offset_path, offset, "is too large"))?
-                }
-            };
-            (limit(get(p, "limit"), &path.key("limit"))?, offset)
-        }
-        Some(other) => return Err(invalid(&path, other, "must be an object {limit, offset}")),
+        Some(offset_paging) => (
+            limit(&offset_paging)?,
+            offset_paging.u32("offset")?.unwrap_or(0),
+        ),
     };
     Ok((
         pb::Paging {
@@ -391,31 +326,13 @@ fn paging(object: &Object, parent: &Path<'_>) -> Result<(pb::Paging, bool), ApiE
     ))
 }
 
-/// A page size: absent, null or 0 mean the default; capped at the maximum.
-fn limit(json: Option<&Value>, path: &Path<'_>) -> Result<u32, ApiError> {
-    Ok(match json {
-        None => DEFAULT_LIMIT,
-        Some(limit) => match uint(limit, path)? {
-            0 => DEFAULT_LIMIT,
-            n => saturating_u32(n).min(MAX_LIMIT),
-        },
+/// The `limit` of a paging object: absent, null or 0 mean the default;
+/// capped at the maximum.
+fn limit(paging: &JsonObject) -> Result<u32, ApiError> {
+    Ok(match paging.uint("limit")? {
+        None | Some(0) => DEFAULT_LIMIT,
+        Some(n) => saturating_u32(n).min(MAX_LIMIT),
     })
-}
-
-/// A non-negative integer. proto3 JSON also allows integral floats (`25.0`)
-/// and decimal strings (`"25"`).
-fn uint(json: &Value, path: &Path<'_>) -> Result<u64, ApiError> {
-    let parsed = match json {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                // Saturates beyond u64: callers cap or reject anyway.
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => s.parse::<u64>().ok(),
-        _ => None,
-    };
-    parsed.ok_or_else(|| invalid(path, json, "must be a non-negative integer"))
 }
 
 fn saturating_u32(n: u64) -> u32 {
@@ -423,101 +340,27 @@ fn saturating_u32(n: u64) -> u32 {
 }
 
 /// `sort: [{fieldName, order}]` as sent (defaults are the caller's choice).
-fn sort(json: Option<&Value>, path: &Path<'_>) -> Result<Vec<pb::SortKey>, ApiError> {
-    let Some(list) = array(json, path)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (index, element) in list.iter().enumerate() {
-        let at = path.index(index);
-        let Value::Object(sorting) = element else {
-            return Err(invalid(
-                &at,
-                element,
-                "must be an object {fieldName, order}",
-            ));
-        };
-        out.push(pb::SortKey {
-            field_path: required_string(sorting, "fieldName", &at)?,
-            order: sort_order(get(sorting, "order"), &at.key("order"))? as i32,
-        });
-    }
-    Ok(out)
+fn sort(object: &JsonObject, key: &str) -> Result<Vec<pb::SortKey>, ApiError> {
+    object
+        .object_elements_shaped(key, "must be an object {fieldName, order}")?
+        .iter()
+        .map(|sorting| {
+            Ok(pb::SortKey {
+                field_path: sorting.required_string("fieldName")?,
+                order: sort_order(sorting, "order")? as i32,
+            })
+        })
+        .collect()
 }
 
 /// `ASC` (also when absent: the proto3 default) or `DESC`, in any case.
-fn sort_order(json: Option<&Value>, path: &Path<'_>) -> Result<pb::SortOrder, ApiError> {
-    match json {
+fn sort_order(object: &JsonObject, key: &str) -> Result<pb::SortOrder, ApiError> {
+    match object.get(key) {
         None => Ok(pb::SortOrder::Asc),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("ASC") => Ok(pb::SortOrder::Asc),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("DESC") => Ok(pb::SortOrder::Desc),
-        Some(other) => Err(invalid(path, other, "must be \"ASC\" or \"DESC\"")),
+        Some(other) => Err(object.invalid(key, other, "must be \"ASC\" or \"DESC\"")),
     }
-}
-
-// ------------------------------------------------------------ field access
-
-/// A field, with `null` treated as absent (proto3 JSON).
-fn get<'a>(object: &'a Object, key: &str) -> Option<&'a Value> {
-    object.get(key).filter(|v| !v.is_null())
-}
-
-/// A string field that has no natural default: missing, empty or not a
-/// string is a 400.
-fn required_string(object: &Object, key: &str, parent: &Path<'_>) -> Result<String, ApiError> {
-    match object.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        other => Err(invalid(
-            &parent.key(key),
-            other.unwrap_or(&Value::Null),
-            "is required and must be a non-empty string",
-        )),
-    }
-}
-
-fn optional_string<'a>(
-    object: &'a Object,
-    key: &str,
-    parent: &Path<'_>,
-) -> Result<Option<&'a str>, ApiError> {
-    match get(object, key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(invalid(&parent.key(key), other, "must be a string")),
-    }
-}
-
-/// A boolean field; absent or null is `false`.
-fn bool_field(object: &Object, key: &str, parent: &Path<'_>) -> Result<bool, ApiError> {
-    match get(object, key) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(invalid(&parent.key(key), other, "must be a boolean")),
-    }
-}
-
-/// An array field; absent or null is `None` (an empty list).
-fn array<'a>(json: Option<&'a Value>, path: &Path<'_>) -> Result<Option<&'a Vec<Value>>, ApiError> {
-    match json {
-        None => Ok(None),
-        Some(Value::Array(list)) => Ok(Some(list)),
-        Some(other) => Err(invalid(path, other, "must be an array")),
-    }
-}
-
-/// An array of strings; absent or null is empty.
-fn strings(json: Option<&Value>, path: &Path<'_>) -> Result<Vec<String>, ApiError> {
-    let Some(list) = array(json, path)? else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::with_capacity(list.len());
-    for (index, element) in list.iter().enumerate() {
-        match element {
-            Value::String(s) => out.push(s.clone()),
-            other => return Err(invalid(&path.index(index), other, "must be a string")),
-        }
-    }
-    Ok(out)
 }
 
 // ---------------------------------------------------------------- encoding

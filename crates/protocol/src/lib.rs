@@ -12,6 +12,7 @@ pub mod endpoint;
 pub mod error;
 pub mod filter;
 pub mod items;
+pub(crate) mod json;
 pub mod legacy;
 pub mod schema;
 pub mod v3;

@@ -291,6 +291,81 @@ async fn malformed_requests_are_400_naming_the_field() {
     assert!(backend.received().is_empty());
 }
 
+/// A known field with the wrong type is the same answer on an items and a
+/// schema endpoint: VALIDATION_ERROR naming the field's full path (the
+/// legacy side answers the same messages, see legacy::errors).
+#[tokio::test]
+async fn a_wrong_type_is_the_same_validation_error_on_items_and_schema_endpoints() {
+    let (backend, sidecar) = bridge("").await;
+    let cases: Vec<(&str, Value, &str, &str, &str)> = vec![
+        // A number where a string is expected.
+        (
+            "/v3/items/remove",
+            json!({"collectionId": "books", "itemIds": ["a", 7]}),
+            "itemIds[1]",
+            "7",
+            "must be a string",
+        ),
+        (
+            "/v3/collections/get",
+            json!({"collectionIds": ["a", 7]}),
+            "collectionIds[1]",
+            "7",
+            "must be a string",
+        ),
+        (
+            "/v3/collections/create",
+            json!({"collection": {"id": "c", "fields": [{"key": "a", "type": 3}]}}),
+            "collection.fields[0].type",
+            "3",
+            "must be a string",
+        ),
+        // A string where an array is expected.
+        (
+            "/v3/items/query",
+            json!({"collectionId": "books", "query": {"fields": "title"}}),
+            "query.fields",
+            "title",
+            "must be an array",
+        ),
+        (
+            "/v3/collections/get",
+            json!({"collectionIds": "a"}),
+            "collectionIds",
+            "a",
+            "must be an array",
+        ),
+        // Out of range.
+        (
+            "/v3/items/query",
+            json!({"collectionId": "books", "query": {"paging": {"limit": -1}}}),
+            "query.paging.limit",
+            "-1",
+            "must be a non-negative integer",
+        ),
+    ];
+    for (path, request, field_path, rejected, problem) in cases {
+        let r = call(&sidecar, path, request.clone()).await;
+        assert_eq!(r.status, 400, "{request}: {}", r.body);
+        assert_eq!(
+            r.body["errorCode"], "VALIDATION_ERROR",
+            "{request}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.body["errorMessage"],
+            format!("{field_path}: {problem}"),
+            "{request}"
+        );
+        assert_eq!(
+            r.body["data"]["violations"],
+            json!([{"fieldPath": field_path, "rejectedValue": rejected, "message": problem}]),
+            "{request}"
+        );
+    }
+    assert!(backend.received().is_empty());
+}
+
 #[tokio::test]
 async fn unknown_collection_without_default_route_is_404() {
     let backend = ScriptedBackend::start().await;

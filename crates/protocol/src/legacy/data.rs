@@ -15,12 +15,11 @@ use serde_json::{Map, Value, json};
 use super::LegacyEndpoint;
 use super::aggregate::processing_step;
 use super::filter::{filter_from_json, sort_from_json};
-use super::request::{
-    Object, array, bool_field, collection_name, get, required_string, strings, uint,
-};
+use super::request::{Object, collection_name};
 use crate::Dispatch;
 use crate::error::ApiError;
 use crate::items::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::json::JsonObject;
 use crate::value::{Path, item_at, item_to_json};
 use crate::{Operation, Reply};
 use extdb_contract::pb;
@@ -32,6 +31,7 @@ pub async fn serve(
     router: &impl Dispatch,
 ) -> Result<Value, ApiError> {
     let root = Path::ROOT;
+    let request = &JsonObject::of_map(request);
     // Every data call names its collection; checked first, as in v3.
     let collection_id = collection_name(request)?;
     let context = Some(context);
@@ -41,13 +41,13 @@ pub async fn serve(
             let query = pb::QueryItemsRequest {
                 context,
                 collection_id,
-                filter: filter_from_json(get(request, "filter"), &root.key("filter"))?,
-                sort: with_default_sort(sort_from_json(get(request, "sort"), &root.key("sort"))?),
-                fields: strings(request, "projection")?,
+                filter: filter_from_json(request.get("filter"), &root.key("filter"))?,
+                sort: with_default_sort(sort_from_json(request.get("sort"), &root.key("sort"))?),
+                fields: request.string_elements("projection")?,
                 paging: Some(offset_paging(limit, offset)),
                 include_referenced_items: Vec::new(),
                 consistent_read: false,
-                return_total_count: !bool_field(request, "omitTotalCount")?,
+                return_total_count: !request.bool("omitTotalCount")?,
             };
             let want_total = query.return_total_count;
             let reply = expect_items(router.dispatch(Operation::QueryItems(query)).await?)?;
@@ -65,13 +65,13 @@ pub async fn serve(
             Ok(Value::Object(body))
         }
         LegacyEndpoint::DataGet => {
-            let item_id = required_string(request, "itemId")?;
+            let item_id = request.required_string("itemId")?;
             let query = pb::QueryItemsRequest {
                 context,
                 collection_id: collection_id.clone(),
                 filter: Some(id_filter(&item_id)),
                 sort: with_default_sort(Vec::new()),
-                fields: strings(request, "projection")?,
+                fields: request.string_elements("projection")?,
                 paging: Some(offset_paging(1, 0)),
                 include_referenced_items: Vec::new(),
                 consistent_read: false,
@@ -87,7 +87,7 @@ pub async fn serve(
             let count = pb::CountItemsRequest {
                 context,
                 collection_id,
-                filter: filter_from_json(get(request, "filter"), &root.key("filter"))?,
+                filter: filter_from_json(request.get("filter"), &root.key("filter"))?,
                 consistent_read: false,
             };
             match router.dispatch(Operation::CountItems(count)).await? {
@@ -96,7 +96,7 @@ pub async fn serve(
             }
         }
         LegacyEndpoint::DataInsert | LegacyEndpoint::DataUpdate => {
-            let item = match get(request, "item") {
+            let item = match request.get("item") {
                 Some(item) => item_at(item, &root.key("item"))?,
                 None => return Err(ApiError::validation("item", "", "is required")),
             };
@@ -105,7 +105,7 @@ pub async fn serve(
             Ok(json!({ "item": item_to_json(&item) }))
         }
         LegacyEndpoint::DataRemove => {
-            let item_id = required_string(request, "itemId")?;
+            let item_id = request.required_string("itemId")?;
             let remove = pb::RemoveItemsRequest {
                 context,
                 collection_id,
@@ -130,7 +130,7 @@ pub async fn serve(
             let remove = pb::RemoveItemsRequest {
                 context,
                 collection_id,
-                item_ids: strings(request, "itemIds")?,
+                item_ids: request.string_elements("itemIds")?,
             };
             let results = match router.dispatch(Operation::RemoveItems(remove)).await? {
                 Reply::Removed(r) => r.results,
@@ -152,24 +152,24 @@ pub async fn serve(
         }
         LegacyEndpoint::DataAggregate => {
             let (grouping_fields, operations) =
-                processing_step(get(request, "processingStep"), &root.key("processingStep"))?;
+                processing_step(request.get("processingStep"), &root.key("processingStep"))?;
             // The legacy call has no paging: it answers every group, up to
             // the contract's page cap (skip/limit honoured if sent).
-            let (limit, offset) = match (uint(request, "limit")?, uint(request, "skip")?) {
+            let (limit, offset) = match (request.uint("limit")?, request.uint("skip")?) {
                 (None, None) => (MAX_LIMIT, 0),
                 _ => skip_limit(request)?,
             };
             let aggregate = pb::AggregateItemsRequest {
                 context,
                 collection_id,
-                initial_filter: filter_from_json(get(request, "filter"), &root.key("filter"))?,
+                initial_filter: filter_from_json(request.get("filter"), &root.key("filter"))?,
                 grouping_fields,
                 operations,
                 final_filter: filter_from_json(
-                    get(request, "postFilteringStep"),
+                    request.get("postFilteringStep"),
                     &root.key("postFilteringStep"),
                 )?,
-                sort: sort_from_json(get(request, "sort"), &root.key("sort"))?,
+                sort: sort_from_json(request.get("sort"), &root.key("sort"))?,
                 paging: Some(offset_paging(limit, offset)),
                 consistent_read: false,
                 return_total_count: true,
@@ -197,16 +197,12 @@ pub async fn serve(
 
 /// `skip`/`limit` -> (limit, offset): limit 50 when absent or 0, capped at
 /// 1000, like v3 paging.
-fn skip_limit(request: &Object) -> Result<(u32, u32), ApiError> {
-    let limit = match uint(request, "limit")? {
+fn skip_limit(request: &JsonObject) -> Result<(u32, u32), ApiError> {
+    let limit = match request.uint("limit")? {
         None | Some(0) => DEFAULT_LIMIT,
         Some(n) => u32::try_from(n).unwrap_or(u32::MAX).min(MAX_LIMIT),
     };
-    let offset = match uint(request, "skip")? {
-        None => 0,
-        Some(n) => u32::try_from(n)
-            .map_err(|_| ApiError::validation("skip", n.to_string(), "is too large"))?,
-    };
+    let offset = request.u32("skip")?.unwrap_or(0);
     Ok((limit, offset))
 }
 
@@ -262,9 +258,9 @@ fn total_count(
     })
 }
 
-fn items(request: &Object) -> Result<Vec<pb::Item>, ApiError> {
+fn items(request: &JsonObject) -> Result<Vec<pb::Item>, ApiError> {
     let path = Path::Root("items");
-    let Some(list) = array(request, "items")? else {
+    let Some(list) = request.array("items")? else {
         return Ok(Vec::new());
     };
     list.iter()
@@ -405,7 +401,7 @@ mod tests {
 
     #[test]
     fn skip_and_limit_become_offset_paging() {
-        let paging = |json: Value| skip_limit(&object(json));
+        let paging = |json: Value| skip_limit(&JsonObject::of_map(&object(json)));
         assert_eq!(paging(json!({})).unwrap(), (50, 0));
         assert_eq!(paging(json!({"limit": 0, "skip": 0})).unwrap(), (50, 0));
         assert_eq!(paging(json!({"limit": 20, "skip": 40})).unwrap(), (20, 40));

@@ -26,13 +26,16 @@
 use serde_json::{Map, Value, json};
 
 use super::LegacyDialect;
-use super::request::{Object, array, collection_name, required_string, strings};
+use super::request::{Object, collection_name};
 use super::{LegacyEndpoint, MAX_PAGE_SIZE};
 use crate::Dispatch;
 use crate::error::ApiError;
-use crate::value::{Path, invalid};
+use crate::json::JsonObject;
 use crate::{Operation, Reply};
 use extdb_contract::pb;
+
+/// What a column must look like, for the error when it does not.
+const COLUMN_SHAPE: &str = "must be an object {name, type}";
 
 /// System fields every collection has; a column call cannot remove them.
 const SYSTEM_FIELDS: [&str; 4] = ["_id", "_createdDate", "_updatedDate", "_owner"];
@@ -52,6 +55,7 @@ pub async fn serve(
     router: &impl Dispatch,
     style: SchemaStyle,
 ) -> Result<Value, ApiError> {
+    let request = &JsonObject::of_map(request);
     match endpoint {
         LegacyEndpoint::SchemasList | LegacyEndpoint::SchemasListHeaders => {
             let collections = list(router, context, Vec::new()).await?;
@@ -65,7 +69,7 @@ pub async fn serve(
         LegacyEndpoint::SchemasFind => {
             // The reference refuses more than 10 ids; nothing in the docs
             // does, so any number is accepted.
-            let ids = strings(request, "schemaIds")?;
+            let ids = request.string_elements("schemaIds")?;
             if ids.is_empty() {
                 return Err(ApiError::validation(
                     "schemaIds",
@@ -84,13 +88,11 @@ pub async fn serve(
         }
         LegacyEndpoint::SchemasCreate => {
             let id = collection_name(request)?;
-            let mut fields = Vec::new();
-            if let Some(columns) = array(request, "columns")? {
-                let path = Path::Root("columns");
-                for (index, column) in columns.iter().enumerate() {
-                    fields.push(column_field(column, &path.index(index))?);
-                }
-            }
+            let fields = request
+                .object_elements_shaped("columns", COLUMN_SHAPE)?
+                .iter()
+                .map(column_field)
+                .collect::<Result<Vec<_>, _>>()?;
             let create = pb::CreateCollectionRequest {
                 context: Some(context),
                 collection: Some(pb::Collection {
@@ -107,9 +109,9 @@ pub async fn serve(
         }
         LegacyEndpoint::ColumnAdd => {
             let id = collection_name(request)?;
-            let column = match request.get("column") {
-                Some(column) if !column.is_null() => column_field(column, &Path::Root("column"))?,
-                _ => return Err(ApiError::validation("column", "", "is required")),
+            let column = match request.object_shaped("column", COLUMN_SHAPE)? {
+                Some(column) => column_field(&column)?,
+                None => return Err(ApiError::validation("column", "", "is required")),
             };
             let mut collection = find_one(router, &context, &id).await?;
             if collection.fields.iter().any(|f| f.key == column.key) {
@@ -120,7 +122,7 @@ pub async fn serve(
         }
         LegacyEndpoint::ColumnRemove => {
             let id = collection_name(request)?;
-            let column = required_string(request, "columnName")?;
+            let column = request.required_string("columnName")?;
             if SYSTEM_FIELDS.contains(&column.as_str()) {
                 return Err(ApiError::validation(
                     "columnName",
@@ -193,20 +195,8 @@ async fn update(
 /// `{name, type, subtype?, precision?, isPrimary?}` -> a contract field.
 /// `precision` and `isPrimary` have no counterpart in the contract (every
 /// collection's primary key is `_id`) and are ignored.
-fn column_field(json: &Value, path: &Path<'_>) -> Result<pb::Field, ApiError> {
-    let Value::Object(column) = json else {
-        return Err(invalid(path, json, "must be an object {name, type}"));
-    };
-    let name = match column.get("name") {
-        Some(Value::String(n)) if !n.is_empty() => n.clone(),
-        other => {
-            return Err(invalid(
-                &path.key("name"),
-                other.unwrap_or(&Value::Null),
-                "is required and must be a non-empty string",
-            ));
-        }
-    };
+fn column_field(column: &JsonObject) -> Result<pb::Field, ApiError> {
+    let name = column.required_string("name")?;
     let type_name = column.get("type").and_then(Value::as_str).unwrap_or("");
     let subtype = column
         .get("subtype")
@@ -226,8 +216,8 @@ fn column_field(json: &Value, path: &Path<'_>) -> Result<pb::Field, ApiError> {
             _ => pb::FieldType::Datetime,
         },
         _ => {
-            return Err(invalid(
-                &path.key("type"),
+            return Err(column.invalid(
+                "type",
                 column.get("type").unwrap_or(&Value::Null),
                 "must be one of number, text, boolean, url, datetime, image, object",
             ));
@@ -561,8 +551,10 @@ mod tests {
 
     #[test]
     fn column_types_map_back() {
-        let path = Path::Root("column");
-        let ty = |json: Value| column_field(&json, &path).map(|f| f.r#type);
+        let ty = |json: Value| {
+            let column = JsonObject::with_expectation(&json, "column".into(), COLUMN_SHAPE)?;
+            column_field(&column).map(|f| f.r#type)
+        };
         let cases = [
             (
                 json!({"name": "a", "type": "text", "subtype": "string"}),

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::json::JsonObject;
 use super::names::from_wire_name;
 use crate::error::ApiError;
+use crate::json::JsonObject;
 use crate::{Endpoint, Operation};
 use extdb_contract::pb;
 use extdb_contract::pb::{array_options::ElementOptions, field::TypeOptions};
@@ -20,7 +20,7 @@ pub(super) fn decode(
     request: &Value,
     context: pb::CallContext,
 ) -> Result<Operation, ApiError> {
-    let request = JsonObject::new(request, String::new())?;
+    let request = JsonObject::root(request)?;
     let context = Some(context);
     Ok(match endpoint {
         Endpoint::Capabilities => {
@@ -360,7 +360,9 @@ mod tests {
         assert!(list(json!({"collectionIds": []})).is_empty());
 
         let error = decode_err(Endpoint::CollectionsGet, json!({"collectionIds": ["a", 7]}));
-        assert_eq!(error.error_code(), "BAD_REQUEST");
+        // Was BAD_REQUEST: a known field's wrong type is VALIDATION_ERROR everywhere.
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error).0, "collectionIds[1]");
         assert!(error.to_string().contains("collectionIds[1]"), "{error}");
     }
 
@@ -600,12 +602,14 @@ mod tests {
     }
 
     #[test]
-    fn wrong_json_types_are_bad_requests_naming_the_path() {
+    fn wrong_json_types_are_validation_errors_naming_the_path() {
         let error = decode_err(
             Endpoint::CollectionsCreate,
             json!({"collection": {"id": "c", "fields": [{"key": "a"}, {"key": "b"}, {"key": "c", "type": 3}]}}),
         );
-        assert_eq!(error.error_code(), "BAD_REQUEST");
+        // Was BAD_REQUEST: a known field's wrong type is VALIDATION_ERROR everywhere.
+        assert_eq!(error.error_code(), "VALIDATION_ERROR");
+        assert_eq!(violation(&error).0, "collection.fields[2].type");
         assert!(
             error.to_string().contains("collection.fields[2].type"),
             "{error}"
@@ -624,7 +628,8 @@ mod tests {
             Endpoint::CollectionsCreate,
             json!({"collection": {"id": "c", "fields": {"key": "a"}}}),
         );
-        assert!(error.to_string().contains("collection.fields "), "{error}");
+        // The message now reads `<path>: <problem>`, the VALIDATION_ERROR form.
+        assert_eq!(error.to_string(), "collection.fields: must be an array");
     }
 
     #[test]

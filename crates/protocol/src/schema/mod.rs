@@ -8,8 +8,7 @@
 
 mod decode;
 mod encode;
-mod json;
-mod names;
+pub(crate) mod names;
 
 use serde_json::Value;
 

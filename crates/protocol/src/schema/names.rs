@@ -4,7 +4,7 @@
 use extdb_contract::pb;
 
 /// A generated proto enum whose Wix name is its proto name minus a prefix.
-pub(super) trait WireEnum: Copy + PartialEq + TryFrom<i32> {
+pub(crate) trait WireEnum: Copy + PartialEq + TryFrom<i32> {
     const PROTO_PREFIX: &'static str;
     /// The proto3 zero value meaning "not set"; it has no Wix name.
     const UNSET: Option<Self>;
@@ -67,13 +67,13 @@ pub(super) fn wire_name_of<E: WireEnum>(raw: i32) -> Option<&'static str> {
 }
 
 /// The value Wix calls `name`; never the unset value.
-pub(super) fn from_wire_name<E: WireEnum>(name: &str) -> Option<E> {
+pub(crate) fn from_wire_name<E: WireEnum>(name: &str) -> Option<E> {
     let value = E::from_proto_name(&format!("{}{name}", E::PROTO_PREFIX))?;
     (Some(value) != E::UNSET).then_some(value)
 }
 
 /// Every Wix name of `E`, for error messages.
-pub(super) fn wire_names<E: WireEnum>() -> Vec<&'static str> {
+pub(crate) fn wire_names<E: WireEnum>() -> Vec<&'static str> {
     // Our enums are small and dense; 64 covers them with room to grow.
     (0..64)
         .filter_map(|raw| E::try_from(raw).ok())
