@@ -19,7 +19,7 @@ use super::request::{
     Object, array, bool_field, collection_name, get, required_string, strings, uint,
 };
 use crate::Dispatch;
-use crate::error::ApiError;
+use crate::error::{ApiError, UpstreamErrorData};
 use crate::items::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::value::{Path, item_at, item_to_json};
 use crate::{Operation, Reply};
@@ -348,11 +348,10 @@ fn item_error(error: pb::ItemError) -> ApiError {
     } else {
         error.message
     };
-    let data: Map<String, Value> = error
-        .metadata
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    // Sorted, as the sidecar's other upstream errors are.
+    let mut pairs: Vec<_> = error.metadata.into_iter().collect();
+    pairs.sort();
+    let data = UpstreamErrorData::from_pairs(pairs);
     ApiError::Upstream {
         http_status,
         error_code,
@@ -362,13 +361,14 @@ fn item_error(error: pb::ItemError) -> ApiError {
 }
 
 fn item_not_found(collection_id: &str, item_id: &str) -> ApiError {
-    let mut data = Map::new();
-    data.insert("itemId".into(), item_id.into());
     ApiError::Upstream {
         http_status: 404,
         error_code: "ITEM_NOT_FOUND".into(),
         message: format!("item {item_id} not found in collection {collection_id}"),
-        data,
+        data: UpstreamErrorData {
+            item_id: Some(item_id.to_owned()),
+            ..Default::default()
+        },
     }
 }
 
