@@ -81,12 +81,13 @@ pub enum ApiError {
 
     /// An error the backend reported, already translated: HTTP status,
     /// protocol code and data come from the gRPC status and its details.
+    /// The data is boxed so that every `Result<_, ApiError>` stays small.
     #[error("{message}")]
     Upstream {
         http_status: u16,
         error_code: String,
         message: String,
-        data: UpstreamErrorData,
+        data: Box<UpstreamErrorData>,
     },
 
     /// The backend could not be reached.

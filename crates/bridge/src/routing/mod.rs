@@ -425,7 +425,10 @@ mod tests {
             http_status: 404,
             error_code: "COLLECTION_NOT_FOUND".into(),
             message: "gone".into(),
-            data: UpstreamErrorData::from_pairs([("collectionId".to_owned(), id.to_owned())]),
+            data: Box::new(UpstreamErrorData::from_pairs([(
+                "collectionId".to_owned(),
+                id.to_owned(),
+            )])),
         };
         assert_eq!(
             restore_collection_id(error_naming("sales_orders"), "sales_orders", "orders"),

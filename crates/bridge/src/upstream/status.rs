@@ -176,7 +176,7 @@ fn api_error_from_status(
         http_status,
         error_code,
         message,
-        data,
+        data: Box::new(data),
     }
 }
 

@@ -7,7 +7,7 @@ fn upstream(error_code: &str, data: UpstreamErrorData) -> ApiError {
         http_status: 409,
         error_code: error_code.into(),
         message: "m".into(),
-        data,
+        data: Box::new(data),
     }
 }
 

@@ -351,12 +351,11 @@ fn item_error(error: pb::ItemError) -> ApiError {
     // Sorted, as the sidecar's other upstream errors are.
     let mut pairs: Vec<_> = error.metadata.into_iter().collect();
     pairs.sort();
-    let data = UpstreamErrorData::from_pairs(pairs);
     ApiError::Upstream {
         http_status,
         error_code,
         message,
-        data,
+        data: Box::new(UpstreamErrorData::from_pairs(pairs)),
     }
 }
 
@@ -365,10 +364,10 @@ fn item_not_found(collection_id: &str, item_id: &str) -> ApiError {
         http_status: 404,
         error_code: "ITEM_NOT_FOUND".into(),
         message: format!("item {item_id} not found in collection {collection_id}"),
-        data: UpstreamErrorData {
+        data: Box::new(UpstreamErrorData {
             item_id: Some(item_id.to_owned()),
             ..Default::default()
-        },
+        }),
     }
 }
 

@@ -402,12 +402,12 @@ fn column_not_found(collection_id: &str, column: &str) -> ApiError {
     }
 }
 
-fn column_data(collection_id: &str, column: &str) -> UpstreamErrorData {
-    UpstreamErrorData {
+fn column_data(collection_id: &str, column: &str) -> Box<UpstreamErrorData> {
+    Box::new(UpstreamErrorData {
         collection_id: Some(collection_id.to_owned()),
         metadata: vec![("propertyName".to_owned(), column.to_owned())],
         ..Default::default()
-    }
+    })
 }
 
 fn unexpected(reply: &Reply) -> ApiError {
