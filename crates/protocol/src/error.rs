@@ -13,10 +13,11 @@
 //! keeps building errors as it does (`ApiError::bad_request(..)`,
 //! `ApiError::Internal { .. }`). A stage that knows more than the kind (the
 //! upstream knows a backend asked to calm down) narrows the retry where it
-//! decides on one.
+//! decides on one. (`error_source`, not `source`: an inherent `source`
+//! would shadow `std::error::Error::source`.)
 //!
 //! No stage builds JSON: an upstream error carries typed data
-//! ([`UpstreamErrorData`]) and only the renderers ([`render`]) write the
+//! ([`UpstreamErrorData`]) and only the renderers (`error/render.rs`) write the
 //! protocol's `data` object.
 
 mod class;

@@ -2,7 +2,7 @@
 //!
 //! Built by the upstream stage from gRPC status details (or by the legacy
 //! protocol from a per-item error) without any JSON: only the renderers in
-//! [`super::render`] turn it into the protocol's `data` object.
+//! `error/render.rs` turn it into the protocol's `data` object.
 
 use super::Violation;
 
