@@ -3,8 +3,29 @@
 //!
 //! One type for all stages, so the HTTP front renders every failure the same
 //! way (spec: envelope §4.10, data-operations §7).
+//!
+//! The shape follows pingora's `pingora-error`: every error has a kind, a
+//! source ([`ErrorSource`]: downstream, upstream, internal) and a retry
+//! safety ([`Retry`]). The kind is the enum's variant and the source and
+//! retry are methods on it ([`ApiError::error_source`], [`ApiError::retry`])
+//! rather than fields of a struct: each kind has one source and one retry
+//! safety, so fields could only disagree with the kind, and every stage
+//! keeps building errors as it does (`ApiError::bad_request(..)`,
+//! `ApiError::Internal { .. }`). A stage that knows more than the kind (the
+//! upstream knows a backend asked to calm down) narrows the retry where it
+//! decides on one. (`error_source`, not `source`: an inherent `source`
+//! would shadow `std::error::Error::source`.)
+//!
+//! No stage builds JSON: an upstream error carries typed data
+//! ([`UpstreamErrorData`]) and only the renderers (`error/render.rs`) write the
+//! protocol's `data` object.
 
-use serde_json::{Map, Value, json};
+mod class;
+mod render;
+mod upstream;
+
+pub use class::{ErrorSource, Retry};
+pub use upstream::{FieldChangeError, UpstreamDetail, UpstreamErrorData};
 
 /// A failure answered to Wix as a non-2xx response.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -61,12 +82,13 @@ pub enum ApiError {
 
     /// An error the backend reported, already translated: HTTP status,
     /// protocol code and data come from the gRPC status and its details.
+    /// The data is boxed so that every `Result<_, ApiError>` stays small.
     #[error("{message}")]
     Upstream {
         http_status: u16,
         error_code: String,
         message: String,
-        data: Map<String, Value>,
+        data: Box<UpstreamErrorData>,
     },
 
     /// The backend could not be reached.
@@ -170,61 +192,64 @@ impl ApiError {
         }
     }
 
-    /// The protocol `data` object: exactly the documented keys per code
-    /// (Wix's reference tests compare `data` with deep equality).
-    pub fn data(&self) -> Map<String, Value> {
-        let mut data = Map::new();
+    /// Who the failure is attributed to (logged as `source=`).
+    ///
+    /// `UnsupportedOperation` is downstream whoever refused it (a read-only
+    /// route or a backend without the RPC): the caller asked for what this
+    /// collection does not offer. `MessageTooLarge` is downstream too: the
+    /// cure is a smaller request or page.
+    pub fn error_source(&self) -> ErrorSource {
         match self {
-            ApiError::Unauthorized { .. } | ApiError::Internal { .. } => {
-                data.insert("description".into(), self.public_message().into());
-            }
-            ApiError::Validation { violations, .. } => {
-                let list = violations
-                    .iter()
-                    .take(100)
-                    .map(|v| {
-                        json!({
-                            "fieldPath": v.field_path,
-                            "rejectedValue": v.rejected_value,
-                            "message": v.message,
-                        })
-                    })
-                    .collect();
-                data.insert("violations".into(), Value::Array(list));
-            }
-            ApiError::CollectionNotFound { collection_id } => {
-                data.insert("collectionId".into(), collection_id.clone().into());
-            }
-            ApiError::UnsupportedOperation {
-                collection_id,
-                operation,
-                ..
-            } => {
-                data.insert("collectionId".into(), collection_id.clone().into());
-                data.insert("operation".into(), operation.clone().into());
-            }
-            ApiError::Upstream { data: d, .. } => data = d.clone(),
-            _ => {}
+            ApiError::Unauthorized { .. }
+            | ApiError::UnknownEndpoint { .. }
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::RequestTimeout { .. }
+            | ApiError::BodyBudgetExhausted { .. }
+            | ApiError::BadRequest { .. }
+            | ApiError::Validation { .. }
+            | ApiError::CollectionNotFound { .. }
+            | ApiError::UnsupportedOperation { .. }
+            | ApiError::MessageTooLarge { .. } => ErrorSource::Downstream,
+            ApiError::Upstream { .. }
+            | ApiError::UpstreamUnavailable { .. }
+            | ApiError::UpstreamTimeout { .. } => ErrorSource::Upstream,
+            ApiError::Internal { .. } => ErrorSource::Internal,
         }
-        data
     }
 
-    /// The v3 error body: the superset shape of envelope spec §4.10, read
-    /// correctly by the docs' parser, the reference adaptor's and the SDK's.
-    pub fn to_v3_body(&self) -> Value {
-        let code = self.error_code();
-        let message = self.public_message();
-        let data = Value::Object(self.data());
-        json!({
-            "errorCode": code,
-            "errorMessage": message,
-            "data": data,
-            "applicationError": { "code": code, "description": message, "data": data },
-        })
+    /// Whether repeating the same call could succeed and is safe.
+    ///
+    /// An error the backend answered is final (it decided, and may have
+    /// acted); a call the backend never answered may have reached it, so
+    /// only a read is safe to repeat; a body we did not receive, or could
+    /// not yet take in, did nothing.
+    pub fn retry(&self) -> Retry {
+        match self {
+            ApiError::RequestTimeout { .. } | ApiError::BodyBudgetExhausted { .. } => Retry::Safe,
+            ApiError::UpstreamUnavailable { .. } | ApiError::UpstreamTimeout { .. } => {
+                Retry::IdempotentOnly
+            }
+            ApiError::Unauthorized { .. }
+            | ApiError::UnknownEndpoint { .. }
+            | ApiError::MethodNotAllowed { .. }
+            | ApiError::PayloadTooLarge { .. }
+            | ApiError::BadRequest { .. }
+            | ApiError::Validation { .. }
+            | ApiError::CollectionNotFound { .. }
+            | ApiError::UnsupportedOperation { .. }
+            | ApiError::MessageTooLarge { .. }
+            | ApiError::Upstream { .. }
+            | ApiError::Internal { .. } => Retry::Never,
+        }
     }
 
-    /// The legacy protocol's error body: `{"message": ...}`.
-    pub fn to_legacy_body(&self) -> Value {
-        json!({ "message": self.public_message() })
+    /// Whether the same call may be repeated; `idempotent` says whether it
+    /// is harmless to do twice (a read).
+    pub fn is_retry_safe(&self, idempotent: bool) -> bool {
+        self.retry().allows(idempotent)
     }
 }
+
+#[cfg(test)]
+mod tests;

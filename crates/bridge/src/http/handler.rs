@@ -252,12 +252,13 @@ impl Sidecar {
             Err(ApiError::Unauthorized { .. }) => {}
             // Errors quote what the caller sent (field names, ids): logged
             // escaped (Debug), like every caller-sent field, so no input can
-            // forge a log line.
+            // forge a log line. `source` tells the operator whose failure it
+            // is: the caller's, the backend's or ours.
             Err(e) if status >= 500 => {
-                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = ?e.to_string(), "request failed")
+                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, source = %e.error_source(), error = ?e.to_string(), "request failed")
             }
             Err(e) => {
-                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, error = ?e.to_string(), "request refused")
+                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, source = %e.error_source(), error = ?e.to_string(), "request refused")
             }
             Ok(_) => tracing::info!(
                 method,

@@ -278,26 +278,13 @@ fn present_collection(c: &mut pb::Collection, wix_id: &str, read_only: bool) {
 }
 
 /// An upstream error names the upstream's collection; Wix must see its own.
-fn restore_collection_id(e: ApiError, upstream_id: &str, wix_id: &str) -> ApiError {
-    match e {
-        ApiError::Upstream {
-            http_status,
-            error_code,
-            message,
-            mut data,
-        } if upstream_id != wix_id => {
-            if data.get("collectionId").and_then(|v| v.as_str()) == Some(upstream_id) {
-                data.insert("collectionId".into(), wix_id.into());
-            }
-            ApiError::Upstream {
-                http_status,
-                error_code,
-                message,
-                data,
-            }
-        }
-        other => other,
+fn restore_collection_id(mut e: ApiError, upstream_id: &str, wix_id: &str) -> ApiError {
+    if let ApiError::Upstream { data, .. } = &mut e
+        && data.collection_id.as_deref() == Some(upstream_id)
+    {
+        data.collection_id = Some(wix_id.to_owned());
     }
+    e
 }
 
 fn no_upstream() -> ApiError {
@@ -428,6 +415,29 @@ mod tests {
             ApiError::CollectionNotFound {
                 collection_id: "nowhere".into()
             }
+        );
+    }
+
+    #[test]
+    fn upstream_errors_name_the_wix_collection() {
+        use extdb_protocol::error::UpstreamErrorData;
+        let error_naming = |id: &str| ApiError::Upstream {
+            http_status: 404,
+            error_code: "COLLECTION_NOT_FOUND".into(),
+            message: "gone".into(),
+            data: Box::new(UpstreamErrorData::from_pairs([(
+                "collectionId".to_owned(),
+                id.to_owned(),
+            )])),
+        };
+        assert_eq!(
+            restore_collection_id(error_naming("sales_orders"), "sales_orders", "orders"),
+            error_naming("orders")
+        );
+        // Another collection the backend names is left as it is.
+        assert_eq!(
+            restore_collection_id(error_naming("customers"), "sales_orders", "orders"),
+            error_naming("customers")
         );
     }
 }

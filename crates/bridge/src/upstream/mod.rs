@@ -234,12 +234,13 @@ impl UpstreamClient {
     }
 
     /// One unary RPC with the deadline, metrics and the one retry of a
-    /// read that failed in transport (see [`Self::call`]).
+    /// read that failed in transport (see [`Self::call`]). `idempotent`
+    /// says the call is a read, so a call lost on the way may be repeated.
     async fn unary<Req, Rep, Fut>(
         &self,
         method: &'static str,
         request: Req,
-        retry: bool,
+        idempotent: bool,
         metadata: &MetadataMap,
         wix_collection_id: Option<&str>,
         send: impl Fn(ExternalDatabaseClient<Channel>, tonic::Request<Req>) -> Fut,
@@ -249,7 +250,7 @@ impl UpstreamClient {
         Fut: Future<Output = Result<tonic::Response<Rep>, tonic::Status>>,
     {
         let deadline = Instant::now() + self.timeout;
-        let mut spare = retry.then(|| request.clone());
+        let mut spare = idempotent.then(|| request.clone());
         let mut request = request;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -274,8 +275,8 @@ impl UpstreamClient {
                     return Err(self.timed_out());
                 }
             };
-            let transport = is_transport_failure(&status);
-            let label = if transport {
+            let failure = self.classify(&status, wix_collection_id, method);
+            let label = if failure.in_transport {
                 "TRANSPORT_ERROR"
             } else {
                 grpc_code_label(&status)
@@ -283,55 +284,31 @@ impl UpstreamClient {
             self.metrics
                 .observe_upstream(&self.name, method, label, elapsed);
             match spare.take() {
-                Some(again)
-                    if transport && !asks_to_calm_down(&status) && Instant::now() < deadline =>
-                {
+                Some(again) if failure.retry.allows(idempotent) && Instant::now() < deadline => {
                     tracing::debug!(
                         upstream = %self.name,
                         method,
-                        error = %transport_detail(&status),
+                        error = %failure.error,
                         "read failed in transport; trying once more"
                     );
                     request = again;
                 }
-                _ => return Err(self.translate(&status, wix_collection_id, method)),
+                _ => return Err(failure.error),
             }
         }
     }
 
-    fn translate(
+    fn classify(
         &self,
         status: &tonic::Status,
         wix_collection_id: Option<&str>,
         method: &str,
-    ) -> ApiError {
-        // A deadline the backend (or tonic) reported is the same 504 as
-        // our own timer firing.
-        if status.code() == tonic::Code::DeadlineExceeded || is_local_expiry(status) {
-            return self.timed_out();
-        }
-        if is_transport_failure(status) {
-            return ApiError::UpstreamUnavailable {
-                upstream: self.name.clone(),
-                detail: transport_detail(status),
-            };
-        }
-        if status.code() == tonic::Code::OutOfRange
-            && status.message().contains("message length too large")
-        {
-            return ApiError::MessageTooLarge {
-                upstream: self.name.clone(),
-                limit: MAX_MESSAGE_BYTES,
-            };
-        }
-        status::api_error_from_status(&self.name, status, wix_collection_id, method)
+    ) -> status::UpstreamFailure {
+        status::classify(&self.name, self.timeout, status, wix_collection_id, method)
     }
 
     fn timed_out(&self) -> ApiError {
-        ApiError::UpstreamTimeout {
-            upstream: self.name.clone(),
-            timeout_ms: self.timeout.as_millis() as u64,
-        }
+        status::timed_out(&self.name, self.timeout)
     }
 
     /// The calling context as gRPC metadata, plus the configured extras.
@@ -378,68 +355,12 @@ fn metadata_value(value: &str) -> std::borrow::Cow<'_, str> {
     format!("sha256:{hex}").into()
 }
 
-/// Whether a failed call failed in transport rather than with a status the
-/// backend sent: tonic attaches the underlying error (connection refused or
-/// reset, an h2 GOAWAY or RST_STREAM, a broken body) as the source of the
-/// statuses it makes itself, and none to statuses decoded from a backend's
-/// trailers.
-fn is_transport_failure(status: &tonic::Status) -> bool {
-    use std::error::Error;
-    // A status found inside the chain (e.g. our own encoder refusing an
-    // oversized message, wrapped by hyper) is that status, not transport.
-    let mut source = status.source();
-    let mut any = false;
-    while let Some(e) = source {
-        if e.is::<tonic::Status>() {
-            return false;
-        }
-        any = true;
-        source = e.source();
-    }
-    any && !is_local_expiry(status)
-}
-
-/// Whether the backend closed the connection with ENHANCE_YOUR_CALM (its
-/// flood protection): trying again at once would feed the flood.
-fn asks_to_calm_down(status: &tonic::Status) -> bool {
-    use std::error::Error;
-    let mut source = status.source();
-    while let Some(e) = source {
-        if let Some(h2) = e.downcast_ref::<h2::Error>()
-            && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
-}
-
-/// tonic's client reports its own expiry of grpc-timeout as CANCELLED
-/// "Timeout expired".
-fn is_local_expiry(status: &tonic::Status) -> bool {
-    status.code() == tonic::Code::Cancelled && status.message() == "Timeout expired"
-}
-
-/// What went wrong in transport, for logs and the 503's message: the
-/// innermost error says most (e.g. "Connection refused").
-fn transport_detail(status: &tonic::Status) -> String {
-    use std::error::Error;
-    let mut detail = status.message().to_owned();
-    let mut source = status.source();
-    while let Some(e) = source {
-        detail = e.to_string();
-        source = e.source();
-    }
-    detail
-}
-
 /// The gRPC status code as a metric label (the canonical upper-case name).
 fn grpc_code_label(status: &tonic::Status) -> &'static str {
     use tonic::Code;
     match status.code() {
         Code::Ok => "OK",
-        Code::Cancelled if is_local_expiry(status) => "DEADLINE_EXCEEDED",
+        Code::Cancelled if status::is_local_expiry(status) => "DEADLINE_EXCEEDED",
         Code::Cancelled => "CANCELLED",
         Code::Unknown => "UNKNOWN",
         Code::InvalidArgument => "INVALID_ARGUMENT",

@@ -1,15 +1,97 @@
 //! gRPC status from a backend -> protocol error (spec data-operations §7,
 //! envelope §4.10; the table is documented in proto/extdb/v1/service.proto).
+//!
+//! A failed call is classified once ([`classify`]) into an
+//! [`UpstreamFailure`]: the error to answer, with typed data (no JSON here:
+//! the protocol's renderers write it), and whether the call may be repeated
+//! at once.
 
-use serde_json::{Map, Value, json};
+use std::time::Duration;
+
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use extdb_protocol::error::ApiError;
+use extdb_contract::limits::MAX_MESSAGE_BYTES;
+use extdb_protocol::error::{
+    ApiError, FieldChangeError, Retry, UpstreamDetail, UpstreamErrorData, Violation,
+};
+
+/// A failed call, classified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpstreamFailure {
+    pub error: ApiError,
+    /// Whether the sidecar may repeat the call at once, within the same
+    /// deadline: narrower than `error.retry()`, which is the caller's view.
+    /// Only a call lost in transport (the backend never answered it) is
+    /// repeated, as its error allows (reads only), and never after the
+    /// backend asked to calm down (ENHANCE_YOUR_CALM: its flood protection).
+    pub retry: Retry,
+    /// Failed in transport rather than with a status the backend sent.
+    pub in_transport: bool,
+}
+
+/// Classifies a failed call to `upstream`, whose calls have `timeout`.
+/// `collection_id` (the Wix id) and `method` fill the data of errors the
+/// backend leaves unexplained.
+pub fn classify(
+    upstream: &str,
+    timeout: Duration,
+    status: &tonic::Status,
+    collection_id: Option<&str>,
+    method: &str,
+) -> UpstreamFailure {
+    let in_transport = is_transport_failure(status);
+    let error = error_of(upstream, timeout, status, collection_id, method);
+    let retry = if in_transport && !asks_to_calm_down(status) {
+        error.retry()
+    } else {
+        Retry::Never
+    };
+    UpstreamFailure {
+        error,
+        retry,
+        in_transport,
+    }
+}
+
+/// The 504 of a call the backend did not answer within `timeout`.
+pub fn timed_out(upstream: &str, timeout: Duration) -> ApiError {
+    ApiError::UpstreamTimeout {
+        upstream: upstream.to_owned(),
+        timeout_ms: timeout.as_millis() as u64,
+    }
+}
+
+fn error_of(
+    upstream: &str,
+    timeout: Duration,
+    status: &tonic::Status,
+    collection_id: Option<&str>,
+    method: &str,
+) -> ApiError {
+    // A deadline the backend (or tonic) reported is the same 504 as our
+    // own timer firing.
+    if status.code() == Code::DeadlineExceeded || is_local_expiry(status) {
+        return timed_out(upstream, timeout);
+    }
+    if is_transport_failure(status) {
+        return ApiError::UpstreamUnavailable {
+            upstream: upstream.to_owned(),
+            detail: transport_detail(status),
+        };
+    }
+    if status.code() == Code::OutOfRange && status.message().contains("message length too large") {
+        return ApiError::MessageTooLarge {
+            upstream: upstream.to_owned(),
+            limit: MAX_MESSAGE_BYTES,
+        };
+    }
+    api_error_from_status(upstream, status, collection_id, method)
+}
 
 /// Translates a failed call. `collection_id` (the Wix id) and `method` fill
 /// the data of errors the backend leaves unexplained.
-pub fn api_error_from_status(
+fn api_error_from_status(
     upstream: &str,
     status: &tonic::Status,
     collection_id: Option<&str>,
@@ -49,46 +131,52 @@ pub fn api_error_from_status(
         .map(str::to_owned)
         .unwrap_or_else(|| fallback_error_code(status.code()).to_owned());
 
-    let mut data = Map::new();
     let violations = details
         .bad_request()
         .map(|b| b.field_violations.as_slice())
         .unwrap_or_default();
-    match error_code.as_str() {
-        "VALIDATION_ERROR" => {
-            let list = violations
+    let detail = match error_code.as_str() {
+        "VALIDATION_ERROR" => UpstreamDetail::Violations(
+            violations
                 .iter()
-                .take(100)
-                .map(|v| json!({"fieldPath": v.field, "rejectedValue": "", "message": v.description}))
-                .collect();
-            data.insert("violations".into(), Value::Array(list));
-        }
-        "COLLECTION_CHANGE_NOT_SUPPORTED" => {
-            let list = violations
+                .map(|v| Violation {
+                    field_path: v.field.clone(),
+                    rejected_value: String::new(),
+                    message: v.description.clone(),
+                })
+                .collect(),
+        ),
+        "COLLECTION_CHANGE_NOT_SUPPORTED" => UpstreamDetail::CollectionChanges(
+            violations
                 .iter()
-                .take(100)
-                .map(|v| json!({"fieldKey": v.field, "message": v.description}))
-                .collect();
-            data.insert("errors".into(), Value::Array(list));
-        }
-        "UNKNOWN_ERROR" => {
-            data.insert("description".into(), message.clone().into());
-        }
-        _ => {}
-    }
+                .map(|v| FieldChangeError {
+                    field_key: v.field.clone(),
+                    message: v.description.clone(),
+                })
+                .collect(),
+        ),
+        "UNKNOWN_ERROR" => UpstreamDetail::Description(message.clone()),
+        _ => UpstreamDetail::None,
+    };
+    let mut data = UpstreamErrorData {
+        detail,
+        ..Default::default()
+    };
     if let Some(info) = details.error_info() {
         // Sorted, so the body is stable whatever the backend's map order.
-        let mut keys: Vec<_> = info.metadata.iter().collect();
-        keys.sort();
-        for (k, v) in keys {
-            data.insert(k.clone(), Value::String(v.clone()));
-        }
+        let mut pairs: Vec<_> = info
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        pairs.sort();
+        data.extend_pairs(pairs);
     }
     ApiError::Upstream {
         http_status,
         error_code,
         message,
-        data,
+        data: Box::new(data),
     }
 }
 
@@ -125,119 +213,61 @@ fn fallback_error_code(code: Code) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tonic_types::{ErrorDetails, FieldViolation};
-
-    fn status_with(code: Code, msg: &str, details: ErrorDetails) -> tonic::Status {
-        tonic::Status::with_error_details(code, msg, details)
-    }
-
-    #[test]
-    fn reason_becomes_error_code_and_metadata_becomes_data() {
-        let details = ErrorDetails::with_error_info(
-            "ITEM_ALREADY_EXISTS",
-            "extdb",
-            [("itemId".to_owned(), "b-7f3a".to_owned())],
-        );
-        let e = api_error_from_status(
-            "store",
-            &status_with(Code::AlreadyExists, "Item already exists: b-7f3a", details),
-            Some("books"),
-            "InsertItems",
-        );
-        assert_eq!(e.http_status(), 409);
-        assert_eq!(e.error_code(), "ITEM_ALREADY_EXISTS");
-        assert_eq!(e.public_message(), "Item already exists: b-7f3a");
-        assert_eq!(Value::Object(e.data()), json!({"itemId": "b-7f3a"}));
-    }
-
-    #[test]
-    fn validation_violations_come_from_bad_request() {
-        let mut details = ErrorDetails::with_error_info(
-            "VALIDATION_ERROR",
-            "extdb",
-            std::collections::HashMap::<String, String>::new(),
-        );
-        details.set_bad_request(vec![FieldViolation::new("pages", "must be a number")]);
-        let e = api_error_from_status(
-            "store",
-            &status_with(Code::InvalidArgument, "bad item", details),
-            Some("books"),
-            "InsertItems",
-        );
-        assert_eq!(e.http_status(), 400);
-        assert_eq!(
-            Value::Object(e.data()),
-            json!({"violations": [{"fieldPath": "pages", "rejectedValue": "", "message": "must be a number"}]})
-        );
-    }
-
-    #[test]
-    fn collection_change_errors_list_field_keys() {
-        let mut details = ErrorDetails::with_error_info(
-            "COLLECTION_CHANGE_NOT_SUPPORTED",
-            "extdb",
-            std::collections::HashMap::<String, String>::new(),
-        );
-        details.set_bad_request(vec![FieldViolation::new(
-            "title",
-            "cannot change TEXT to NUMBER",
-        )]);
-        let e = api_error_from_status(
-            "store",
-            &status_with(Code::InvalidArgument, "no", details),
-            Some("books"),
-            "UpdateCollection",
-        );
-        assert_eq!(
-            Value::Object(e.data()),
-            json!({"errors": [{"fieldKey": "title", "message": "cannot change TEXT to NUMBER"}]})
-        );
-    }
-
-    #[test]
-    fn codes_without_details_map_to_http_statuses() {
-        let cases = [
-            (Code::InvalidArgument, 400, "BAD_REQUEST"),
-            (Code::NotFound, 404, "NOT_FOUND"),
-            (Code::AlreadyExists, 409, "ALREADY_EXISTS"),
-            (Code::PermissionDenied, 403, "PERMISSION_DENIED"),
-            (Code::Unauthenticated, 401, "UNAUTHORIZED"),
-            (Code::ResourceExhausted, 429, "RESOURCE_EXHAUSTED"),
-            (Code::Unimplemented, 400, "UNSUPPORTED_OPERATION"),
-            (Code::Unavailable, 503, "SERVICE_UNAVAILABLE"),
-            (Code::DeadlineExceeded, 504, "TIMEOUT"),
-            (Code::Internal, 500, "UNKNOWN_ERROR"),
-            (Code::Unknown, 500, "UNKNOWN_ERROR"),
-        ];
-        for (code, http, error_code) in cases {
-            let e = api_error_from_status(
-                "store",
-                &tonic::Status::new(code, "boom"),
-                Some("books"),
-                "QueryItems",
-            );
-            assert_eq!(
-                (e.http_status(), e.error_code()),
-                (http, error_code),
-                "{code:?}"
-            );
+/// Whether a failed call failed in transport rather than with a status the
+/// backend sent: tonic attaches the underlying error (connection refused or
+/// reset, an h2 GOAWAY or RST_STREAM, a broken body) as the source of the
+/// statuses it makes itself, and none to statuses decoded from a backend's
+/// trailers.
+fn is_transport_failure(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    // A status found inside the chain (e.g. our own encoder refusing an
+    // oversized message, wrapped by hyper) is that status, not transport.
+    let mut source = status.source();
+    let mut any = false;
+    while let Some(e) = source {
+        if e.is::<tonic::Status>() {
+            return false;
         }
+        any = true;
+        source = e.source();
     }
-
-    #[test]
-    fn unimplemented_names_collection_and_operation() {
-        let e = api_error_from_status(
-            "store",
-            &tonic::Status::unimplemented(""),
-            Some("books"),
-            "AggregateItems",
-        );
-        assert_eq!(
-            Value::Object(e.data()),
-            json!({"collectionId": "books", "operation": "AggregateItems"})
-        );
-    }
+    any && !is_local_expiry(status)
 }
+
+/// Whether the backend closed the connection with ENHANCE_YOUR_CALM (its
+/// flood protection): trying again at once would feed the flood.
+fn asks_to_calm_down(status: &tonic::Status) -> bool {
+    use std::error::Error;
+    let mut source = status.source();
+    while let Some(e) = source {
+        if let Some(h2) = e.downcast_ref::<h2::Error>()
+            && h2.reason() == Some(h2::Reason::ENHANCE_YOUR_CALM)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// tonic's client reports its own expiry of grpc-timeout as CANCELLED
+/// "Timeout expired".
+pub(super) fn is_local_expiry(status: &tonic::Status) -> bool {
+    status.code() == Code::Cancelled && status.message() == "Timeout expired"
+}
+
+/// What went wrong in transport, for logs and the 503's message: the
+/// innermost error says most (e.g. "Connection refused").
+fn transport_detail(status: &tonic::Status) -> String {
+    use std::error::Error;
+    let mut detail = status.message().to_owned();
+    let mut source = status.source();
+    while let Some(e) = source {
+        detail = e.to_string();
+        source = e.source();
+    }
+    detail
+}
+
+#[cfg(test)]
+mod tests;

@@ -525,6 +525,8 @@ async fn text_logs_escape_caller_input() {
     assert_eq!(response.status().as_u16(), 400);
     let refused = line_with("request refused");
     assert!(refused.contains("\\n2026-01-01"), "{refused}");
+    // Whose failure it is: a bad filter is the caller's.
+    assert!(refused.contains("source=downstream"), "{refused}");
     // An authentication failure names the peer it came from.
     let request = hyper::Request::post(format!("http://{addr}/v3/items/count"))
         .body(http_body_util::Full::new(bytes::Bytes::from("not.a.token")))

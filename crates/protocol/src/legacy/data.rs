@@ -17,7 +17,7 @@ use super::aggregate::processing_step;
 use super::filter::{filter_from_json, sort_from_json};
 use super::request::{Object, collection_name};
 use crate::Dispatch;
-use crate::error::ApiError;
+use crate::error::{ApiError, UpstreamErrorData};
 use crate::items::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::json::JsonObject;
 use crate::value::{Path, item_at, item_to_json};
@@ -344,27 +344,26 @@ fn item_error(error: pb::ItemError) -> ApiError {
     } else {
         error.message
     };
-    let data: Map<String, Value> = error
-        .metadata
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    // Sorted, as the sidecar's other upstream errors are.
+    let mut pairs: Vec<_> = error.metadata.into_iter().collect();
+    pairs.sort();
     ApiError::Upstream {
         http_status,
         error_code,
         message,
-        data,
+        data: Box::new(UpstreamErrorData::from_pairs(pairs)),
     }
 }
 
 fn item_not_found(collection_id: &str, item_id: &str) -> ApiError {
-    let mut data = Map::new();
-    data.insert("itemId".into(), item_id.into());
     ApiError::Upstream {
         http_status: 404,
         error_code: "ITEM_NOT_FOUND".into(),
         message: format!("item {item_id} not found in collection {collection_id}"),
-        data,
+        data: Box::new(UpstreamErrorData {
+            item_id: Some(item_id.to_owned()),
+            ..Default::default()
+        }),
     }
 }
 

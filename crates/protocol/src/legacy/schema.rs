@@ -29,7 +29,7 @@ use super::LegacyDialect;
 use super::request::{Object, collection_name};
 use super::{LegacyEndpoint, MAX_PAGE_SIZE};
 use crate::Dispatch;
-use crate::error::ApiError;
+use crate::error::{ApiError, UpstreamErrorData};
 use crate::json::JsonObject;
 use crate::{Operation, Reply};
 use extdb_contract::pb;
@@ -373,9 +373,7 @@ fn allowed_operations(collection: &pb::Collection, dialect: LegacyDialect) -> Ve
 }
 
 fn column_conflict(collection_id: &str, column: &str) -> ApiError {
-    let mut data = Map::new();
-    data.insert("collectionId".into(), collection_id.into());
-    data.insert("propertyName".into(), column.into());
+    let data = column_data(collection_id, column);
     ApiError::Upstream {
         http_status: 409,
         error_code: "FIELD_ALREADY_EXISTS".into(),
@@ -385,15 +383,21 @@ fn column_conflict(collection_id: &str, column: &str) -> ApiError {
 }
 
 fn column_not_found(collection_id: &str, column: &str) -> ApiError {
-    let mut data = Map::new();
-    data.insert("collectionId".into(), collection_id.into());
-    data.insert("propertyName".into(), column.into());
+    let data = column_data(collection_id, column);
     ApiError::Upstream {
         http_status: 404,
         error_code: "FIELD_DOESNT_EXIST".into(),
         message: format!("collection {collection_id} has no column {column}"),
         data,
     }
+}
+
+fn column_data(collection_id: &str, column: &str) -> Box<UpstreamErrorData> {
+    Box::new(UpstreamErrorData {
+        collection_id: Some(collection_id.to_owned()),
+        metadata: vec![("propertyName".to_owned(), column.to_owned())],
+        ..Default::default()
+    })
 }
 
 fn unexpected(reply: &Reply) -> ApiError {
