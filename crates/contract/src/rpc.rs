@@ -15,6 +15,30 @@
 //!   [`NAMES`]) the metric label seeds;
 //! - `extdb-testkit`: the scripted backend's `ExternalDatabase` server.
 //!
+//! # Adding an RPC
+//!
+//! 1. The proto: the `rpc` line in `proto/extdb/v1/service.proto` and its
+//!    request and response messages. Every request carries
+//!    `CallContext context = 1`; a collection-scoped one carries
+//!    `string collection_id` (or a `Collection collection` whose `id` it
+//!    is about); a paged one carries `Paging paging` and
+//!    `bool return_total_count`, and its response
+//!    `PagingMetadata paging_metadata`.
+//! 2. ONE row in the table below (`__rpc_table!`).
+//! 3. Its JSON codec in `extdb-protocol`: the endpoint (`endpoint.rs`), the
+//!    decoder from Wix's JSON to the request, the encoder from the response
+//!    (`items.rs` / `schema/`, and `legacy/` if the legacy protocol has it).
+//!
+//! Nothing else: the enums, their accessors, the upstream call, the
+//! metrics and the test backend follow from the row, and the unit tests of
+//! this module fail while the table and `service.proto` disagree (a missing,
+//! extra or misnamed row). The compiler then points at the one exhaustive
+//! match left outside the codec: testkit's `serve_on_store`, which chooses
+//! the RPCs the property tests run on the reference store (the encoders'
+//! matches end in `_`: step 3 is on you). A backend (e.g. the reference store)
+//! implements the new method of the generated server trait when it
+//! supports the RPC; until then it answers UNIMPLEMENTED.
+//!
 //! # A row
 //!
 //! ```text

@@ -1,5 +1,26 @@
 use super::*;
 
+/// `(service, rpc, request, response)` for every method `service.proto`
+/// declares, written by build.rs from the compiled descriptors.
+const PROTO_METHODS: &[(&str, &str, &str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/service_methods.rs"));
+
+#[test]
+fn the_table_has_one_row_per_proto_method_in_proto_order() {
+    let proto: Vec<(&str, &str, &str)> = PROTO_METHODS
+        .iter()
+        .map(|&(service, rpc, request, response)| {
+            assert_eq!(format!("extdb.v1.{service}"), SERVICE);
+            (rpc, request, response)
+        })
+        .collect();
+    let table: Vec<(&str, &str, &str)> = RPCS
+        .iter()
+        .map(|r| (r.name, r.request, r.response))
+        .collect();
+    assert_eq!(table, proto);
+}
+
 #[test]
 fn rows_agree_with_their_trait_impls() {
     fn check<R: Rpc>() {
