@@ -1,7 +1,8 @@
 //! Compiles the upstream contract in `proto/` with a pure-Rust protobuf
 //! compiler (protox), so building needs no system `protoc`. Two outputs:
 //! messages only, and messages plus the tonic client and server (feature
-//! `grpc`), so a crate that only reads the types links no tonic.
+//! `grpc`), so a crate that only reads the types links no tonic. Also
+//! lists the service's methods for the per-RPC table's tests.
 
 use std::path::PathBuf;
 
@@ -22,6 +23,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = out.join(if grpc { "grpc" } else { "messages" });
     std::fs::create_dir_all(&dir)?;
     let descriptors = protox::compile(&files, [&root])?;
+    // The service's methods as the proto declares them, for the test that
+    // the per-RPC table (src/rpc.rs) has exactly one row for each.
+    let mut methods = String::from("&[\n");
+    for service in descriptors.file.iter().flat_map(|f| &f.service) {
+        for m in &service.method {
+            let short = |t: &Option<String>| {
+                let t = t.as_deref().unwrap_or_default();
+                t.rsplit('.').next().unwrap_or(t).to_owned()
+            };
+            methods.push_str(&format!(
+                "    ({:?}, {:?}, {:?}, {:?}),\n",
+                service.name(),
+                m.name(),
+                short(&m.input_type),
+                short(&m.output_type),
+            ));
+        }
+    }
+    methods.push_str("]\n");
+    std::fs::write(out.join("service_methods.rs"), methods)?;
     tonic_prost_build::configure()
         .out_dir(&dir)
         .build_client(grpc)

@@ -1,6 +1,8 @@
 //! The upstream contract `extdb.v1.ExternalDatabase` (`proto/extdb/v1`):
 //! the generated messages (and, with feature `grpc`, the tonic client and
-//! server), and the limits both the sidecar and the reference store enforce.
+//! server), the per-RPC table ([`rpc`]: what each RPC reads or writes, where
+//! its collection id lives, whether it is paged; start there to add an RPC),
+//! and the limits both the sidecar and the reference store enforce.
 //!
 //! A Rust backend that implements the contract depends on this crate alone.
 
@@ -14,3 +16,6 @@ pub mod pb {
 }
 
 pub mod limits;
+pub mod rpc;
+
+pub use rpc::{Access, Rpc, RpcResponse};

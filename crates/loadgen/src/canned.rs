@@ -21,7 +21,7 @@ use tonic::{Request, Response, Status};
 
 use super::raw::RawCodec;
 use super::scenarios::{BULK_INSERT, PAGE_SIZE, stored_book, to_pb_item};
-use extdb_contract::pb;
+use extdb_contract::{Rpc, pb};
 use extdb_protocol::error::ApiError;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -170,12 +170,28 @@ fn encode_failed(e: prost::EncodeError) -> ApiError {
     }
 }
 
+/// The benchmarked RPCs (the only ones answered).
 #[derive(Debug, Clone, Copy)]
 enum Method {
     Query,
     Count,
     Insert,
     Aggregate,
+}
+
+impl Method {
+    /// The benchmarked RPC a gRPC path names (paths from the contract's
+    /// per-RPC table).
+    fn of_path(path: &str) -> Option<Method> {
+        [
+            (<pb::QueryItemsRequest as Rpc>::PATH, Method::Query),
+            (<pb::CountItemsRequest as Rpc>::PATH, Method::Count),
+            (<pb::InsertItemsRequest as Rpc>::PATH, Method::Insert),
+            (<pb::AggregateItemsRequest as Rpc>::PATH, Method::Aggregate),
+        ]
+        .into_iter()
+        .find_map(|(p, method)| (p == path).then_some(method))
+    }
 }
 
 /// The canned backend as a tonic service (add it to a
@@ -194,7 +210,7 @@ impl CannedBackend {
 }
 
 impl NamedService for CannedBackend {
-    const NAME: &'static str = "extdb.v1.ExternalDatabase";
+    const NAME: &'static str = extdb_contract::rpc::SERVICE;
 }
 
 struct CannedMethod {
@@ -232,13 +248,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let method = match req.uri().path() {
-            "/extdb.v1.ExternalDatabase/QueryItems" => Some(Method::Query),
-            "/extdb.v1.ExternalDatabase/CountItems" => Some(Method::Count),
-            "/extdb.v1.ExternalDatabase/InsertItems" => Some(Method::Insert),
-            "/extdb.v1.ExternalDatabase/AggregateItems" => Some(Method::Aggregate),
-            _ => None,
-        };
+        let method = Method::of_path(req.uri().path());
         let answers = self.answers.clone();
         Box::pin(async move {
             Ok(match method {

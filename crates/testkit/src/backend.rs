@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use extdb_contract::pb;
 use extdb_contract::pb::external_database_server::{ExternalDatabase, ExternalDatabaseServer};
+use extdb_contract::{Rpc, pb};
 use extdb_protocol::{Operation, Reply};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -172,7 +172,7 @@ impl Scripted {
         extract: impl FnOnce(Reply) -> Option<T::Response>,
     ) -> Result<Response<T::Response>, Status>
     where
-        T: ScriptedRequest,
+        T: Rpc,
     {
         let metadata = request.metadata().clone();
         let operation = record(request.into_inner());
@@ -199,24 +199,24 @@ impl Scripted {
     }
 }
 
-/// Ties each request message to its response message.
-trait ScriptedRequest {
-    type Response;
-}
-
-macro_rules! scripted_rpc {
-    ($($method:ident: $req:ident => $resp:ident, $op:ident, $reply:ident;)*) => {
-        $(impl ScriptedRequest for pb::$req {
-            type Response = pb::$resp;
-        })*
-
+/// Generates the scripted `ExternalDatabase` server from the contract's
+/// per-RPC table: every RPC records its request as its [`Operation`] and
+/// answers with the scripted [`Reply`] of its kind.
+macro_rules! scripted_rpcs {
+    ($( $(#[$doc:meta])* $rpc:ident {
+        method: $method:ident,
+        request: $req:ident,
+        response: $resp:ident,
+        reply: $reply:ident,
+        $($facts:tt)*
+    } )*) => {
         #[tonic::async_trait]
         impl ExternalDatabase for Scripted {
             $(async fn $method(
                 &self,
                 request: Request<pb::$req>,
             ) -> Result<Response<pb::$resp>, Status> {
-                self.serve(request, Operation::$op, |r| match r {
+                self.serve(request, Operation::$rpc, |r| match r {
                     Reply::$reply(x) => Some(x),
                     _ => None,
                 })
@@ -226,24 +226,4 @@ macro_rules! scripted_rpc {
     };
 }
 
-scripted_rpc! {
-    get_capabilities: GetCapabilitiesRequest => GetCapabilitiesResponse, GetCapabilities, Capabilities;
-    list_collections: ListCollectionsRequest => ListCollectionsResponse, ListCollections, Collections;
-    create_collection: CreateCollectionRequest => CreateCollectionResponse, CreateCollection, CreatedCollection;
-    update_collection: UpdateCollectionRequest => UpdateCollectionResponse, UpdateCollection, UpdatedCollection;
-    delete_collection: DeleteCollectionRequest => DeleteCollectionResponse, DeleteCollection, DeletedCollection;
-    list_indexes: ListIndexesRequest => ListIndexesResponse, ListIndexes, Indexes;
-    create_index: CreateIndexRequest => CreateIndexResponse, CreateIndex, CreatedIndex;
-    remove_index: RemoveIndexRequest => RemoveIndexResponse, RemoveIndex, RemovedIndex;
-    query_items: QueryItemsRequest => QueryItemsResponse, QueryItems, Items;
-    count_items: CountItemsRequest => CountItemsResponse, CountItems, Count;
-    aggregate_items: AggregateItemsRequest => AggregateItemsResponse, AggregateItems, Aggregated;
-    query_distinct_values: QueryDistinctValuesRequest => QueryDistinctValuesResponse, QueryDistinctValues, DistinctValues;
-    insert_items: InsertItemsRequest => InsertItemsResponse, InsertItems, Inserted;
-    update_items: UpdateItemsRequest => UpdateItemsResponse, UpdateItems, Updated;
-    remove_items: RemoveItemsRequest => RemoveItemsResponse, RemoveItems, Removed;
-    truncate_items: TruncateItemsRequest => TruncateItemsResponse, TruncateItems, Truncated;
-    query_referenced_items: QueryReferencedItemsRequest => QueryReferencedItemsResponse, QueryReferencedItems, ReferencedItems;
-    insert_references: InsertReferencesRequest => InsertReferencesResponse, InsertReferences, InsertedReferences;
-    remove_references: RemoveReferencesRequest => RemoveReferencesResponse, RemoveReferences, RemovedReferences;
-}
+extdb_contract::for_each_rpc!(scripted_rpcs);

@@ -15,12 +15,12 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::config::UpstreamConfig;
 use crate::metrics::Metrics;
-use extdb_contract::pb;
 use extdb_contract::pb::external_database_client::ExternalDatabaseClient;
 use extdb_protocol::error::ApiError;
 use extdb_protocol::{Operation, Reply};
 
 use extdb_contract::limits::{MAX_MESSAGE_BYTES, MAX_METADATA_VALUE_BYTES};
+use extdb_contract::{Rpc, pb};
 
 /// Why an upstream could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -176,61 +176,8 @@ impl UpstreamClient {
         mut op: Operation,
         wix_collection_id: Option<&str>,
     ) -> Result<Reply, ApiError> {
-        let method = op.method();
         let metadata = self.metadata_for(op.context_mut().map(|c| &*c));
-        let retry_read = !op.is_write();
-
-        macro_rules! rpc {
-            ($method:ident, $req:expr, $reply:path) => {
-                self.unary(
-                    method,
-                    $req,
-                    retry_read,
-                    &metadata,
-                    wix_collection_id,
-                    |mut client, request| async move { client.$method(request).await },
-                )
-                .await
-                .map($reply)
-            };
-        }
-
-        match op {
-            Operation::GetCapabilities(r) => rpc!(get_capabilities, r, Reply::Capabilities),
-            Operation::ListCollections(r) => rpc!(list_collections, r, Reply::Collections),
-            Operation::CreateCollection(r) => {
-                rpc!(create_collection, r, Reply::CreatedCollection)
-            }
-            Operation::UpdateCollection(r) => {
-                rpc!(update_collection, r, Reply::UpdatedCollection)
-            }
-            Operation::DeleteCollection(r) => {
-                rpc!(delete_collection, r, Reply::DeletedCollection)
-            }
-            Operation::ListIndexes(r) => rpc!(list_indexes, r, Reply::Indexes),
-            Operation::CreateIndex(r) => rpc!(create_index, r, Reply::CreatedIndex),
-            Operation::RemoveIndex(r) => rpc!(remove_index, r, Reply::RemovedIndex),
-            Operation::QueryItems(r) => rpc!(query_items, r, Reply::Items),
-            Operation::CountItems(r) => rpc!(count_items, r, Reply::Count),
-            Operation::AggregateItems(r) => rpc!(aggregate_items, r, Reply::Aggregated),
-            Operation::QueryDistinctValues(r) => {
-                rpc!(query_distinct_values, r, Reply::DistinctValues)
-            }
-            Operation::InsertItems(r) => rpc!(insert_items, r, Reply::Inserted),
-            Operation::UpdateItems(r) => rpc!(update_items, r, Reply::Updated),
-            Operation::RemoveItems(r) => rpc!(remove_items, r, Reply::Removed),
-            Operation::TruncateItems(r) => rpc!(truncate_items, r, Reply::Truncated),
-            Operation::QueryReferencedItems(r) => {
-                rpc!(query_referenced_items, r, Reply::ReferencedItems)
-            }
-            Operation::InsertReferences(r) => {
-                rpc!(insert_references, r, Reply::InsertedReferences)
-            }
-            Operation::RemoveReferences(r) => {
-                rpc!(remove_references, r, Reply::RemovedReferences)
-            }
-            Operation::Provision => Ok(Reply::Provisioned),
-        }
+        self.send(op, &metadata, wix_collection_id).await
     }
 
     /// One unary RPC with the deadline, metrics and the one retry of a
@@ -342,6 +289,46 @@ impl UpstreamClient {
         map
     }
 }
+
+/// Generates [`UpstreamClient::send`]: each operation's RPC through
+/// [`UpstreamClient::unary`], from the contract's per-RPC table.
+macro_rules! upstream_dispatch {
+    ($( $(#[$doc:meta])* $rpc:ident {
+        method: $method:ident,
+        request: $req:ident,
+        response: $resp:ident,
+        reply: $reply:ident,
+        $($facts:tt)*
+    } )*) => {
+        impl UpstreamClient {
+            /// Sends `op` as its RPC; a read may be retried (see
+            /// [`Self::call`]).
+            async fn send(
+                &self,
+                op: Operation,
+                metadata: &MetadataMap,
+                wix_collection_id: Option<&str>,
+            ) -> Result<Reply, ApiError> {
+                match op {
+                    $(Operation::$rpc(request) => self
+                        .unary(
+                            <pb::$req as Rpc>::NAME,
+                            request,
+                            !<pb::$req as Rpc>::ACCESS.is_write(),
+                            metadata,
+                            wix_collection_id,
+                            |mut client, request| async move { client.$method(request).await },
+                        )
+                        .await
+                        .map(Reply::$reply),)*
+                    Operation::Provision => Ok(Reply::Provisioned),
+                }
+            }
+        }
+    };
+}
+
+extdb_contract::for_each_rpc!(upstream_dispatch);
 
 /// A value as it may travel in metadata: itself when short, else
 /// `sha256:` and the hex digest of it (documented in service.proto), so a
