@@ -3,6 +3,7 @@
 //! here, so a cursor only ever opens on the collection it came from.
 
 mod cursor;
+mod read_only;
 
 pub use cursor::{CursorError, CursorSeal, MIN_KEY_BYTES as MIN_CURSOR_KEY_BYTES};
 
@@ -273,7 +274,7 @@ fn present_collection(c: &mut pb::Collection, wix_id: &str, read_only: bool) {
         c.id = wix_id.to_owned();
     }
     if read_only {
-        extdb_protocol::schema::restrict_to_reads(c);
+        read_only::restrict_to_reads(c);
     }
 }
 
