@@ -1,0 +1,59 @@
+use super::*;
+
+fn metrics() -> Metrics {
+    Metrics::new(MetricsSeed {
+        collections: vec!["books".into()],
+        endpoints: vec![("v3", "items/query")],
+        upstreams: vec!["store".into()],
+        methods: vec!["QueryItems"],
+        auth_reasons: vec!["bad_signature"],
+    })
+}
+
+#[test]
+fn known_series_start_at_zero() {
+    let text = metrics().render();
+    assert!(
+        text.contains(r#"extdb_auth_failures_total{reason="bad_signature"} 0"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"extdb_upstream_requests_total{grpc_code="OK",method="QueryItems",upstream="store"} 0"#), "{text}");
+    assert!(
+        text.contains(
+            r#"extdb_http_request_duration_seconds_count{endpoint="items/query",protocol="v3"} 0"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"extdb_build_info{{version="{}"}} 1"#,
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    assert!(text.contains("extdb_inflight_requests 0"), "{text}");
+}
+
+#[test]
+fn unknown_collections_fold_into_other() {
+    let m = metrics();
+    m.observe_http("v3", "items/query", Some("books"), 200, 0.001);
+    m.observe_http("v3", "items/query", Some("secret_project_x"), 404, 0.001);
+    m.observe_http("v3", "capabilities/get", None, 200, 0.001);
+    let text = m.render();
+    assert!(text.contains(r#"extdb_http_requests_total{code="200",collection="books",endpoint="items/query",protocol="v3"} 1"#), "{text}");
+    assert!(text.contains(r#"extdb_http_requests_total{code="404",collection="other",endpoint="items/query",protocol="v3"} 1"#), "{text}");
+    assert!(text.contains(r#"extdb_http_requests_total{code="200",collection="",endpoint="capabilities/get",protocol="v3"} 1"#), "{text}");
+    assert!(!text.contains("secret_project_x"));
+}
+
+#[test]
+fn inflight_guard_counts_down_on_drop() {
+    let m = metrics();
+    let a = m.inflight();
+    let b = m.inflight();
+    assert!(m.render().contains("extdb_inflight_requests 2"));
+    drop(a);
+    drop(b);
+    assert!(m.render().contains("extdb_inflight_requests 0"));
+}
