@@ -6,7 +6,7 @@
 //! default, unknown fields are ignored. Only what cannot be defaulted
 //! (`collectionId`, `fieldName`, `referringFieldKey`) or has the wrong type
 //! is rejected, with a 400 naming the field (the convention of
-//! [`crate::json`]).
+//! `crate::json`).
 
 use base64::Engine as _;
 use serde_json::{Map, Value};

@@ -165,7 +165,7 @@ fn number_from_json(n: &Number, path: &Path<'_>, json: &Value) -> Result<f64, Ap
 }
 
 /// The date string of a `{"$date": ...}` literal: an object whose only key
-/// is `$date`. Its value is checked by [`date_operand`].
+/// is `$date`. Its value is checked by `date_operand`.
 pub fn date_literal(object: &Map<String, Value>) -> Option<&Value> {
     if object.len() == 1 {
         object.get(DATE_KEY)
