@@ -32,10 +32,10 @@
 //! Nothing else: the enums, their accessors, the upstream call, the
 //! metrics and the test backend follow from the row, and the unit tests of
 //! this module fail while the table and `service.proto` disagree (a missing,
-//! extra or misnamed row). The compiler then points at the one exhaustive
-//! match left outside the codec: testkit's `serve_on_store`, which chooses
-//! the RPCs the property tests run on the reference store (the encoders'
-//! matches end in `_`: step 3 is on you). A backend (e.g. the reference store)
+//! extra or misnamed row). The compiler then points at what step 3 still
+//! lacks (`extdb_protocol::v3::encode` matches every reply) and at the one
+//! exhaustive match outside the codec: testkit's `serve_on_store`, which
+//! chooses the RPCs the property tests run on the reference store. A backend (e.g. the reference store)
 //! implements the new method of the generated server trait when it
 //! supports the RPC; until then it answers UNIMPLEMENTED.
 //!

@@ -83,7 +83,8 @@ pub fn decode(
     }
 }
 
-/// Encodes a reply as the v3 response body.
+/// Encodes a reply as the v3 response body. Exhaustive on purpose: a new
+/// RPC's reply does not compile until it has an encoder.
 pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
     match reply {
         Reply::Provisioned => serde_json::json!({
@@ -100,7 +101,17 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
         | Reply::Indexes(_)
         | Reply::CreatedIndex(_)
         | Reply::RemovedIndex(_) => super::schema::encode(reply),
-        _ => super::items::encode(reply, echo),
+        Reply::Items(_)
+        | Reply::Count(_)
+        | Reply::Aggregated(_)
+        | Reply::DistinctValues(_)
+        | Reply::Inserted(_)
+        | Reply::Updated(_)
+        | Reply::Removed(_)
+        | Reply::Truncated(_)
+        | Reply::ReferencedItems(_)
+        | Reply::InsertedReferences(_)
+        | Reply::RemovedReferences(_) => super::items::encode(reply, echo),
     }
 }
 
