@@ -32,12 +32,11 @@
 //! Nothing else: the enums, their accessors, the upstream call, the
 //! metrics and the test backend follow from the row, and the unit tests of
 //! this module fail while the table and `service.proto` disagree (a missing,
-//! extra or misnamed row). The compiler then points at what step 3 still
-//! lacks (`extdb_protocol::v3::encode` matches every reply) and at the one
-//! exhaustive match outside the codec: testkit's `serve_on_store`, which
-//! chooses the RPCs the property tests run on the reference store. A backend (e.g. the reference store)
-//! implements the new method of the generated server trait when it
-//! supports the RPC; until then it answers UNIMPLEMENTED.
+//! extra or misnamed row), and the compiler points at what step 3 still
+//! lacks (`extdb_protocol::v3::encode` matches every reply). A backend
+//! (e.g. the reference store) implements the new method of the generated
+//! server trait when it supports the RPC; until then it answers
+//! UNIMPLEMENTED.
 //!
 //! # A row
 //!

@@ -664,42 +664,56 @@ pub fn cases(default: usize) -> usize {
 
 // ------------------------------------------------------------ decoder -> store
 
+/// RPCs the decoder properties do not run on the store: they would destroy
+/// the shared fixture (collection and index changes, truncation).
+const FIXTURE_DESTROYING: &[&str] = &[
+    "CreateCollection",
+    "UpdateCollection",
+    "DeleteCollection",
+    "CreateIndex",
+    "RemoveIndex",
+    "TruncateItems",
+];
+
 /// Runs a decoded v3 operation on the store, as the sidecar would send it
-/// upstream; `None` for operations left out because they would destroy
-/// the fixture (collection changes, truncation) or need no upstream.
+/// upstream; `None` for operations left out (see [`FIXTURE_DESTROYING`]) or
+/// answered without an upstream (`Provision`). Every other RPC of the
+/// contract's table runs, so a new one is exercised without an edit here.
 pub async fn serve_on_store(
     store: &extdb_store::ReferenceStore,
     operation: extdb_protocol::Operation,
 ) -> Option<Result<(), tonic::Status>> {
-    use extdb_contract::pb::external_database_server::ExternalDatabase;
-    use extdb_protocol::Operation as Op;
-    use tonic::Request;
-    Some(match operation {
-        Op::GetCapabilities(r) => store.get_capabilities(Request::new(r)).await.map(drop),
-        Op::ListCollections(r) => store.list_collections(Request::new(r)).await.map(drop),
-        Op::ListIndexes(r) => store.list_indexes(Request::new(r)).await.map(drop),
-        Op::QueryItems(r) => store.query_items(Request::new(r)).await.map(drop),
-        Op::CountItems(r) => store.count_items(Request::new(r)).await.map(drop),
-        Op::AggregateItems(r) => store.aggregate_items(Request::new(r)).await.map(drop),
-        Op::QueryDistinctValues(r) => store.query_distinct_values(Request::new(r)).await.map(drop),
-        Op::InsertItems(r) => store.insert_items(Request::new(r)).await.map(drop),
-        Op::UpdateItems(r) => store.update_items(Request::new(r)).await.map(drop),
-        Op::RemoveItems(r) => store.remove_items(Request::new(r)).await.map(drop),
-        Op::QueryReferencedItems(r) => store
-            .query_referenced_items(Request::new(r))
-            .await
-            .map(drop),
-        Op::InsertReferences(r) => store.insert_references(Request::new(r)).await.map(drop),
-        Op::RemoveReferences(r) => store.remove_references(Request::new(r)).await.map(drop),
-        Op::CreateCollection(_)
-        | Op::UpdateCollection(_)
-        | Op::DeleteCollection(_)
-        | Op::CreateIndex(_)
-        | Op::RemoveIndex(_)
-        | Op::TruncateItems(_)
-        | Op::Provision => return None,
-    })
+    if FIXTURE_DESTROYING.contains(&operation.method()) {
+        return None;
+    }
+    call_store(store, operation).await
 }
+
+/// One store call per row of the contract's per-RPC table.
+macro_rules! store_calls {
+    ($( $(#[$doc:meta])* $rpc:ident {
+        method: $method:ident,
+        request: $req:ident,
+        response: $resp:ident,
+        reply: $reply:ident,
+        $($facts:tt)*
+    } )*) => {
+        async fn call_store(
+            store: &extdb_store::ReferenceStore,
+            operation: extdb_protocol::Operation,
+        ) -> Option<Result<(), tonic::Status>> {
+            use extdb_contract::pb::external_database_server::ExternalDatabase;
+            use extdb_protocol::Operation as Op;
+            use tonic::Request;
+            Some(match operation {
+                $(Op::$rpc(r) => store.$method(Request::new(r)).await.map(drop),)*
+                Op::Provision => return None,
+            })
+        }
+    };
+}
+
+extdb_contract::for_each_rpc!(store_calls);
 
 /// What the sidecar answers 500 for.
 /// A store on a file in `dir` with the every-type collection and its
