@@ -4,7 +4,7 @@
 
 use extdb_auth::{AuthFailure, MAX_PAYLOAD_DEPTH, SecretKeyFailure, SecretKeys};
 use extdb_protocol::legacy::{
-    CallFacts, LegacyCall, LegacyEndpoint, LegacyProtocol, ROLE_NOT_ALLOWED, SecretKey,
+    CallFacts, LegacyEndpoint, LegacyProtocol, ROLE_NOT_ALLOWED, SecretKey,
 };
 use extdb_protocol::{ApiError, Dispatch};
 use serde_json::Value;
@@ -35,7 +35,7 @@ pub const LEGACY_FAILURE_REASONS: [&str; 4] = [
 /// The legacy protocol behind its secret keys (`auth.legacy`).
 #[derive(Debug)]
 pub struct LegacyFront {
-    pub protocol: LegacyProtocol,
+    protocol: LegacyProtocol,
     keys: SecretKeys,
     provision_without_key: bool,
 }
@@ -59,39 +59,39 @@ impl LegacyFront {
         facts: &mut CallFacts,
     ) -> Result<Value, ApiError> {
         let call = self.protocol.parse(endpoint, body)?;
-        if let Err(reason) = self.authorize(&call) {
-            // The body stays generic; the operator needs the reason (never
-            // the key itself).
-            let (role, instance_id) = call.caller_for_logs();
-            tracing::warn!(
-                endpoint = endpoint.name(),
-                peer = facts.peer.map(|p| p.to_string()).unwrap_or_default(),
-                reason,
-                role = role.as_deref().unwrap_or("-"),
-                instance_id,
-                "request rejected: authentication failed"
-            );
-            return Err(ApiError::Unauthorized { reason });
-        }
+        let call = self
+            .protocol
+            .authorize(call, |key, endpoint| self.verify_key(key, endpoint))
+            .map_err(|refusal| {
+                // The body stays generic; the operator needs the reason
+                // (never the key itself).
+                tracing::warn!(
+                    endpoint = endpoint.name(),
+                    peer = facts.peer.map(|p| p.to_string()).unwrap_or_default(),
+                    reason = refusal.reason,
+                    role = ?refusal.role,
+                    instance_id = refusal.instance_id,
+                    "request rejected: authentication failed"
+                );
+                ApiError::Unauthorized {
+                    reason: refusal.reason,
+                }
+            })?;
         self.protocol.serve(call, dispatch, facts).await
     }
 
-    /// The secret-key check, then the role check; the error is the reason,
-    /// for logs and metrics (the body is the same generic 401 for all).
-    pub fn authorize(&self, call: &LegacyCall) -> Result<(), &'static str> {
-        let key = match call.secret_key() {
+    /// The secret-key check; the error is the reason, for logs and metrics.
+    fn verify_key(&self, key: SecretKey<'_>, endpoint: LegacyEndpoint) -> Result<(), &'static str> {
+        let key = match key {
             SecretKey::Absent => None,
             SecretKey::Text(key) => Some(key),
             // A number or an object is not a key anyone configured.
             SecretKey::NotText => return Err(SecretKeyFailure::Mismatch.reason()),
         };
-        let provision_open = key.is_none()
-            && call.endpoint() == LegacyEndpoint::Provision
-            && self.provision_without_key;
-        if !provision_open {
-            self.keys.verify(key).map_err(SecretKeyFailure::reason)?;
+        if key.is_none() && endpoint == LegacyEndpoint::Provision && self.provision_without_key {
+            return Ok(());
         }
-        self.protocol.check_role(call)
+        self.keys.verify(key).map_err(SecretKeyFailure::reason)
     }
 }
 

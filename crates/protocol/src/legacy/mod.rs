@@ -9,8 +9,10 @@
 //! that finds nothing is a 404; adding a column is read-modify-write), so
 //! this module also runs them, through [`Dispatch`].
 //!
-//! The secret key is read here ([`LegacyCall::secret_key`]) but checked by
-//! the caller (the auth stage): this crate knows no keys.
+//! The secret key is read here but checked by the caller (the auth stage),
+//! through [`LegacyProtocol::authorize`]: this crate knows no keys, and
+//! [`LegacyProtocol::serve`] takes only an [`AuthorizedCall`], so no call is
+//! served without both the key check and the role check.
 
 mod aggregate;
 mod context;
@@ -26,7 +28,7 @@ use super::Endpoint;
 use crate::Dispatch;
 use crate::error::ApiError;
 
-pub use context::SecretKey;
+pub use context::{LegacyRole, SecretKey};
 pub use filter::{filter_from_json, sort_from_json};
 pub use settings::{DEFAULT_SCHEMA_TTL_SECONDS, LegacyDialect, LegacySettings};
 
@@ -175,20 +177,20 @@ impl LegacyCall {
     fn caller(&self) -> context::RequestContext<'_> {
         context::RequestContext::read(&self.request)
     }
+}
 
-    /// What `requestContext.settings.secretKey` held, for the auth stage.
-    pub fn secret_key(&self) -> SecretKey<'_> {
-        self.caller().secret_key
-    }
+/// A legacy call whose caller passed the secret-key check and the role
+/// check: the only thing [`LegacyProtocol::serve`] accepts.
+#[derive(Debug)]
+pub struct AuthorizedCall(LegacyCall);
 
-    /// `requestContext.role` and `instanceId`, for auth-failure logs.
-    pub fn caller_for_logs(&self) -> (Option<String>, String) {
-        let caller = self.caller();
-        (
-            caller.role.map(|r| format!("{r:?}")),
-            caller.instance_id().to_owned(),
-        )
-    }
+/// Why a legacy caller was refused, for logs and metrics (the answer is
+/// the same generic 401 whatever the reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub reason: &'static str,
+    pub role: Option<LegacyRole>,
+    pub instance_id: String,
 }
 
 /// The legacy protocol as configured by `auth.legacy`.
@@ -213,9 +215,30 @@ impl LegacyProtocol {
         Ok(LegacyCall { endpoint, request })
     }
 
-    /// Whether the caller's role may call this endpoint (spec §3.2, when
-    /// `check_schema_roles` is on); the error is the reason, for logs.
-    pub fn check_role(&self, call: &LegacyCall) -> Result<(), &'static str> {
+    /// Authorizes a call: `verify_key` (the auth stage) checks the secret
+    /// key the body carried, then the caller's role must be allowed to call
+    /// the endpoint (spec §3.2, when `check_schema_roles` is on).
+    pub fn authorize(
+        &self,
+        call: LegacyCall,
+        verify_key: impl FnOnce(SecretKey<'_>, LegacyEndpoint) -> Result<(), &'static str>,
+    ) -> Result<AuthorizedCall, Refusal> {
+        let caller = call.caller();
+        let verdict =
+            verify_key(caller.secret_key, call.endpoint).and_then(|()| self.check_role(&call));
+        match verdict {
+            Ok(()) => Ok(AuthorizedCall(call)),
+            Err(reason) => Err(Refusal {
+                reason,
+                role: caller.role,
+                instance_id: caller.instance_id().to_owned(),
+            }),
+        }
+    }
+
+    /// Whether the caller's role may call this endpoint; the error is the
+    /// reason, for logs.
+    fn check_role(&self, call: &LegacyCall) -> Result<(), &'static str> {
         if self.settings.check_schema_roles
             && !context::role_may_call(call.caller().role, call.endpoint)
         {
@@ -228,11 +251,11 @@ impl LegacyProtocol {
     /// `facts` learns what it can on the way.
     pub async fn serve(
         &self,
-        call: LegacyCall,
+        call: AuthorizedCall,
         dispatch: &impl Dispatch,
         facts: &mut CallFacts,
     ) -> Result<Value, ApiError> {
-        let LegacyCall { endpoint, request } = call;
+        let AuthorizedCall(LegacyCall { endpoint, request }) = call;
         let call_context = context::RequestContext::read(&request).call_context();
         facts.request_id = Some(call_context.request_id.clone());
         // Only once authenticated, as for v3: an anonymous caller does not

@@ -61,3 +61,70 @@ fn unauthorized_body_is_the_fixed_text() {
         json!({"message": "collectionName is required"})
     );
 }
+
+#[test]
+fn authorize_runs_the_key_check_then_the_role_check() {
+    let protocol = LegacyProtocol::new(LegacySettings::default());
+    let parse = |endpoint, body: Value| {
+        protocol
+            .parse(endpoint, body.to_string().as_bytes())
+            .unwrap()
+    };
+    let owner = json!({"requestContext": {"settings": {"secretKey": "k"}, "role": "OWNER", "instanceId": "i-1"}});
+    let visitor = json!({"requestContext": {"settings": {"secretKey": "k"}, "role": "VISITOR", "instanceId": "i-2"}});
+    let key_is_k = |key: SecretKey<'_>, _: LegacyEndpoint| match key {
+        SecretKey::Text("k") => Ok(()),
+        _ => Err("legacy_key_mismatch"),
+    };
+
+    // The key check sees the key the body carried, and the endpoint.
+    let mut seen = None;
+    let call = protocol.authorize(
+        parse(LegacyEndpoint::SchemasCreate, owner.clone()),
+        |key, endpoint| {
+            seen = Some((format!("{key:?}"), endpoint));
+            Ok(())
+        },
+    );
+    assert!(call.is_ok());
+    assert_eq!(
+        seen,
+        Some(("Text(\"k\")".to_owned(), LegacyEndpoint::SchemasCreate))
+    );
+
+    // A refused key wins over everything, and names the caller for logs.
+    let refusal = protocol
+        .authorize(parse(LegacyEndpoint::DataFind, owner), |_, _| {
+            Err("legacy_key_missing")
+        })
+        .unwrap_err();
+    assert_eq!(
+        refusal,
+        Refusal {
+            reason: "legacy_key_missing",
+            role: Some(LegacyRole::Owner),
+            instance_id: "i-1".into(),
+        }
+    );
+    // A good key with a role that may not change schemas is refused too.
+    let refusal = protocol
+        .authorize(
+            parse(LegacyEndpoint::SchemasCreate, visitor.clone()),
+            key_is_k,
+        )
+        .unwrap_err();
+    assert_eq!(refusal.reason, ROLE_NOT_ALLOWED);
+    assert_eq!(refusal.role, Some(LegacyRole::Visitor));
+    // ... unless roles are not checked.
+    let open = LegacyProtocol::new(LegacySettings {
+        check_schema_roles: false,
+        ..LegacySettings::default()
+    });
+    let call = open
+        .parse(
+            LegacyEndpoint::SchemasCreate,
+            visitor.to_string().as_bytes(),
+        )
+        .unwrap();
+    assert!(open.authorize(call, key_is_k).is_ok());
+}

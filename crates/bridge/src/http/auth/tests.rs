@@ -8,14 +8,20 @@ fn front(yaml_keys: &[&str], provision_without_key: bool) -> LegacyFront {
     })
 }
 
-fn call(front: &LegacyFront, endpoint: LegacyEndpoint, body: &str) -> LegacyCall {
-    front.protocol.parse(endpoint, body.as_bytes()).unwrap()
+/// The front's verdict on a body: the key check, then the role check.
+fn verdict(front: &LegacyFront, endpoint: LegacyEndpoint, body: &str) -> Result<(), &'static str> {
+    let call = front.protocol.parse(endpoint, body.as_bytes()).unwrap();
+    front
+        .protocol
+        .authorize(call, |key, endpoint| front.verify_key(key, endpoint))
+        .map(drop)
+        .map_err(|refusal| refusal.reason)
 }
 
 #[test]
 fn keys_then_roles() {
     let f = front(&["s3cret"], false);
-    let find = |body| f.authorize(&call(&f, LegacyEndpoint::DataFind, body));
+    let find = |body| verdict(&f, LegacyEndpoint::DataFind, body);
     let owner = r#"{"requestContext": {"settings": {"secretKey": "s3cret"}, "role": "OWNER"}}"#;
     assert_eq!(find(owner), Ok(()));
     assert_eq!(
@@ -33,7 +39,7 @@ fn keys_then_roles() {
     let visitor_creates =
         r#"{"requestContext": {"settings": {"secretKey": "s3cret"}, "role": "VISITOR"}}"#;
     assert_eq!(
-        f.authorize(&call(&f, LegacyEndpoint::SchemasCreate, visitor_creates)),
+        verdict(&f, LegacyEndpoint::SchemasCreate, visitor_creates),
         Err(ROLE_NOT_ALLOWED)
     );
 }
@@ -42,18 +48,15 @@ fn keys_then_roles() {
 fn provision_without_key_only_when_configured_and_no_key_is_sent() {
     let provision = r#"{"requestContext": {}}"#;
     let open = front(&["s3cret"], true);
-    assert_eq!(
-        open.authorize(&call(&open, LegacyEndpoint::Provision, provision)),
-        Ok(())
-    );
+    assert_eq!(verdict(&open, LegacyEndpoint::Provision, provision), Ok(()));
     let wrong = r#"{"requestContext": {"settings": {"secretKey": "nope"}}}"#;
     assert_eq!(
-        open.authorize(&call(&open, LegacyEndpoint::Provision, wrong)),
+        verdict(&open, LegacyEndpoint::Provision, wrong),
         Err("legacy_key_mismatch")
     );
     let closed = front(&["s3cret"], false);
     assert_eq!(
-        closed.authorize(&call(&closed, LegacyEndpoint::Provision, provision)),
+        verdict(&closed, LegacyEndpoint::Provision, provision),
         Err("legacy_key_missing")
     );
 }
