@@ -43,6 +43,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     methods.push_str("]\n");
     std::fs::write(out.join("service_methods.rs"), methods)?;
+    // Every message's top-level field names, so those tests can check each
+    // row's facts (collection id, paging) against the proto, not the table.
+    let mut fields = String::from("&[\n");
+    for message in descriptors.file.iter().flat_map(|f| &f.message_type) {
+        let names: Vec<&str> = message.field.iter().map(|f| f.name()).collect();
+        fields.push_str(&format!("    ({:?}, &{:?}),\n", message.name(), names));
+    }
+    fields.push_str("]\n");
+    std::fs::write(out.join("message_fields.rs"), fields)?;
     tonic_prost_build::configure()
         .out_dir(&dir)
         .build_client(grpc)

@@ -23,7 +23,7 @@ fn method_names_the_rpc_and_upstream_methods_list_every_rpc() {
     let query = Operation::QueryItems(pb::QueryItemsRequest::default());
     assert_eq!(query.method(), "QueryItems");
     assert_eq!(Operation::Provision.method(), "Provision");
-    assert_eq!(Operation::UPSTREAM_METHODS.len(), 19);
+    assert_eq!(Operation::UPSTREAM_METHODS, extdb_contract::rpc::NAMES);
     assert!(Operation::UPSTREAM_METHODS.contains(&"RemoveReferences"));
     assert!(!Operation::UPSTREAM_METHODS.contains(&"Provision"));
 }
