@@ -1,5 +1,5 @@
 //! The legacy protocol: its public filter and sort decoders on any JSON,
-//! and `LegacyProtocol::serve` of every endpoint on any body, authenticated
+//! and the front's `LegacyFront::serve` of every endpoint on any body, authenticated
 //! or not, with a router that has no upstream (every data call ends at
 //! routing with a 404; nothing may be a 500 before that).
 //! First byte: odd = raw bytes (JSON parsed for the decoders), even = a

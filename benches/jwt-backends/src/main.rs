@@ -10,8 +10,8 @@
 //!   provider = aws-lc-rs; the provider only changes the crypto, which the
 //!   `raw` rows already compare).
 //!
-//! * `sidecar`: the sidecar's own `V3Verifier::verify_jws` (its `src/auth`
-//!   compiled into this binary), including rotation and rejection costs.
+//! * `sidecar`: the sidecar's own `V3Verifier::verify_jws` (the `extdb-auth`
+//!   crate), including rotation and rejection costs.
 //!
 //! Cases are run in interleaved rounds and the median round is reported, so
 //! that noise from other processes on the machine hits all backends alike.

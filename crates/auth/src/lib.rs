@@ -4,7 +4,8 @@
 //! * [`V3AuthConfig`]: the `auth.v3` configuration.
 //! * [`V3Verifier`]: built once from it (keys parsed at load); its
 //!   [`V3Verifier::verify_jws`] turns a request body into a
-//!   [`VerifiedRequest`] or an [`AuthFailure`] (→ `ApiError::Unauthorized`).
+//!   [`VerifiedRequest`] or an [`AuthFailure`] (the front turns it into a
+//!   401, or a 400 when [`AuthFailure::is_request_problem`]).
 //! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
 //!   tests, the `sign` CLI and load generation (feature `sign`).
 //!

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use extdb_contract::pb;
 
-use crate::build;
+use crate::builders;
 
 /// Reads choices from a byte string.
 pub struct Source<'a> {
@@ -454,19 +454,20 @@ pub fn store_items() -> Vec<pb::Item> {
         .map(|n| {
             let mut item = pb::Item::default();
             item.fields
-                .insert("_id".into(), build::s(&format!("item-{n}")));
+                .insert("_id".into(), builders::s(&format!("item-{n}")));
             item.fields
-                .insert("text".into(), build::s(["a", "B", "", "ä"][n]));
+                .insert("text".into(), builders::s(["a", "B", "", "ä"][n]));
             item.fields
-                .insert("number".into(), build::n(n as f64 - 1.5));
-            item.fields.insert("boolean".into(), build::b(n % 2 == 0));
+                .insert("number".into(), builders::n(n as f64 - 1.5));
+            item.fields
+                .insert("boolean".into(), builders::b(n % 2 == 0));
             item.fields.insert(
                 "arrayString".into(),
-                build::list((0..n).map(|i| build::s(&i.to_string())).collect()),
+                builders::list((0..n).map(|i| builders::s(&i.to_string())).collect()),
             );
             item.fields.insert(
                 "object".into(),
-                build::obj(&[("city", build::s("Oslo")), ("n", build::n(n as f64))]),
+                builders::obj(&[("city", builders::s("Oslo")), ("n", builders::n(n as f64))]),
             );
             item
         })

@@ -3,13 +3,13 @@
 //! client that speaks to it ([`TestSidecar`]); the scripted backend
 //! ([`backend`]); the sidecar over the embedded store ([`embedded`]); the
 //! reference store served on loopback ([`store`]); the builders of contract
-//! messages ([`build`]); seeded input generators ([`generate`]); the test keys
+//! messages ([`builders`]); seeded input generators ([`generate`]); the test keys
 //! (`keys/`, [`key_path`]).
 // Test support: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used)]
 
 pub mod backend;
-pub mod build;
+pub mod builders;
 pub mod embedded;
 pub mod generate;
 pub mod store;

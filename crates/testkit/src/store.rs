@@ -1,5 +1,5 @@
 //! The reference store served on loopback over real gRPC, a client to it,
-//! and the calls the store tests repeat (builders: [`crate::build`]).
+//! and the calls the store tests repeat (builders: [`crate::builders`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
-use crate::build::{asc, offset};
+use crate::builders::{asc, offset};
 
 pub type Client = ExternalDatabaseClient<Channel>;
 

@@ -4,7 +4,7 @@
 
 use extdb_contract::pb::{self, Operator, filter, value};
 use extdb_protocol::{Operation, Reply};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::{legacy_body, legacy_bridge, legacy_expected_context, take_request_id};
 use serde_json::{Value, json};
 

@@ -68,7 +68,7 @@ async fn a_filter_path_ending_in_a_backslash_is_not_an_internal_error() {
         ] {
             let request = pb::QueryItemsRequest {
                 collection_id: extdb_testkit::generate::COLLECTION.into(),
-                filter: Some(condition(path, operator, extdb_testkit::build::s("x"))),
+                filter: Some(condition(path, operator, extdb_testkit::builders::s("x"))),
                 ..Default::default()
             };
             assert_not_internal(&store, request).await;

@@ -3,7 +3,7 @@
 
 use extdb_contract::pb::{self, Operator, filter, paging};
 use extdb_protocol::{Operation, Reply};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::{WixSigner, bridge, expected_context};
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! Aggregation, distinct values, and multi-reference relationships.
 
 use extdb_contract::pb::{self, AggregateFunction, FieldType, Operator, reference_result};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 
 fn op(name: &str, function: AggregateFunction, field: &str) -> pb::AggregateOperation {

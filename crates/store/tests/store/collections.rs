@@ -1,7 +1,7 @@
 //! Capabilities, collections (create / list / update / delete) and indexes.
 
 use extdb_contract::pb::{self, DataOperation, FieldType, IndexStatus, Operator, PagingMode};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tonic::Code;
 

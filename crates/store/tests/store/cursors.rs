@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use extdb_contract::pb::{self, AggregateFunction, FieldType};
 use extdb_store::ReferenceStore;
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use prost::Message;
 use tonic::Code;

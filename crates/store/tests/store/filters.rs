@@ -2,7 +2,7 @@
 //! semantics, dotted paths into objects, arrays, and filter errors.
 
 use extdb_contract::pb::{FieldType, Operator, match_part::Kind as Part};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tonic::Code;
 

@@ -2,7 +2,7 @@
 //! round trips, per-item errors, projection, persistence across restarts.
 
 use extdb_contract::pb::{self, FieldType, item_result, value::Kind};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tonic::Code;
 

@@ -5,7 +5,7 @@
 
 use extdb_contract::limits::{MAX_FILTER_NODES, MAX_LIST_OPERAND, MAX_VALUE_DEPTH};
 use extdb_contract::pb::{FieldType, Operator};
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tonic::Code;
 

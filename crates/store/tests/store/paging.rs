@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use extdb_contract::pb::{self, FieldType, Operator, item_result};
 use extdb_store::MAX_FILTER_DEPTH;
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tonic::Code;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use extdb_contract::pb::{self, FieldType};
 use extdb_store::MAX_PENDING_ACCEPT_RESET_STREAMS;
-use extdb_testkit::build::*;
+use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
