@@ -22,6 +22,8 @@
 
 mod class;
 mod render;
+
+pub(crate) use render::{MAX_MESSAGE, clip, violation_list};
 mod upstream;
 
 pub use class::{ErrorSource, Retry};

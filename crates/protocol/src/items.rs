@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::filter::filter_at;
 use super::value::{Path, item_at, item_to_json, value_to_json};
 use super::{Endpoint, Operation, PagingEcho, Reply, ReplyEcho};
-use crate::error::ApiError;
+use crate::error::{ApiError, MAX_MESSAGE, clip, violation_list};
 use crate::json::JsonObject;
 use extdb_contract::pb;
 
@@ -590,21 +590,14 @@ fn item_error(error: &pb::ItemError) -> Value {
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
     if !error.violations.is_empty() {
-        let violations = error
-            .violations
-            .iter()
-            .map(|v| {
-                let mut violation = Map::new();
-                violation.insert("fieldPath".into(), Value::String(v.field_path.clone()));
-                violation.insert(
-                    "rejectedValue".into(),
-                    Value::String(v.rejected_value.clone()),
-                );
-                violation.insert("message".into(), Value::String(v.message.clone()));
-                Value::Object(violation)
-            })
-            .collect();
-        data.insert("violations".into(), Value::Array(violations));
+        let violations = error.violations.iter().map(|v| {
+            (
+                v.field_path.as_str(),
+                v.rejected_value.as_str(),
+                v.message.as_str(),
+            )
+        });
+        data.insert("violations".into(), violation_list(violations));
     }
     let code = if error.reason.is_empty() {
         "UNKNOWN_ERROR"
@@ -613,7 +606,10 @@ fn item_error(error: &pb::ItemError) -> Value {
     };
     let mut out = Map::new();
     out.insert("errorCode".into(), Value::String(code.to_owned()));
-    out.insert("errorMessage".into(), Value::String(error.message.clone()));
+    out.insert(
+        "errorMessage".into(),
+        Value::String(clip(&error.message, MAX_MESSAGE).to_owned()),
+    );
     out.insert("data".into(), Value::Object(data));
     Value::Object(out)
 }

@@ -5,8 +5,44 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, FieldChangeError, UpstreamDetail, UpstreamErrorData, Violation};
 
-/// At most this many entries of a list in `data` (violations, errors).
+/// At most this many entries of a list in `data` (violations, errors;
+/// data-operations §7.2).
 const MAX_LISTED: usize = 100;
+
+/// Longest `fieldPath` / `rejectedValue` of a violation, in characters
+/// (§7.2): a caller-chosen key or value is not echoed back in full.
+const MAX_FIELD_TEXT: usize = 1_000;
+
+/// Longest `errorMessage`, in characters (§7.1).
+pub(crate) const MAX_MESSAGE: usize = 10_000;
+
+/// `text` cut to at most `max_chars` characters.
+pub(crate) fn clip(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// A `violations` list, capped and clipped as the protocol allows, from
+/// `(fieldPath, rejectedValue, message)`: the one renderer of violations,
+/// for errors and for per-item results alike.
+pub(crate) fn violation_list<'a>(
+    violations: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Value {
+    let list = violations
+        .into_iter()
+        .take(MAX_LISTED)
+        .map(|(field_path, rejected_value, message)| {
+            json!({
+                "fieldPath": clip(field_path, MAX_FIELD_TEXT),
+                "rejectedValue": clip(rejected_value, MAX_FIELD_TEXT),
+                "message": clip(message, MAX_MESSAGE),
+            })
+        })
+        .collect();
+    Value::Array(list)
+}
 
 impl ApiError {
     /// The protocol `data` object: exactly the documented keys per code
@@ -42,6 +78,7 @@ impl ApiError {
     pub fn to_v3_body(&self) -> Value {
         let code = self.error_code();
         let message = self.public_message();
+        let message = clip(&message, MAX_MESSAGE);
         let data = Value::Object(self.data());
         json!({
             "errorCode": code,
@@ -53,23 +90,18 @@ impl ApiError {
 
     /// The legacy protocol's error body: `{"message": ...}`.
     pub fn to_legacy_body(&self) -> Value {
-        json!({ "message": self.public_message() })
+        json!({ "message": clip(&self.public_message(), MAX_MESSAGE) })
     }
 }
 
 fn violations_json(violations: &[Violation]) -> Value {
-    let list = violations
-        .iter()
-        .take(MAX_LISTED)
-        .map(|v| {
-            json!({
-                "fieldPath": v.field_path,
-                "rejectedValue": v.rejected_value,
-                "message": v.message,
-            })
-        })
-        .collect();
-    Value::Array(list)
+    violation_list(violations.iter().map(|v| {
+        (
+            v.field_path.as_str(),
+            v.rejected_value.as_str(),
+            v.message.as_str(),
+        )
+    }))
 }
 
 fn field_changes_json(errors: &[FieldChangeError]) -> Value {

@@ -327,3 +327,41 @@ fn sidecar_kinds_render_their_documented_data() {
         json!({"message": "request signature could not be verified"})
     );
 }
+
+#[test]
+fn caller_chosen_text_is_clipped_to_the_protocols_lengths() {
+    // A 5,000-character key (multi-byte, so the cut must fall on a char
+    // boundary) is echoed as at most 1,000 characters; the message as at
+    // most 10,000.
+    let key = "é".repeat(5_000);
+    let e = ApiError::validation(key.clone(), key.repeat(3), "is unknown");
+    let body = e.to_v3_body();
+    let violation = &body["data"]["violations"][0];
+    assert_eq!(
+        violation["fieldPath"].as_str().unwrap().chars().count(),
+        1_000
+    );
+    assert_eq!(
+        violation["rejectedValue"].as_str().unwrap().chars().count(),
+        1_000
+    );
+    assert_eq!(
+        body["errorMessage"].as_str().unwrap().chars().count(),
+        5_012
+    );
+    let long = ApiError::bad_request("x".repeat(20_000));
+    assert_eq!(
+        long.to_v3_body()["errorMessage"].as_str().unwrap().len(),
+        10_000
+    );
+    assert_eq!(
+        long.to_legacy_body()["message"].as_str().unwrap().len(),
+        10_000
+    );
+    // Short text is untouched.
+    let short = ApiError::validation("a.b", "7", "must be a string");
+    assert_eq!(
+        short.to_v3_body()["data"]["violations"][0]["fieldPath"],
+        "a.b"
+    );
+}

@@ -1305,3 +1305,34 @@ fn encode_to_vec_writes_the_same_bytes_as_encode() {
         }
     }
 }
+
+#[test]
+fn per_item_violations_are_capped_and_clipped_like_errors() {
+    let violations = (0..150)
+        .map(|i| pb::Violation {
+            field_path: format!("f{i}{}", "x".repeat(2_000)),
+            rejected_value: "v".into(),
+            message: "bad".into(),
+        })
+        .collect();
+    let reply = Reply::Inserted(pb::InsertItemsResponse {
+        results: vec![error_result(pb::ItemError {
+            reason: "VALIDATION_ERROR".into(),
+            message: "m".repeat(12_000),
+            metadata: Default::default(),
+            violations,
+        })],
+    });
+    let body = encode(&reply, ReplyEcho::default());
+    let error = &body["results"][0]["error"];
+    let listed = error["data"]["violations"].as_array().unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(listed[99]["fieldPath"].as_str().unwrap().len(), 1_000);
+    assert!(
+        listed[99]["fieldPath"]
+            .as_str()
+            .unwrap()
+            .starts_with("f99x")
+    );
+    assert_eq!(error["errorMessage"].as_str().unwrap().len(), 10_000);
+}
