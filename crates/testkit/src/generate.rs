@@ -665,26 +665,26 @@ pub fn cases(default: usize) -> usize {
 
 // ------------------------------------------------------------ decoder -> store
 
-/// RPCs the decoder properties do not run on the store: they would destroy
-/// the shared fixture (collection and index changes, truncation).
-const FIXTURE_DESTROYING: &[&str] = &[
-    "CreateCollection",
-    "UpdateCollection",
-    "DeleteCollection",
-    "CreateIndex",
-    "RemoveIndex",
-    "TruncateItems",
-];
-
 /// Runs a decoded v3 operation on the store, as the sidecar would send it
-/// upstream; `None` for operations left out (see [`FIXTURE_DESTROYING`]) or
-/// answered without an upstream (`Provision`). Every other RPC of the
-/// contract's table runs, so a new one is exercised without an edit here.
+/// upstream; `None` for operations left out because they would destroy the
+/// shared fixture (collection and index changes, truncation) or need no
+/// upstream (`Provision`). Every other RPC of the contract's table runs, so
+/// a new one is exercised without an edit here.
 pub async fn serve_on_store(
     store: &extdb_store::ReferenceStore,
     operation: extdb_protocol::Operation,
 ) -> Option<Result<(), tonic::Status>> {
-    if FIXTURE_DESTROYING.contains(&operation.method()) {
+    use extdb_protocol::Operation as Op;
+    let destroys_fixture = matches!(
+        operation,
+        Op::CreateCollection(_)
+            | Op::UpdateCollection(_)
+            | Op::DeleteCollection(_)
+            | Op::CreateIndex(_)
+            | Op::RemoveIndex(_)
+            | Op::TruncateItems(_)
+    );
+    if destroys_fixture {
         return None;
     }
     call_store(store, operation).await

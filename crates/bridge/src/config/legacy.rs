@@ -6,7 +6,7 @@
 use std::fmt;
 
 use extdb_auth::SecretKeys;
-use extdb_protocol::legacy::{DEFAULT_SCHEMA_TTL_SECONDS, LegacyDialect, LegacySettings};
+use extdb_protocol::legacy::{LegacyDialect, LegacySettings};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
@@ -32,13 +32,19 @@ pub struct LegacyConfig {
 }
 
 impl Default for LegacyConfig {
+    /// The protocol's own defaults, no keys.
     fn default() -> Self {
+        let LegacySettings {
+            dialect,
+            schema_ttl_seconds,
+            check_schema_roles,
+        } = LegacySettings::default();
         LegacyConfig {
             secret_keys: Vec::new(),
             provision_without_key: false,
-            dialect: LegacyDialect::V2,
-            schema_ttl_seconds: DEFAULT_SCHEMA_TTL_SECONDS,
-            check_schema_roles: true,
+            dialect,
+            schema_ttl_seconds,
+            check_schema_roles,
         }
     }
 }

@@ -554,6 +554,12 @@ impl Config {
                     }
                 }
                 UpstreamKind::Embedded => {
+                    if !cfg!(feature = "embedded-store") {
+                        problem(
+                            at("kind"),
+                            "this build has no embedded store (cargo feature `embedded-store`); use kind: grpc with extdb-store".into(),
+                        );
+                    }
                     if up.db_path.is_none() {
                         problem(at("db_path"), "required for an embedded upstream".into());
                     }
