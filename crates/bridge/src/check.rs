@@ -100,11 +100,10 @@ pub async fn probe_http(addr: SocketAddr, path: &str, timeout: Duration) -> Resu
 
 /// Asks a gRPC server's `grpc.health.v1` service.
 pub async fn probe_grpc(endpoint: &str, timeout: Duration) -> Result<(), String> {
-    let config: crate::config::UpstreamConfig = serde_json::from_value(serde_json::json!({
-        "endpoint": endpoint,
-        "connect_timeout_ms": timeout.as_millis() as u64,
-    }))
-    .map_err(|e| e.to_string())?;
+    let config = crate::config::UpstreamConfig {
+        connect_timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        ..crate::config::UpstreamConfig::grpc(endpoint)
+    };
     let client = UpstreamClient::new(
         "probe",
         endpoint,

@@ -60,6 +60,12 @@ pub fn call_context(metadata: &Value, audience: Option<&str>) -> pb::CallContext
     }
 }
 
+/// The `collectionId` a request names, read before it is decoded, so logs
+/// and metrics know it even when decoding fails.
+pub fn collection_hint(request: &Value) -> Option<&str> {
+    request.get("collectionId").and_then(Value::as_str)
+}
+
 /// Decodes the verified `data.request` object of a v3 call.
 pub fn decode(
     endpoint: Endpoint,

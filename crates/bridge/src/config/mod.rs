@@ -253,6 +253,23 @@ pub struct UpstreamConfig {
     pub metadata: BTreeMap<String, String>,
 }
 
+impl UpstreamConfig {
+    /// A `grpc` upstream at `endpoint` with every other setting at its
+    /// default, as if the YAML named only the endpoint.
+    pub fn grpc(endpoint: &str) -> UpstreamConfig {
+        UpstreamConfig {
+            kind: UpstreamKind::Grpc,
+            endpoint: Some(endpoint.to_owned()),
+            db_path: None,
+            paging_mode: None,
+            timeout_ms: default_timeout_ms(),
+            connect_timeout_ms: default_connect_timeout_ms(),
+            tls: None,
+            metadata: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {

@@ -259,3 +259,11 @@ fn http_limits_have_defaults_and_are_validated() {
         ]
     );
 }
+
+#[test]
+fn a_grpc_upstream_built_in_code_has_the_yaml_defaults() {
+    let parsed: UpstreamConfig =
+        serde_json::from_value(serde_json::json!({"endpoint": "http://h:1"})).unwrap();
+    let built = UpstreamConfig::grpc("http://h:1");
+    assert_eq!(format!("{built:?}"), format!("{parsed:?}"));
+}

@@ -7,7 +7,6 @@ use extdb_protocol::legacy::{
     CallFacts, LegacyEndpoint, LegacyProtocol, ROLE_NOT_ALLOWED, SecretKey,
 };
 use extdb_protocol::{ApiError, Dispatch};
-use serde_json::Value;
 
 use crate::config::LegacyConfig;
 
@@ -49,7 +48,8 @@ impl LegacyFront {
         }
     }
 
-    /// Serves one legacy call: reads the body, authenticates it, runs it;
+    /// Serves one legacy call: reads the body, authenticates it, runs it,
+    /// and answers the response body's bytes;
     /// `facts` learns what it can on the way.
     pub async fn serve(
         &self,
@@ -57,7 +57,7 @@ impl LegacyFront {
         body: &[u8],
         dispatch: &impl Dispatch,
         facts: &mut CallFacts,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Vec<u8>, ApiError> {
         let call = self.protocol.parse(endpoint, body)?;
         let call = self
             .protocol

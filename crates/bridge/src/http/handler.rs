@@ -7,7 +7,6 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use serde_json::Value;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -308,11 +307,7 @@ impl Sidecar {
         let context = protocol::v3::call_context(&verified.metadata, verified.audience.as_deref());
         facts.request_id = Some(context.request_id.clone());
         // Known even when decoding fails below, for logs and metrics.
-        facts.collection = verified
-            .request
-            .get("collectionId")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        facts.collection = protocol::v3::collection_hint(&verified.request).map(str::to_owned);
 
         let operation = protocol::v3::decode(endpoint, &verified.request, context)?;
         if let Some(id) = operation.collection_id() {
@@ -348,10 +343,7 @@ impl Sidecar {
             .await;
         facts.request_id = call_facts.request_id;
         facts.collection = call_facts.collection;
-        let json = served?;
-        serde_json::to_vec(&json).map_err(|e| ApiError::Internal {
-            message: format!("cannot serialise the response: {e}"),
-        })
+        served
     }
 
     async fn read_body(&self, req: Request<Incoming>) -> Result<Bytes, ApiError> {
@@ -431,7 +423,7 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
 
 fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&e.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec());
+    let body = e.to_v3_bytes();
     with_allow(e, json_response(status, body))
 }
 
@@ -439,7 +431,7 @@ fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
 fn legacy_error_response(e: &ApiError) -> Response<Full<Bytes>> {
     let status =
         StatusCode::from_u16(legacy::legacy_status(e)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_vec(&legacy::legacy_error_body(e)).unwrap_or_else(|_| b"{}".to_vec());
+    let body = legacy::legacy_error_bytes(e);
     with_allow(e, json_response(status, body))
 }
 

@@ -1,16 +1,7 @@
 use super::*;
 
 fn client() -> UpstreamClient {
-    let config = UpstreamConfig {
-        kind: Default::default(),
-        endpoint: Some("http://127.0.0.1:1".into()),
-        db_path: None,
-        paging_mode: None,
-        timeout_ms: 5_000,
-        connect_timeout_ms: 1_000,
-        tls: None,
-        metadata: Default::default(),
-    };
+    let config = UpstreamConfig::grpc("http://127.0.0.1:1");
     let metrics = Arc::new(Metrics::new(Default::default()));
     UpstreamClient::new("store", "http://127.0.0.1:1", &config, metrics).unwrap()
 }

@@ -88,6 +88,11 @@ impl ApiError {
         })
     }
 
+    /// [`ApiError::to_v3_body`] as bytes, for the HTTP front.
+    pub fn to_v3_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.to_v3_body()).unwrap_or_else(|_| b"{}".to_vec())
+    }
+
     /// The legacy protocol's error body: `{"message": ...}`.
     pub fn to_legacy_body(&self) -> Value {
         json!({ "message": clip(&self.public_message(), MAX_MESSAGE) })

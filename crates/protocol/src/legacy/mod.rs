@@ -247,9 +247,21 @@ impl LegacyProtocol {
         Ok(())
     }
 
-    /// Serves one authenticated legacy call and returns the response body;
-    /// `facts` learns what it can on the way.
+    /// Serves one authenticated legacy call and returns the response body's
+    /// bytes; `facts` learns what it can on the way.
     pub async fn serve(
+        &self,
+        call: AuthorizedCall,
+        dispatch: &impl Dispatch,
+        facts: &mut CallFacts,
+    ) -> Result<Vec<u8>, ApiError> {
+        let reply = self.reply(call, dispatch, facts).await?;
+        serde_json::to_vec(&reply).map_err(|e| ApiError::Internal {
+            message: format!("cannot serialise the response: {e}"),
+        })
+    }
+
+    async fn reply(
         &self,
         call: AuthorizedCall,
         dispatch: &impl Dispatch,
@@ -310,6 +322,11 @@ pub fn legacy_status(error: &ApiError) -> u16 {
         status if status >= 500 => 500,
         _ => 400,
     }
+}
+
+/// [`legacy_error_body`] as bytes, for the HTTP front.
+pub fn legacy_error_bytes(error: &ApiError) -> Vec<u8> {
+    serde_json::to_vec(&legacy_error_body(error)).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// The legacy error body: `{"message": ...}` (spec §6.8). Authentication
