@@ -231,13 +231,23 @@ impl<'a> JsonObject<'a> {
             .collect()
     }
 
-    /// The string elements of an array member; empty when absent.
+    /// The string elements of an array member; empty when absent. (An
+    /// element's path is rendered only when it is refused: `itemIds` may
+    /// hold 1,000.)
     pub fn string_elements(&self, key: &str) -> Result<Vec<String>, ApiError> {
-        self.elements(key)?
-            .into_iter()
-            .map(|(path, element)| match element {
+        let Some(elements) = self.array(key)? else {
+            return Ok(Vec::new());
+        };
+        elements
+            .iter()
+            .enumerate()
+            .map(|(i, element)| match element {
                 Value::String(text) => Ok(text.clone()),
-                other => Err(invalid_at(&path, other, "must be a string")),
+                other => Err(invalid_at(
+                    &format!("{}[{i}]", self.member_path(key)),
+                    other,
+                    "must be a string",
+                )),
             })
             .collect()
     }
