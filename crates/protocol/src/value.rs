@@ -2,8 +2,10 @@
 //! `{"$date": "..."}` dates <-> `google.protobuf.Timestamp` (spec
 //! data-operations §3.2).
 //!
-//! Also home of [`Path`], the request location every decoder in this stage
-//! uses to name the offending field in its 400 answers.
+//! Also home of [`Path`], the lazily rendered request location the value
+//! and filter decoders pass down to name the offending field in their 400
+//! answers (object members are read through `crate::json`, whose paths
+//! continue these).
 
 use std::fmt::{self, Write as _};
 
