@@ -13,8 +13,8 @@ openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out test-only-op
 openssl pkey -in test-only-openssl-ec.private.pem -pubout -out test-only-openssl-ec.public.pem
 
 # exp 4102444800 = 2100-01-01; aud matches extdb_testkit::AUDIENCE; data.request is the
-# (empty) body of POST /v3/capabilities/get.
-payload='{"iss":"wix.com","aud":"test-app","iat":1767225600,"exp":4102444800,"data":{"request":{},"metadata":{"instanceId":"openssl-instance","requestId":"openssl-request-1"}}}'
+# body of POST /v3/items/count.
+payload='{"iss":"wix.com","aud":"test-app","iat":1767225600,"exp":4102444800,"data":{"request":{"collectionId":"books","filter":{}},"metadata":{"instanceId":"openssl-instance","requestId":"openssl-request-1"}}}'
 
 sign() { # alg key out
   input="$(printf '{"alg":"%s","typ":"JWT"}' "$1" | b64url).$(printf '%s' "$payload" | b64url)"

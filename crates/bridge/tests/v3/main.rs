@@ -10,5 +10,6 @@ mod errors;
 mod fault_http;
 mod http_front;
 mod ops;
+mod oracles;
 mod routing;
 mod upstream_tls;
