@@ -367,7 +367,13 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
             serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
         )
     });
+    // Bounded: a request that never reaches the backend must fail the test, not hang it.
+    let reached = Instant::now();
     while backend.received().is_empty() {
+        assert!(
+            reached.elapsed() < Duration::from_secs(10),
+            "the in-flight request never reached the backend within 10s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // ...when SIGTERM arrives.
