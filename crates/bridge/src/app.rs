@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::aip::start_aip_upstream;
 use crate::config::{Config, UpstreamKind};
-use crate::embedded::EmbeddedStore;
+use crate::embedded::start_embedded_store;
 use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sidecar};
 use crate::metrics::{Metrics, MetricsSeed};
 use crate::routing::{CursorSeal, UpstreamRouter};
-use crate::upstream::{UpstreamClient, in_process_channel};
+use crate::upstream::{InProcessServer, UpstreamClient, in_process_channel};
 use extdb_auth::{AuthFailure, V3Verifier};
 use extdb_protocol::legacy::LegacyEndpoint;
 use extdb_protocol::{Endpoint, Operation};
@@ -63,7 +64,7 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningSidecar, StartError> {
     let metrics = Arc::new(Metrics::new(metrics_seed(config)));
-    let (sidecar, embedded) = build_sidecar(config, metrics.clone()).await?;
+    let (sidecar, in_process) = build_sidecar(config, metrics.clone()).await?;
     let admin = Arc::new(AdminState {
         metrics,
         upstreams: sidecar.router.upstreams().cloned().collect(),
@@ -114,10 +115,10 @@ pub async fn start(
         };
         http::serve(listener, sidecar, front, drain_started, grace).await;
         let _ = admin_stop.send(());
-        // Embedded stores outlive the HTTP drain: in-flight requests may
+        // In-process servers (embedded stores, aip adapters) outlive the HTTP drain: in-flight requests may
         // still be calling them until then.
-        for store in embedded {
-            store.stop().await;
+        for server in in_process {
+            server.stop().await;
         }
         tracing::info!("stopped");
     });
@@ -162,7 +163,7 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
 async fn build_sidecar(
     config: &Config,
     metrics: Arc<Metrics>,
-) -> Result<(Sidecar, Vec<EmbeddedStore>), StartError> {
+) -> Result<(Sidecar, Vec<InProcessServer>), StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
             let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
@@ -179,7 +180,7 @@ async fn build_sidecar(
         .map_err(|problem| StartError::Config(problem.to_string()))?;
     let cursor_key = cursor_key.as_deref();
     let mut upstreams = BTreeMap::new();
-    let mut embedded = Vec::new();
+    let mut in_process = Vec::new();
     for (name, up) in &config.upstreams {
         let client = match up.kind {
             UpstreamKind::Grpc => {
@@ -189,7 +190,15 @@ async fn build_sidecar(
             UpstreamKind::Embedded => {
                 let (channel, incoming) =
                     in_process_channel(Duration::from_millis(up.connect_timeout_ms));
-                embedded.push(EmbeddedStore::start(name, up, incoming, cursor_key)?);
+                let key = cursor_key.map(|k| derive_key(k, "extdb embedded store cursors", name));
+                in_process.push(start_embedded_store(name, up, incoming, key.as_deref())?);
+                UpstreamClient::with_channel(name, channel, up, metrics.clone())?
+            }
+            UpstreamKind::Aip => {
+                let (channel, incoming) =
+                    in_process_channel(Duration::from_millis(up.connect_timeout_ms));
+                let key = cursor_key.map(|k| derive_key(k, "extdb aip cursors", name));
+                in_process.push(start_aip_upstream(name, up, incoming, key.as_deref()).await?);
                 UpstreamClient::with_channel(name, channel, up, metrics.clone())?
             }
         };
@@ -197,7 +206,7 @@ async fn build_sidecar(
     }
     let router = UpstreamRouter::new(
         upstreams,
-        &config.collections,
+        &config.routes(),
         config.default_upstream.clone(),
         cursor_seal(cursor_key),
     );
@@ -216,7 +225,18 @@ async fn build_sidecar(
         legacy,
         body: BodyLimits::new(&config.http),
     };
-    Ok((sidecar, embedded))
+    Ok((sidecar, in_process))
+}
+
+/// A key of its own for one in-process server's cursors, from the
+/// sidecar's configured cursor key: `HMAC(key, "<purpose>: <upstream>")`.
+fn derive_key(key: &[u8], purpose: &str, upstream: &str) -> Vec<u8> {
+    aws_lc_rs::hmac::sign(
+        &aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key),
+        format!("{purpose}: {upstream}").as_bytes(),
+    )
+    .as_ref()
+    .to_vec()
 }
 
 /// The cursor seal: the configured key, else a random one.

@@ -35,6 +35,32 @@ pub async fn check_upstreams(config: &Config) -> Vec<Result<String, ConfigProble
                         .map(|()| format!("upstreams.{name}: {endpoint} is SERVING"))
                         .map_err(|why| problem(format!("{endpoint}: {why}")))
                 }
+                UpstreamKind::Aip => {
+                    // Loading the descriptors and resolving the mapping is
+                    // the check: a mapping that does not fit fails here.
+                    let endpoint = up.endpoint.clone().unwrap_or_default();
+                    let upstream = crate::aip::load_aip_upstream(name, up, None)
+                        .await
+                        .map_err(|e| problem(e.to_string()))?;
+                    let client = UpstreamClient::new(name, &endpoint, up, metrics)
+                        .map_err(|e| problem(e.to_string()))?;
+                    let timeout = Duration::from_millis(up.connect_timeout_ms + up.timeout_ms);
+                    let health = client.check_health(timeout).await;
+                    let descriptors = upstream.descriptors();
+                    let mapped = format!(
+                        "upstreams.{name}: {endpoint}: mapping fits the descriptors ({}, sha256 {})",
+                        descriptors.source,
+                        &descriptors.digest[..16.min(descriptors.digest.len())]
+                    );
+                    match health {
+                        Ok(()) => Ok(format!("{mapped}; SERVING")),
+                        // Many existing services have no health service.
+                        Err(why) if why.contains("Unimplemented") || why.contains("UNIMPLEMENTED") => {
+                            Ok(format!("{mapped}; no grpc.health.v1 (reachable)"))
+                        }
+                        Err(why) => Err(problem(format!("{endpoint}: {why}"))),
+                    }
+                }
                 UpstreamKind::Embedded => {
                     let Some(path) = up.db_path.as_deref() else {
                         return Err(problem("db_path is required".into()));

@@ -3,6 +3,7 @@
 //! → [`routing`] → [`upstream`] (tonic) → back. [`config`] is the YAML,
 //! [`metrics`] what Prometheus scrapes, [`app`] wires them together.
 
+pub mod aip;
 pub mod app;
 pub mod check;
 pub mod config;

@@ -214,6 +214,10 @@ pub enum UpstreamKind {
     /// The reference store, started inside the sidecar on `db_path` and
     /// reached through the same gRPC contract on loopback.
     Embedded,
+    /// A backend's own resource-oriented API (Google AIPs) at `endpoint`,
+    /// driven from its descriptors by the mapping in `aip` (README
+    /// "Bridging an existing API").
+    Aip,
 }
 
 /// Paging mode advertised by an embedded store.
@@ -251,6 +255,9 @@ pub struct UpstreamConfig {
     /// expects).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// Descriptors and collection mapping of an `aip` upstream.
+    #[serde(default)]
+    pub aip: Option<extdb_aip::AipConfig>,
 }
 
 impl UpstreamConfig {
@@ -266,6 +273,7 @@ impl UpstreamConfig {
             connect_timeout_ms: default_connect_timeout_ms(),
             tls: None,
             metadata: BTreeMap::new(),
+            aip: None,
         }
     }
 }
@@ -570,6 +578,36 @@ impl Config {
                         problem(at("paging_mode"), "only for an embedded upstream".into());
                     }
                 }
+                UpstreamKind::Aip => {
+                    match &up.endpoint {
+                        None => problem(at("endpoint"), "required for an aip upstream".into()),
+                        Some(e) => {
+                            if let Err(why) = check_endpoint_uri(e) {
+                                problem(at("endpoint"), why);
+                            }
+                        }
+                    }
+                    if up.paging_mode.is_some() {
+                        problem(
+                            at("paging_mode"),
+                            "set paging per collection (aip.collections.<id>.paging)".into(),
+                        );
+                    }
+                    if up.db_path.is_some() {
+                        problem(at("db_path"), "only for an embedded upstream".into());
+                    }
+                    match &up.aip {
+                        None => problem(
+                            at("aip"),
+                            "required for an aip upstream: descriptors and collections".into(),
+                        ),
+                        Some(aip) => {
+                            for p in aip.problems() {
+                                problem(at(&p.path), p.message);
+                            }
+                        }
+                    }
+                }
                 UpstreamKind::Embedded => {
                     if !cfg!(feature = "embedded-store") {
                         problem(
@@ -584,6 +622,9 @@ impl Config {
                         problem(at("endpoint"), "not used by an embedded upstream".into());
                     }
                 }
+            }
+            if up.aip.is_some() && up.kind != UpstreamKind::Aip {
+                problem(at("aip"), "only for an upstream with kind: aip".into());
             }
             if up.timeout_ms == 0 {
                 problem(at("timeout_ms"), "must be greater than 0".into());
@@ -618,6 +659,20 @@ impl Config {
         {
             problem("default_upstream".into(), no_upstream(d));
         }
+        for (name, up) in &self.upstreams {
+            for id in up.aip.iter().flat_map(|aip| aip.collections.keys()) {
+                if let Some(route) = self.collections.get(id)
+                    && route.upstream != *name
+                {
+                    problem(
+                        format!("collections.{id}.upstream"),
+                        format!(
+                            "\"{id}\" is mapped by the aip upstream \"{name}\"; route it there or remove the mapping"
+                        ),
+                    );
+                }
+            }
+        }
         for (id, route) in &self.collections {
             let at = |field: &str| format!("collections.{id}.{field}");
             if id.is_empty() {
@@ -634,6 +689,25 @@ impl Config {
             }
         }
         problems
+    }
+}
+
+impl Config {
+    /// The routes: `collections`, plus one for every collection an `aip`
+    /// upstream maps (its mapping names them already; an explicit route
+    /// may add `read_only`).
+    pub fn routes(&self) -> BTreeMap<String, RouteConfig> {
+        let mut routes = self.collections.clone();
+        for (name, up) in &self.upstreams {
+            for id in up.aip.iter().flat_map(|aip| aip.collections.keys()) {
+                routes.entry(id.clone()).or_insert_with(|| RouteConfig {
+                    upstream: name.clone(),
+                    rename: None,
+                    read_only: false,
+                });
+            }
+        }
+        routes
     }
 }
 

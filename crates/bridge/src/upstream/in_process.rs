@@ -54,3 +54,32 @@ pub fn in_process_channel(connect_timeout: Duration) -> (Channel, InProcessIncom
         .connect_with_connector_lazy(connector);
     (channel, InProcessIncoming { connections })
 }
+
+/// A server running on in-process connections (the embedded store, an
+/// `aip` adapter): stopped after the HTTP drain, since requests in flight
+/// may still be calling it until then.
+pub struct InProcessServer {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl InProcessServer {
+    /// Spawns `serve`, handing it the future that completes at stop.
+    pub fn spawn<S, F>(serve: S) -> InProcessServer
+    where
+        S: FnOnce(futures_util::future::BoxFuture<'static, ()>) -> F,
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = Box::pin(async move {
+            let _ = stopped.await;
+        });
+        let task = tokio::spawn(serve(shutdown));
+        InProcessServer { stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}

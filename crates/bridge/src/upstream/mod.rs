@@ -4,7 +4,7 @@
 mod in_process;
 pub mod status;
 
-pub use in_process::{InProcessIncoming, in_process_channel};
+pub use in_process::{InProcessIncoming, InProcessServer, in_process_channel};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,6 +40,41 @@ impl UpstreamSetupError {
     }
 }
 
+/// A lazily connecting channel to a backend at `endpoint`, with the
+/// upstream's connect timeout and TLS settings.
+pub fn backend_channel(
+    name: &str,
+    endpoint: &str,
+    config: &UpstreamConfig,
+) -> Result<Channel, UpstreamSetupError> {
+    let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
+    let mut ep = Endpoint::from_shared(endpoint.to_owned())
+        .map_err(|e| endpoint_err(e.to_string()))?
+        .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true);
+    if endpoint.starts_with("https://") || config.tls.is_some() {
+        let tls_err = |detail: String| UpstreamSetupError::Tls {
+            name: name.to_owned(),
+            detail,
+        };
+        let mut tls = ClientTlsConfig::new().with_native_roots();
+        if let Some(t) = &config.tls {
+            if let Some(ca) = &t.ca_file {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| tls_err(format!("ca_file {}: {e}", ca.display())))?;
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            if let Some(domain) = &t.domain {
+                tls = tls.domain_name(domain.clone());
+            }
+        }
+        ep = ep.tls_config(tls).map_err(|e| tls_err(e.to_string()))?;
+    }
+    Ok(ep.connect_lazy())
+}
+
 /// A named backend: a lazily connected channel plus the call settings.
 #[derive(Clone)]
 pub struct UpstreamClient {
@@ -60,32 +95,8 @@ impl UpstreamClient {
         config: &UpstreamConfig,
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
-        let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
-        let mut ep = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|e| endpoint_err(e.to_string()))?
-            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_while_idle(true);
-        if endpoint.starts_with("https://") || config.tls.is_some() {
-            let tls_err = |detail: String| UpstreamSetupError::Tls {
-                name: name.to_owned(),
-                detail,
-            };
-            let mut tls = ClientTlsConfig::new().with_native_roots();
-            if let Some(t) = &config.tls {
-                if let Some(ca) = &t.ca_file {
-                    let pem = std::fs::read(ca)
-                        .map_err(|e| tls_err(format!("ca_file {}: {e}", ca.display())))?;
-                    tls = tls.ca_certificate(Certificate::from_pem(pem));
-                }
-                if let Some(domain) = &t.domain {
-                    tls = tls.domain_name(domain.clone());
-                }
-            }
-            ep = ep.tls_config(tls).map_err(|e| tls_err(e.to_string()))?;
-        }
-        Self::with_channel(name, ep.connect_lazy(), config, metrics)
+        let channel = backend_channel(name, endpoint, config)?;
+        Self::with_channel(name, channel, config, metrics)
     }
 
     /// Builds the client on a channel made elsewhere (e.g.
