@@ -86,3 +86,6 @@ impl CursorKey {
         Ok(state)
     }
 }
+
+#[cfg(test)]
+mod tests;

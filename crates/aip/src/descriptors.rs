@@ -195,3 +195,6 @@ where
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests;

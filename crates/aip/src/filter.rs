@@ -446,3 +446,6 @@ pub fn order_by(
     }
     Ok((!keys.is_empty()).then(|| keys.join(", ")))
 }
+
+#[cfg(test)]
+mod tests;

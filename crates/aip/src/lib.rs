@@ -38,6 +38,8 @@ mod health;
 pub mod mapping;
 mod name;
 mod service;
+#[cfg(test)]
+mod testing;
 mod values;
 
 pub use config::{AipConfig, ConfigProblem};

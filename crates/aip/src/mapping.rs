@@ -1113,3 +1113,6 @@ fn snake_case(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

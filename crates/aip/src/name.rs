@@ -264,3 +264,6 @@ impl NamePattern {
         Some(parts[self.id_at])
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -459,3 +459,6 @@ pub fn set_path(resource: &mut DynamicMessage, path: &[FieldDescriptor], value: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
