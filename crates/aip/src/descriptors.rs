@@ -46,7 +46,8 @@ pub enum DescriptorError {
 }
 
 /// Loads the descriptors from the configured source. `channel` reaches the
-/// backend (used by reflection only).
+/// backend (used by reflection only, which fetches the files of `services`,
+/// or of every service the backend lists when it is empty).
 pub async fn load_descriptors(
     source: &DescriptorSourceConfig,
     channel: Channel,

@@ -16,6 +16,7 @@
 //! - `cursor`: signed cursors that carry the backend's page token.
 //! - `backend` + `codec`: dynamic unary calls to the backend.
 //! - `service`: the contract's operations over the backend's methods.
+//! - `introspect`: a starter mapping from descriptors.
 
 use std::future::Future;
 
@@ -35,6 +36,7 @@ pub mod descriptors;
 mod error;
 mod filter;
 mod health;
+pub mod introspect;
 pub mod mapping;
 mod name;
 mod service;

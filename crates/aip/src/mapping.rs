@@ -420,7 +420,7 @@ fn resolve_collection(
 }
 
 /// The element message of the first List method's repeated message field.
-fn guess_resource(service: &ServiceDescriptor) -> Option<MessageDescriptor> {
+pub(crate) fn guess_resource(service: &ServiceDescriptor) -> Option<MessageDescriptor> {
     service
         .methods()
         .filter(|m| m.name().starts_with("List"))
@@ -755,14 +755,14 @@ fn resource_field(
 /// What `google.api.resource` says about a message, when the descriptors
 /// carry it.
 #[derive(Debug, Default)]
-struct ResourceAnnotation {
-    pattern: Option<String>,
-    plural: Option<String>,
-    singular: Option<String>,
+pub(crate) struct ResourceAnnotation {
+    pub pattern: Option<String>,
+    pub plural: Option<String>,
+    pub singular: Option<String>,
 }
 
 impl ResourceAnnotation {
-    fn of(message: &MessageDescriptor, pool: &DescriptorPool) -> ResourceAnnotation {
+    pub(crate) fn of(message: &MessageDescriptor, pool: &DescriptorPool) -> ResourceAnnotation {
         let Some(extension) = pool.get_extension_by_name("google.api.resource") else {
             return ResourceAnnotation::default();
         };
@@ -926,7 +926,7 @@ pub fn operators_supported(
     ops
 }
 
-fn sortable_supported(field: &FieldDescriptor) -> bool {
+pub(crate) fn sortable_supported(field: &FieldDescriptor) -> bool {
     !field.is_list()
         && !field.is_map()
         && matches!(
@@ -1099,7 +1099,7 @@ fn upper_camel(text: &str) -> String {
         .collect()
 }
 
-fn snake_case(text: &str) -> String {
+pub(crate) fn snake_case(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if c.is_uppercase() {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod devtools;
 pub mod embedded;
 pub mod http;
+pub mod introspect;
 pub mod metrics;
 pub mod routing;
 pub mod upstream;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use extdb_bridge::config::{Config, LogConfig, LogFormat, ProcessEnv};
 use extdb_bridge::devtools;
+use extdb_bridge::introspect::IntrospectSource;
 
 #[derive(Parser)]
 #[command(
@@ -79,6 +80,29 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Print a starter `kind: aip` mapping for an existing gRPC API, from
+    /// its server reflection, a descriptor set, or .proto files.
+    Introspect {
+        /// The backend's gRPC endpoint (asked through server reflection
+        /// unless --descriptor-set or --proto is given).
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        endpoint: String,
+        /// A FileDescriptorSet (protoc --include_imports / buf build).
+        #[arg(long, conflicts_with = "proto")]
+        descriptor_set: Option<PathBuf>,
+        /// .proto files to compile (relative to an --include root).
+        #[arg(long, num_args = 1..)]
+        proto: Vec<PathBuf>,
+        /// Import roots for --proto.
+        #[arg(long, num_args = 1.., requires = "proto")]
+        include: Vec<PathBuf>,
+        /// The upstream's name in the printed YAML.
+        #[arg(long, default_value = "api")]
+        upstream: String,
+        /// How long to wait for reflection, in milliseconds.
+        #[arg(long, default_value_t = 10_000)]
+        timeout_ms: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -101,6 +125,53 @@ fn main() -> ExitCode {
             path,
             url,
         } => sign(file, &key, &audience, lifetime, path.as_deref(), &url),
+        Command::Introspect {
+            endpoint,
+            descriptor_set,
+            proto,
+            include,
+            upstream,
+            timeout_ms,
+        } => {
+            let source = match (descriptor_set, proto.is_empty()) {
+                (Some(path), _) => IntrospectSource::DescriptorSet(path),
+                (None, false) => IntrospectSource::Proto {
+                    include: if include.is_empty() {
+                        vec![PathBuf::from(".")]
+                    } else {
+                        include
+                    },
+                    files: proto,
+                },
+                (None, true) => IntrospectSource::Reflection,
+            };
+            introspect(source, &endpoint, &upstream, timeout_ms)
+        }
+    }
+}
+
+fn introspect(
+    source: IntrospectSource,
+    endpoint: &str,
+    upstream: &str,
+    timeout_ms: u64,
+) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let timeout = std::time::Duration::from_millis(timeout_ms);
+    match runtime.block_on(extdb_bridge::introspect::introspect(
+        source, endpoint, upstream, timeout,
+    )) {
+        Ok(yaml) => {
+            print!("{yaml}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -20,6 +20,14 @@ enum Ask {
     Symbol(String),
     /// A file by name.
     File(String),
+    /// The names of the services the server exposes.
+    ListServices,
+}
+
+/// What the server answered.
+enum Answer {
+    Files(Vec<Vec<u8>>),
+    Services(Vec<String>),
 }
 
 /// The same client twice: the two versions have identical messages in
@@ -34,13 +42,14 @@ macro_rules! reflection_version {
 
             use super::*;
 
-            /// The raw files of one answer.
-            pub(super) async fn ask(channel: Channel, ask: Ask) -> Result<Vec<Vec<u8>>, Status> {
+            /// The raw files or service names of one answer.
+            pub(super) async fn ask(channel: Channel, ask: Ask) -> Result<Answer, Status> {
                 let mut client = ServerReflectionClient::new(channel)
                     .max_decoding_message_size(MAX_ANSWER_BYTES);
                 let message_request = match ask {
                     Ask::Symbol(symbol) => MessageRequest::FileContainingSymbol(symbol),
                     Ask::File(file) => MessageRequest::FileByFilename(file),
+                    Ask::ListServices => MessageRequest::ListServices(String::new()),
                 };
                 let request = ServerReflectionRequest {
                     host: String::new(),
@@ -55,8 +64,11 @@ macro_rules! reflection_version {
                 })?;
                 match answer.message_response {
                     Some(MessageResponse::FileDescriptorResponse(files)) => {
-                        Ok(files.file_descriptor_proto)
+                        Ok(Answer::Files(files.file_descriptor_proto))
                     }
+                    Some(MessageResponse::ListServicesResponse(list)) => Ok(Answer::Services(
+                        list.service.into_iter().map(|s| s.name).collect(),
+                    )),
                     Some(MessageResponse::ErrorResponse(e)) => {
                         Err(Status::new(Code::from(e.error_code), e.error_message))
                     }
@@ -84,13 +96,9 @@ impl Version {
         }
     }
 
-    async fn ask(
-        self,
-        channel: Channel,
-        ask: Ask,
-    ) -> Result<Vec<(String, Vec<u8>)>, DescriptorError> {
+    async fn answer(self, channel: Channel, ask: Ask) -> Result<Answer, DescriptorError> {
         let what = format!("{ask:?}");
-        let files = match self {
+        match self {
             Version::V1 => v1::ask(channel, ask).await,
             Version::V1Alpha => v1alpha::ask(channel, ask).await,
         }
@@ -101,7 +109,19 @@ impl Version {
                 status.code(),
                 status.message()
             ))
-        })?;
+        })
+    }
+
+    async fn ask(
+        self,
+        channel: Channel,
+        ask: Ask,
+    ) -> Result<Vec<(String, Vec<u8>)>, DescriptorError> {
+        let Answer::Files(files) = self.answer(channel, ask).await? else {
+            return Err(DescriptorError::Reflection(
+                "a list of services where files were asked for".into(),
+            ));
+        };
         files
             .into_iter()
             .map(|bytes| {
@@ -114,32 +134,52 @@ impl Version {
     }
 }
 
-/// Every file defining `services` and everything they import, and the
-/// reflection version that answered.
+/// The version the server speaks: v1 first; a server without it answers
+/// UNIMPLEMENTED. Asks for the service list, which every server has.
+async fn negotiate(channel: &Channel) -> Result<(Version, Vec<String>), DescriptorError> {
+    let services = |answer| match answer {
+        Answer::Services(names) => Ok(names),
+        Answer::Files(_) => Err(DescriptorError::Reflection(
+            "files where the list of services was asked for".into(),
+        )),
+    };
+    match v1::ask(channel.clone(), Ask::ListServices).await {
+        Ok(answer) => Ok((Version::V1, services(answer)?)),
+        Err(status) if status.code() == Code::Unimplemented => {
+            let answer = Version::V1Alpha
+                .answer(channel.clone(), Ask::ListServices)
+                .await?;
+            Ok((Version::V1Alpha, services(answer)?))
+        }
+        Err(status) => Err(DescriptorError::Reflection(format!(
+            "{} list services: {:?} {}",
+            Version::V1.name(),
+            status.code(),
+            status.message()
+        ))),
+    }
+}
+
+/// Every file defining `services` (all the server's own services when
+/// empty) and everything they import, and the reflection version that
+/// answered.
 pub(super) async fn fetch_files(
     channel: Channel,
     services: &[String],
     max_files: usize,
 ) -> Result<(BTreeMap<String, Vec<u8>>, &'static str), DescriptorError> {
-    let Some(first) = services.first() else {
-        return Ok((BTreeMap::new(), "nothing asked"));
+    let (version, listed) = negotiate(&channel).await?;
+    let services: Vec<String> = if services.is_empty() {
+        // The infrastructure services are not the API.
+        listed
+            .into_iter()
+            .filter(|s| !s.starts_with("grpc.reflection.") && !s.starts_with("grpc.health."))
+            .collect()
+    } else {
+        services.to_vec()
     };
-    // v1 first; a server without it answers UNIMPLEMENTED.
-    let mut version = Version::V1;
     let mut files = BTreeMap::new();
-    match v1::ask(channel.clone(), Ask::Symbol(first.clone())).await {
-        Ok(_) => {}
-        Err(status) if status.code() == Code::Unimplemented => version = Version::V1Alpha,
-        Err(status) => {
-            return Err(DescriptorError::Reflection(format!(
-                "{} {first}: {:?} {}",
-                Version::V1.name(),
-                status.code(),
-                status.message()
-            )));
-        }
-    }
-    for service in services {
+    for service in &services {
         for (name, bytes) in version
             .ask(channel.clone(), Ask::Symbol(service.clone()))
             .await?
