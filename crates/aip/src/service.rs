@@ -142,8 +142,11 @@ impl Inner {
             {
                 request.set_field(field, Value::String(state.order_by.clone()));
             }
+            // AIP-158: `skip` counts from the token's position, so only the
+            // first call of a walk skips.
             if let Some(field) = &list.skip
                 && skip > 0
+                && call == 0
             {
                 request.set_field(field, integer_value(field, skip as i64));
             }

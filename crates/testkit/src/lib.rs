@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod builders;
 pub mod embedded;
+pub mod filter_cases;
 pub mod generate;
 pub mod store;
 
