@@ -1,0 +1,37 @@
+//! Compiles `proto/library/v1/library.proto` with protox (pure Rust, no
+//! system `protoc`) into the tonic client and server, and writes the
+//! encoded `FileDescriptorSet` with every import (what `buf build
+//! --include_imports` gives) for server reflection and for callers that
+//! load descriptors from a file.
+
+use std::path::PathBuf;
+
+use prost::Message as _;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("proto");
+    let file = root.join("library/v1/library.proto");
+    for dep in [
+        file.clone(),
+        root.join("google/api/field_behavior.proto"),
+        root.join("google/api/resource.proto"),
+    ] {
+        println!("cargo:rerun-if-changed={}", dep.display());
+    }
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    // protox includes every transitive import (google/api, google/protobuf)
+    // in the set, in dependency order.
+    let descriptors = protox::compile([&file], [&root])?;
+    std::fs::write(
+        out.join("library_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        .out_dir(&out)
+        .build_client(true)
+        .build_server(true)
+        // No `connect()` helper: callers build a channel and use `new`.
+        .build_transport(false)
+        .compile_fds(descriptors)?;
+    Ok(())
+}
