@@ -236,6 +236,20 @@ impl WixSigner {
         ))
     }
 
+    /// Like [`WixSigner::sign`], with Wix's `metadata.requestId` set (Wix
+    /// sends a new one per request; a retry repeats it).
+    pub fn sign_with_request_id(&self, request: Value, request_id: &str) -> String {
+        let mut metadata = test_metadata();
+        metadata["requestId"] = Value::String(request_id.to_owned());
+        self.sign_claims(&extdb_auth::request_claims(
+            request,
+            metadata,
+            AUDIENCE,
+            unix_now(),
+            300,
+        ))
+    }
+
     /// Like [`WixSigner::sign`], with the request given as JSON text, so
     /// tests can send documents too deep to build as a `Value` (whose
     /// recursive drop and serialisation would overflow the test's stack).
