@@ -14,6 +14,9 @@ use support::{list, list_all, names};
 use tonic::Code;
 use tonic_types::StatusExt;
 
+/// An independent check of what a filter selects.
+type Check = Box<dyn Fn(&Book) -> bool>;
+
 fn mask(paths: &[&str]) -> Option<FieldMask> {
     Some(FieldMask {
         paths: paths.iter().map(|p| (*p).to_owned()).collect(),
@@ -257,7 +260,7 @@ async fn filters_select_what_an_independent_check_selects() {
     let library = support::seeded(120).await;
     let mut client = support::books(&library).await;
     let all = library.books();
-    let cases: Vec<(&str, Box<dyn Fn(&Book) -> bool>)> = vec![
+    let cases: Vec<(&str, Check)> = vec![
         (
             "genre = HISTORY AND rating >= 3",
             Box::new(|b: &Book| b.genre == Genre::History as i32 && b.rating >= 3.0),
