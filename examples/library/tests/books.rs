@@ -515,6 +515,21 @@ async fn create_validates_ignores_output_only_and_replays_request_ids() {
         .into_inner();
     assert_eq!(got, created);
 
+    // The longest id, and every allowed character.
+    let longest: String = format!("a{}", "Z9._~-".repeat(22))
+        .chars()
+        .take(128)
+        .collect();
+    client
+        .create_book(CreateBookRequest {
+            parent: "shelves/main".into(),
+            book: Some(new_book("Long")),
+            book_id: longest,
+            request_id: String::new(),
+        })
+        .await
+        .expect("a 128-character id");
+
     // A server-chosen id.
     let generated = client
         .create_book(CreateBookRequest {
@@ -559,6 +574,7 @@ async fn create_validates_ignores_output_only_and_replays_request_ids() {
         ("shelves/main", "has/slash", Code::InvalidArgument),
         ("shelves/nowhere", "x", Code::NotFound),
         ("nowhere", "x", Code::InvalidArgument),
+        ("shelves/main", &"x".repeat(129), Code::InvalidArgument),
     ] {
         let refused = client
             .create_book(CreateBookRequest {

@@ -62,7 +62,10 @@ fn the_descriptor_set_has_every_import_and_the_custom_options() {
     );
 }
 
-async fn v1_symbol(channel: Channel, symbol: &str) -> Result<Vec<String>, tonic::Status> {
+async fn v1_symbol(
+    channel: Channel,
+    symbol: &str,
+) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
@@ -82,17 +85,21 @@ async fn v1_symbol(channel: Channel, symbol: &str) -> Result<Vec<String>, tonic:
             .file_descriptor_proto
             .iter()
             .map(|f| {
-                prost_types::FileDescriptorProto::decode(f.as_slice())
+                let name = prost_types::FileDescriptorProto::decode(f.as_slice())
                     .expect("file")
                     .name()
-                    .to_owned()
+                    .to_owned();
+                (name, f.clone())
             })
             .collect()),
         other => panic!("unexpected {other:?}"),
     }
 }
 
-async fn v1alpha_symbol(channel: Channel, symbol: &str) -> Result<Vec<String>, tonic::Status> {
+async fn v1alpha_symbol(
+    channel: Channel,
+    symbol: &str,
+) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
     use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
     use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
@@ -112,14 +119,19 @@ async fn v1alpha_symbol(channel: Channel, symbol: &str) -> Result<Vec<String>, t
             .file_descriptor_proto
             .iter()
             .map(|f| {
-                prost_types::FileDescriptorProto::decode(f.as_slice())
+                let name = prost_types::FileDescriptorProto::decode(f.as_slice())
                     .expect("file")
                     .name()
-                    .to_owned()
+                    .to_owned();
+                (name, f.clone())
             })
             .collect()),
         other => panic!("unexpected {other:?}"),
     }
+}
+
+fn file_names(files: &[(String, Vec<u8>)]) -> Vec<String> {
+    files.iter().map(|(name, _)| name.clone()).collect()
 }
 
 #[tokio::test]
@@ -139,13 +151,22 @@ async fn reflection_answers_per_option() {
         let channel = support::channel(&library).await;
         let got = v1_symbol(channel.clone(), "library.v1.BookService").await;
         if v1 {
-            assert_eq!(got.expect("v1"), expected, "{option:?}");
+            let files = got.expect("v1");
+            assert_eq!(file_names(&files), expected, "{option:?}");
+            // Served as encoded, so the custom options a client maps from
+            // (google.api.resource's type) are there.
+            let raw = &files[0].1;
+            let needle = b"library.example.com/Book";
+            assert!(
+                raw.windows(needle.len()).any(|w| w == needle),
+                "google.api.resource lost in reflection"
+            );
         } else {
             assert_eq!(got.expect_err("no v1").code(), Code::Unimplemented);
         }
         let got = v1alpha_symbol(channel, "library.v1.BookService").await;
         if v1alpha {
-            assert_eq!(got.expect("v1alpha"), expected, "{option:?}");
+            assert_eq!(file_names(&got.expect("v1alpha")), expected, "{option:?}");
         } else {
             assert_eq!(got.expect_err("no v1alpha").code(), Code::Unimplemented);
         }
@@ -503,7 +524,7 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
     let files = v1_symbol(channel, "library.v1.Book")
         .await
         .expect("reflection");
-    assert_eq!(files, ["library/v1/library.proto"]);
+    assert_eq!(file_names(&files), ["library/v1/library.proto"]);
     drop(client);
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
