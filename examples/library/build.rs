@@ -6,8 +6,6 @@
 
 use std::path::PathBuf;
 
-use prost::Message as _;
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("proto");
     let file = root.join("library/v1/library.proto");
@@ -19,12 +17,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={}", dep.display());
     }
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    // protox includes every transitive import (google/api, google/protobuf)
-    // in the set, in dependency order.
-    let descriptors = protox::compile([&file], [&root])?;
+    let mut compiler = protox::Compiler::new([&root])?;
+    // Every transitive import (google/api, google/protobuf), in dependency
+    // order; source info (comments) for the generated docs.
+    compiler
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files([&file])?;
+    let descriptors = compiler.file_descriptor_set();
+    // Encoded by protox itself: going through prost_types would drop the
+    // custom options (google.api.resource, google.api.field_behavior),
+    // which are what reflection clients read. No source info, like
+    // `buf build --include_imports`.
+    compiler.include_source_info(false);
     std::fs::write(
         out.join("library_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
     )?;
     tonic_prost_build::configure()
         .out_dir(&out)

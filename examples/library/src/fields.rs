@@ -203,16 +203,16 @@ pub(crate) fn resolve(
             leaf = Leaf::Dynamic;
             continue;
         }
-        let Some(parent) = current.take() else {
-            return Err(format!(
-                "`{path}`: `{walked}` is not a message, so it has no field `{segment}`"
-            ));
-        };
         if repeated {
             return Err(format!(
                 "`{path}`: cannot select inside the repeated field `{walked}`"
             ));
         }
+        let Some(parent) = current.take() else {
+            return Err(format!(
+                "`{path}`: `{walked}` is not a message, so it has no field `{segment}`"
+            ));
+        };
         let Some(field) = parent.get_field_by_name(segment) else {
             return Err(format!(
                 "no field `{segment}` in {} (path `{path}`)",

@@ -1,6 +1,7 @@
 //! `extdb-example-library`: the example library service as a process, for
 //! the quickstart and docker-compose.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 
 use clap::Parser;
@@ -24,6 +25,8 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

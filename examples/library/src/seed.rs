@@ -65,7 +65,7 @@ pub(crate) fn demo_book(i: usize) -> Book {
         .filter(|(t, _)| (i + t).is_multiple_of(t + 2))
         .map(|(_, tag)| (*tag).to_owned())
         .collect();
-    let subtitle = match i % 4 {
+    let subtitle = match (i / 2) % 3 {
         0 => None,
         1 => Some(String::new()),
         _ => Some(format!("Volume {}", i % 9 + 1)),
