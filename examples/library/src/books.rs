@@ -203,14 +203,10 @@ impl BookService for Library {
             .as_ref()
             .map(|m| m.paths.join(","))
             .unwrap_or_default();
-        let print = paging::fingerprint(&[
-            "books",
-            &req.parent,
-            &req.filter,
-            &req.order_by,
-            &req.skip.to_string(),
-            &mask_text,
-        ]);
+        // `skip` is not part of the fingerprint: AIP-158 lets it change
+        // between pages and counts it from the token's position.
+        let print =
+            paging::fingerprint(&["books", &req.parent, &req.filter, &req.order_by, &mask_text]);
         let offset = paging::decode(&req.page_token, print)?;
         let data = self.state.data();
         if let Some(parent) = parent {
@@ -225,7 +221,9 @@ impl BookService for Library {
         matches
             .sort_by(|a, b| order.compare((&a.dynamic, &a.book.name), (&b.dynamic, &b.book.name)));
         let total_size = i32::try_from(matches.len()).unwrap_or(i32::MAX);
-        let rest: Vec<_> = matches.into_iter().skip(skip).skip(offset).collect();
+        // The token holds an absolute position in the ordered matches.
+        let start = offset.saturating_add(skip);
+        let rest: Vec<_> = matches.into_iter().skip(start).collect();
         let books = rest
             .iter()
             .take(size)
@@ -235,7 +233,7 @@ impl BookService for Library {
             })
             .collect();
         let next_page_token = if rest.len() > size {
-            paging::encode(offset + size, print)
+            paging::encode(start + size, print)
         } else {
             String::new()
         };

@@ -35,7 +35,9 @@ fn faithful_items() -> Vec<Value> {
     items()
         .into_iter()
         .filter(|item| {
-            ["name", "n", "flag"].iter().all(|k| item.get(*k).is_some_and(|v| !v.is_null()))
+            ["name", "n", "flag"]
+                .iter()
+                .all(|k| item.get(*k).is_some_and(|v| !v.is_null()))
         })
         .map(|mut item| {
             if let Some(obj) = item.get_mut("obj").and_then(Value::as_object_mut) {
@@ -46,7 +48,9 @@ fn faithful_items() -> Vec<Value> {
         .collect()
 }
 
-async fn ids_of(call: impl std::future::Future<Output = extdb_testkit::TestResponse>) -> Result<Vec<String>, (u16, Value)> {
+async fn ids_of(
+    call: impl std::future::Future<Output = extdb_testkit::TestResponse>,
+) -> Result<Vec<String>, (u16, Value)> {
     let r = call.await;
     if r.status != 200 {
         return Err((r.status, r.body));
@@ -64,12 +68,24 @@ async fn the_filter_suite_agrees_with_the_embedded_store() {
     store
         .create_collection(
             "things",
-            &[("name", "TEXT"), ("n", "NUMBER"), ("flag", "BOOLEAN"), ("at", "DATETIME"), ("obj", "OBJECT"), ("tags", "ARRAY")],
+            &[
+                ("name", "TEXT"),
+                ("n", "NUMBER"),
+                ("flag", "BOOLEAN"),
+                ("at", "DATETIME"),
+                ("obj", "OBJECT"),
+                ("tags", "ARRAY"),
+            ],
         )
         .await;
     store.insert("things", items.clone()).await;
     let aip = AipBridge::start(Source::Reflection, LibraryOptions::default(), 0, MAPPING).await;
-    let inserted = aip.ok("/v3/items/insert", json!({"collectionId": "things", "items": items})).await;
+    let inserted = aip
+        .ok(
+            "/v3/items/insert",
+            json!({"collectionId": "things", "items": items}),
+        )
+        .await;
     for result in inserted["results"].as_array().expect("results") {
         assert!(result.get("item").is_some(), "insert through aip: {result}");
     }
@@ -88,14 +104,29 @@ async fn the_filter_suite_agrees_with_the_embedded_store() {
                     disagreements.push(format!("{filter}: aip {a:?}, store {s:?}"));
                 }
             }
-            (Err((400, body)), Ok(_)) => refused.push(format!("{filter}: {}", body["message"])),
+            (Err((400, body)), Ok(_)) => {
+                refused.push(format!("{filter}: {}", body["errorMessage"]))
+            }
             (a, s) => disagreements.push(format!("{filter}: aip {a:?}, store {s:?}")),
         }
     }
-    assert!(disagreements.is_empty(), "{} disagreement(s):\n{}", disagreements.len(), disagreements.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreement(s):\n{}",
+        disagreements.len(),
+        disagreements.join("\n")
+    );
     // The comparison is not vacuous: most cases are pushed down.
-    assert!(compared >= 40, "only {compared} cases compared; refused:\n{}", refused.join("\n"));
-    println!("compared {compared} cases; {} refused by the mapping", refused.len());
+    assert!(
+        compared >= 40,
+        "only {compared} cases compared; refused:\n{}",
+        refused.join("\n")
+    );
+    println!(
+        "compared {compared} cases; {} refused by the mapping:\n{}",
+        refused.len(),
+        refused.join("\n")
+    );
     aip.stop().await;
     store.stop().await;
 }

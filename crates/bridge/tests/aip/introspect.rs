@@ -15,13 +15,19 @@ fn introspect(args: &[&str]) -> String {
         .args(args)
         .output()
         .expect("runs");
-    assert!(out.status.success(), "introspect failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "introspect failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
 #[tokio::test]
 async fn the_starter_mapping_from_reflection_serves_the_api() {
-    let library = RunningLibrary::start(LibraryOptions::default()).await.expect("starts");
+    let library = RunningLibrary::start(LibraryOptions::default())
+        .await
+        .expect("starts");
     library.seed_demo(4).expect("seeds");
     let endpoint = library.endpoint();
     let yaml = tokio::task::spawn_blocking(move || {
@@ -30,7 +36,10 @@ async fn the_starter_mapping_from_reflection_serves_the_api() {
     .await
     .expect("joins");
     assert!(yaml.contains("reflection: true"), "{yaml}");
-    assert!(yaml.contains("server reflection (grpc.reflection.v1)"), "{yaml}");
+    assert!(
+        yaml.contains("server reflection (grpc.reflection.v1)"),
+        "{yaml}"
+    );
     let config = format!(
         "auth:\n  v3:\n    keys:\n      - public_key: \"{}\"\n    audiences: [\"{AUDIENCE}\"]\n{}",
         es256_public_key(),
@@ -39,15 +48,23 @@ async fn the_starter_mapping_from_reflection_serves_the_api() {
     let sidecar = TestSidecar::start(&config).await;
     let signer = WixSigner::es256();
     let r = sidecar
-        .post("/v3/items/query", signer.sign(json!({"collectionId": "books", "query": {"paging": {"limit": 10}}})))
+        .post(
+            "/v3/items/query",
+            signer.sign(json!({"collectionId": "books", "query": {"paging": {"limit": 10}}})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(ids(&r.body).len(), 4);
-    let r = sidecar.post("/v3/collections/get", signer.sign(json!({}))).await;
+    let r = sidecar
+        .post("/v3/collections/get", signer.sign(json!({})))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     // Conservative: nothing filterable until the team says so.
     let r = sidecar
-        .post("/v3/items/query", signer.sign(json!({"collectionId": "books", "query": {"filter": {"title": "x"}}})))
+        .post(
+            "/v3/items/query",
+            signer.sign(json!({"collectionId": "books", "query": {"filter": {"title": "x"}}})),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     sidecar.stop().await;
@@ -66,7 +83,12 @@ fn the_other_sources_give_the_same_collections() {
     let set = dir.path().join("library.binpb");
     std::fs::write(&set, extdb_example_library::FILE_DESCRIPTOR_SET).expect("written");
     let from_set = introspect(&["--descriptor-set", set.to_str().expect("utf-8")]);
-    let collections = |yaml: &str| yaml.lines().skip_while(|l| !l.contains("collections:")).collect::<Vec<_>>().join("\n");
+    let collections = |yaml: &str| {
+        yaml.lines()
+            .skip_while(|l| !l.contains("collections:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert!(collections(&proto).contains("books:"), "{proto}");
     assert_eq!(collections(&proto), collections(&from_set));
     let out = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"))

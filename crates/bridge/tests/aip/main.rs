@@ -25,7 +25,10 @@ pub enum Source {
 }
 
 pub fn library_proto_root() -> String {
-    format!("{}/../../examples/library/proto", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../examples/library/proto",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// The `books` and `shelves` collections as a team would map them.
@@ -67,14 +70,27 @@ pub struct AipBridge {
 impl AipBridge {
     /// A library seeded with `seed` demo books (and shelf `main`), the
     /// sidecar mapping `collections` (YAML under `aip.collections`).
-    pub async fn start(source: Source, options: LibraryOptions, seed: usize, collections: &str) -> AipBridge {
-        let library = RunningLibrary::start(options).await.expect("library starts");
+    pub async fn start(
+        source: Source,
+        options: LibraryOptions,
+        seed: usize,
+        collections: &str,
+    ) -> AipBridge {
+        let library = RunningLibrary::start(options)
+            .await
+            .expect("library starts");
         library.seed_demo(seed).expect("seeds");
         Self::start_on(library, source, collections, "").await
     }
 
     pub async fn books(seed: usize) -> AipBridge {
-        Self::start(Source::Reflection, LibraryOptions::default(), seed, BOOKS_MAPPING).await
+        Self::start(
+            Source::Reflection,
+            LibraryOptions::default(),
+            seed,
+            BOOKS_MAPPING,
+        )
+        .await
     }
 
     /// The sidecar for an already running library; `upstream_extra` is
@@ -132,7 +148,9 @@ upstreams:
     /// A signed call with a fresh Wix request id; any status.
     pub async fn call(&self, path: &str, request: Value) -> TestResponse {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        let token = self.signer.sign_with_request_id(request, &format!("req-{n}"));
+        let token = self
+            .signer
+            .sign_with_request_id(request, &format!("req-{n}"));
         self.sidecar.post(path, token).await
     }
 
@@ -145,14 +163,22 @@ upstreams:
     /// A signed call that must answer 200; its body.
     pub async fn ok(&self, path: &str, request: Value) -> Value {
         let r = self.call(path, request.clone()).await;
-        assert_eq!(r.status, 200, "{path} {request} answered {}: {}", r.status, r.body);
+        assert_eq!(
+            r.status, 200,
+            "{path} {request} answered {}: {}",
+            r.status, r.body
+        );
         r.body
     }
 
     /// The short names of the methods the library received since the last
     /// `clear_calls`.
     pub fn methods(&self) -> Vec<String> {
-        self.library.calls().iter().map(|c| c.method_name().to_owned()).collect()
+        self.library
+            .calls()
+            .iter()
+            .map(|c| c.method_name().to_owned())
+            .collect()
     }
 
     pub async fn stop(self) {

@@ -12,7 +12,12 @@ use super::{AipBridge, BOOKS_MAPPING, Source, id_of, ids};
 /// All books matching `keep`, ordered by title then name (the library
 /// breaks ties by name).
 fn expected(b: &AipBridge, keep: impl Fn(&extdb_example_library::pb::Book) -> bool) -> Vec<String> {
-    let mut books: Vec<_> = b.library.books().into_iter().filter(|book| keep(book)).collect();
+    let mut books: Vec<_> = b
+        .library
+        .books()
+        .into_iter()
+        .filter(|book| keep(book))
+        .collect();
     books.sort_by(|a, c| a.title.cmp(&c.title).then(a.name.cmp(&c.name)));
     books.iter().map(|book| id_of(&book.name)).collect()
 }
@@ -24,9 +29,14 @@ async fn walk(b: &AipBridge, first: Value, limit: u32) -> Vec<Vec<String>> {
         let page = ids(&body);
         assert!(page.len() <= limit as usize, "a page over the limit");
         let meta = &body["pagingMetadata"];
-        assert!(meta.get("offset").is_none(), "no offset in cursor mode: {meta}");
+        assert!(
+            meta.get("offset").is_none(),
+            "no offset in cursor mode: {meta}"
+        );
         pages.push(page);
-        let Some(next) = meta["cursors"]["next"].as_str() else { break };
+        let Some(next) = meta["cursors"]["next"].as_str() else {
+            break;
+        };
         assert!(pages.len() < 100, "paging does not end");
         // Wix sends only the cursor after the first page.
         body = b
@@ -38,7 +48,10 @@ async fn walk(b: &AipBridge, first: Value, limit: u32) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn cursors_walk_every_item_once_across_short_backend_pages() {
-    let options = LibraryOptions { short_pages: true, ..LibraryOptions::default() };
+    let options = LibraryOptions {
+        short_pages: true,
+        ..LibraryOptions::default()
+    };
     let b = AipBridge::start(Source::Reflection, options, 57, BOOKS_MAPPING).await;
     let first = json!({"collectionId": "books", "query": {
         "filter": {"pages": {"$gte": 50}}, "sort": [{"fieldName": "title"}],
@@ -47,7 +60,11 @@ async fn cursors_walk_every_item_once_across_short_backend_pages() {
     let seen: Vec<String> = pages.concat();
     let want = expected(&b, |book| book.page_count >= 50);
     assert!(want.len() > 14, "several pages: {}", want.len());
-    assert_eq!(seen.len(), seen.iter().collect::<BTreeSet<_>>().len(), "repeats");
+    assert_eq!(
+        seen.len(),
+        seen.iter().collect::<BTreeSet<_>>().len(),
+        "repeats"
+    );
     assert_eq!(seen, want);
     // Full pages although the backend answers at most half of page_size:
     // the sidecar keeps calling with the backend's token.
@@ -80,7 +97,10 @@ async fn a_cursor_cannot_be_changed_or_moved() {
     let body = b
         .ok("/v3/items/query", json!({"collectionId": "books", "query": {"filter": {"available": true}, "cursorPaging": {"limit": 3}}}))
         .await;
-    let next = body["pagingMetadata"]["cursors"]["next"].as_str().expect("a next cursor").to_owned();
+    let next = body["pagingMetadata"]["cursors"]["next"]
+        .as_str()
+        .expect("a next cursor")
+        .to_owned();
     b.library.clear_calls();
     // One character changed anywhere: refused before any backend call.
     let mut tampered = next.clone().into_bytes();
@@ -92,7 +112,13 @@ async fn a_cursor_cannot_be_changed_or_moved() {
             .call("/v3/items/query", json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 3, "cursor": cursor}}}))
             .await;
         assert_eq!(r.status, 400, "{cursor}: {}", r.body);
-        assert!(r.body["message"].as_str().is_some_and(|m| m.contains("cursor")), "{}", r.body);
+        assert!(
+            r.body["errorMessage"]
+                .as_str()
+                .is_some_and(|m| m.contains("cursor")),
+            "{}",
+            r.body
+        );
     }
     // A cursor of one collection used on another.
     let r = b
@@ -104,8 +130,13 @@ async fn a_cursor_cannot_be_changed_or_moved() {
     let page = b
         .ok("/v3/items/query", json!({"collectionId": "books", "query": {"cursorPaging": {"limit": 3, "cursor": next}}}))
         .await;
-    let available: BTreeSet<String> =
-        b.library.books().iter().filter(|book| book.available).map(|book| id_of(&book.name)).collect();
+    let available: BTreeSet<String> = b
+        .library
+        .books()
+        .iter()
+        .filter(|book| book.available)
+        .map(|book| id_of(&book.name))
+        .collect();
     assert!(ids(&page).iter().all(|id| available.contains(id)), "{page}");
     b.stop().await;
 }
@@ -116,7 +147,10 @@ async fn offset_paging_uses_skip() {
         "          parent: {shelf: main}\n",
         "          parent: {shelf: main}\n          paging: offset\n",
     );
-    let options = LibraryOptions { short_pages: true, ..LibraryOptions::default() };
+    let options = LibraryOptions {
+        short_pages: true,
+        ..LibraryOptions::default()
+    };
     let b = AipBridge::start(Source::DescriptorSet, options, 23, &mapping).await;
     let want = expected(&b, |_| true);
     let mut seen = Vec::new();
@@ -136,7 +170,9 @@ async fn offset_paging_uses_skip() {
         assert!(offset < 1000, "does not end");
     }
     assert_eq!(seen, want);
-    let described = b.ok("/v3/collections/get", json!({"collectionIds": ["books"]})).await;
+    let described = b
+        .ok("/v3/collections/get", json!({"collectionIds": ["books"]}))
+        .await;
     assert_eq!(described["collections"][0]["pagingMode"], "OFFSET");
     // The first List call of each page skips; calls continuing a page with
     // the backend's token do not skip again (AIP-158).
