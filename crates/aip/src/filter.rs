@@ -93,6 +93,12 @@ impl Translator<'_> {
             return self.id_condition(op, value);
         }
         let field = self.field(path)?;
+        // On a single value Wix's $hasSome means $in.
+        let op = if op == FilterOp::HasSome && !field.leaf().is_list() {
+            FilterOp::In
+        } else {
+            op
+        };
         if !field.operators.contains(&op) {
             return Err(AipError::refused(format!(
                 "`{}` is not supported on `{path}` by this collection (supported: [{}])",

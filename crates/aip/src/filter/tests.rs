@@ -160,6 +160,15 @@ fn composites_are_always_parenthesised() {
         expr(cond("author", Operator::In, list(vec![text("A")]))),
         r#"author = "A""#
     );
+    // $hasSome on a single value is $in.
+    assert_eq!(
+        expr(cond(
+            "author",
+            Operator::HasSome,
+            list(vec![text("A"), text("B")])
+        )),
+        r#"(author = "A" OR author = "B")"#
+    );
     assert_eq!(
         expr(cond(
             "tags",
