@@ -1,5 +1,6 @@
-# extdb-bridge: the sidecar (extdb-bridge) and the reference store
-# (extdb-store) in one small image.
+# extdb-bridge: the sidecar (extdb-bridge), the reference store
+# (extdb-store) and the example AIP service (extdb-example-library) in one
+# small image.
 #
 #   docker build -t extdb-bridge:local .
 #
@@ -10,7 +11,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock clippy.toml ./
 COPY proto ./proto
 COPY crates ./crates
-RUN cargo build --release --locked -p extdb-bridge -p extdb-store --bin extdb-bridge --bin extdb-store
+COPY examples ./examples
+RUN cargo build --release --locked -p extdb-bridge -p extdb-store -p extdb-example-library \
+      --bin extdb-bridge --bin extdb-store --bin extdb-example-library
 
 # Runtime stage: Debian slim with CA roots (for TLS upstreams), a non-root
 # user, and nothing else. Health checks use the binary itself: no curl.
@@ -19,7 +22,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/extdb --create-home extdb
-COPY --from=build /src/target/release/extdb-bridge /src/target/release/extdb-store /usr/local/bin/
+COPY --from=build /src/target/release/extdb-bridge /src/target/release/extdb-store \
+     /src/target/release/extdb-example-library /usr/local/bin/
 USER extdb
 WORKDIR /var/lib/extdb
 EXPOSE 8080 9090

@@ -4,6 +4,7 @@
 //! requests. The service records every call, so tests also assert what was
 //! (and was not) sent upstream.
 
+mod compose;
 mod differential;
 mod errors;
 mod introspect;
