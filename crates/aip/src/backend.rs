@@ -64,6 +64,10 @@ impl CallScope {
     }
 }
 
+/// How close to the deadline a CANCELLED answer counts as the backend's
+/// own timeout (its clock and ours start a network hop apart).
+const DEADLINE_SLACK: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// `grpc-timeout` (gRPC over HTTP/2: an integer of at most 8 digits and a
 /// unit).
 fn parse_grpc_timeout(value: &str) -> Option<std::time::Duration> {
@@ -138,7 +142,7 @@ impl Backend {
                 .await
                 .map(tonic::Response::into_inner)
         };
-        match remaining {
+        let answer = match remaining {
             // The deadline is enforced here too: a backend that ignores
             // grpc-timeout must not hold the call.
             Some(left) => tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
@@ -147,6 +151,21 @@ impl Backend {
                 ))
             }),
             None => call.await,
+        };
+        match answer {
+            // A tonic server whose grpc-timeout runs out answers CANCELLED
+            // ("Timeout expired"): for Wix that is a timeout (504), not a
+            // cancelled call.
+            Err(status)
+                if status.code() == tonic::Code::Cancelled
+                    && scope.deadline.is_some_and(|d| Instant::now() + DEADLINE_SLACK >= d) =>
+            {
+                Err(Status::deadline_exceeded(format!(
+                    "the backend did not answer in time ({})",
+                    status.message()
+                )))
+            }
+            other => other,
         }
     }
 }

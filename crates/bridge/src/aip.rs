@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use extdb_aip::AipUpstream;
+use extdb_aip::{AipStartError, AipUpstream};
 
 use crate::app::StartError;
 use crate::config::UpstreamConfig;
@@ -36,7 +36,18 @@ pub async fn load_aip_upstream(
                 budget.as_millis()
             ))
         })?
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(|e| match e {
+            // Each problem by its full config path.
+            AipStartError::Mapping(problems) => failed(format!(
+                "the mapping does not fit the descriptors:\n{}",
+                problems
+                    .iter()
+                    .map(|p| format!("  upstreams.{name}.{p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )),
+            other => failed(other.to_string()),
+        })?;
     Ok(upstream)
 }
 

@@ -41,7 +41,10 @@ pub async fn check_upstreams(config: &Config) -> Vec<Result<String, ConfigProble
                     let endpoint = up.endpoint.clone().unwrap_or_default();
                     let upstream = crate::aip::load_aip_upstream(name, up, None)
                         .await
-                        .map_err(|e| problem(e.to_string()))?;
+                        .map_err(|e| match e {
+                            crate::app::StartError::Embedded { detail, .. } => problem(detail),
+                            other => problem(other.to_string()),
+                        })?;
                     let client = UpstreamClient::new(name, &endpoint, up, metrics)
                         .map_err(|e| problem(e.to_string()))?;
                     let timeout = Duration::from_millis(up.connect_timeout_ms + up.timeout_ms);

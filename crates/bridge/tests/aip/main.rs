@@ -7,7 +7,7 @@
 mod compose;
 mod differential;
 mod errors;
-mod introspect;
+mod cli;
 mod ops;
 mod paging;
 

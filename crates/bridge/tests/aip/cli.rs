@@ -1,4 +1,4 @@
-//! `extdb-bridge introspect` as a process: its starter mapping, with the
+//! The CLI as a process: `introspect`'s starter mapping, with the
 //! parent filled in, is a valid config that serves the library.
 
 use std::process::Command;
@@ -97,4 +97,57 @@ fn the_other_sources_give_the_same_collections() {
         .expect("runs");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.binpb"));
+}
+
+/// A config with the books mapping for the library at `endpoint`.
+fn config_file(dir: &std::path::Path, endpoint: &str, fields: &str) -> std::path::PathBuf {
+    let path = dir.join("extdb.yaml");
+    let yaml = format!(
+        "auth:\n  v3:\n    keys:\n      - public_key: \"{key}\"\n    audiences: [\"{AUDIENCE}\"]\n\
+         upstreams:\n  library:\n    kind: aip\n    endpoint: {endpoint}\n    timeout_ms: 2000\n    aip:\n      descriptors:\n        reflection: true\n      collections:\n        books:\n          service: library.v1.BookService\n          parent: {{shelf: main}}\n          fields:\n{fields}",
+        key = es256_public_key(),
+    );
+    std::fs::write(&path, yaml).expect("written");
+    path
+}
+
+fn check(config: &std::path::Path) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"))
+        .args(["check", "--config"])
+        .arg(config)
+        .output()
+        .expect("runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn check_resolves_the_mapping_against_the_live_descriptors() {
+    let library = RunningLibrary::start(LibraryOptions::default()).await.expect("starts");
+    let dir = tempfile::tempdir().expect("temp");
+    let good = config_file(dir.path(), &library.endpoint(), "            title: {filter: [eq]}\n");
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&good)).await.expect("joins");
+    assert!(ok, "{out}");
+    assert!(out.contains("upstreams.library:") && out.contains("mapping fits the descriptors (server reflection"), "{out}");
+    assert!(out.contains("SERVING"), "{out}");
+    // Mistakes only the descriptors reveal, each by its full config path.
+    let bad = config_file(
+        dir.path(),
+        &library.endpoint(),
+        "            title: {filter: [has_all]}\n            pages: {path: pagecount}\n",
+    );
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&bad)).await.expect("joins");
+    assert!(!ok, "{out}");
+    for line in [
+        "upstreams.library.aip.collections.books.fields.title.filter: `has_all` cannot be pushed down",
+        "upstreams.library.aip.collections.books.fields.pages.path: library.v1.Book has no field path \"pagecount\"",
+    ] {
+        assert!(out.contains(line), "expected {line:?} in\n{out}");
+    }
+    // The library gone: reflection cannot answer.
+    let endpoint = library.endpoint();
+    library.stop().await;
+    let gone = config_file(dir.path(), &endpoint, "            title: {}\n");
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&gone)).await.expect("joins");
+    assert!(!ok, "{out}");
+    assert!(out.contains("error: upstreams.library"), "{out}");
 }
