@@ -222,8 +222,20 @@ impl BookService for Library {
             .filter(|b| parent.is_none_or(|p| names::parent_of(&b.book.name) == Some(p)))
             .filter(|b| filter.matches(&b.dynamic))
             .collect();
-        matches
-            .sort_by(|a, b| order.compare((&a.dynamic, &a.book.name), (&b.dynamic, &b.book.name)));
+        // The map is in name order, the default; with order_by, ties are
+        // broken by name so paging is stable.
+        if !order.is_empty() {
+            let mut keyed: Vec<_> = matches
+                .into_iter()
+                .map(|b| (order.key(&b.dynamic), b))
+                .collect();
+            keyed.sort_by(|(ka, a), (kb, b)| {
+                order
+                    .compare(ka, kb)
+                    .then_with(|| a.book.name.cmp(&b.book.name))
+            });
+            matches = keyed.into_iter().map(|(_, b)| b).collect();
+        }
         let total_size = i32::try_from(matches.len()).unwrap_or(i32::MAX);
         let rest: Vec<_> = matches.into_iter().skip(skip).skip(offset).collect();
         let books = rest

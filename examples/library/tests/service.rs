@@ -537,7 +537,9 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
             break status;
         }
         assert!(Instant::now() < deadline, "the binary did not stop");
-        std::thread::sleep(Duration::from_millis(20));
+        // Not a blocking sleep: the client's connection task must run to
+        // answer the server's GOAWAY, or the graceful stop waits for it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "{status:?}");
 }
