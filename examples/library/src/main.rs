@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..LibraryOptions::default()
     })
     .await?;
-    library.seed_demo(args.seed);
+    library.seed_demo(args.seed)?;
     tracing::info!(
         addr = %library.addr(),
         books = args.seed,

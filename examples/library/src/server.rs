@@ -168,22 +168,18 @@ impl RunningLibrary {
 
     /// Creates `shelves/main` and `n` deterministic books on it
     /// (`shelves/main/books/book-0001`, ...).
-    pub fn seed_demo(&self, n: usize) {
-        let books: Vec<_> = (0..n)
-            .map(|i| self.state.stored(seed::demo_book(i)))
-            .collect();
-        let mut data = self.state.data();
-        data.shelves
+    pub fn seed_demo(&self, n: usize) -> Result<(), LibraryError> {
+        self.state
+            .data()
+            .shelves
             .entry("shelves/main".to_owned())
             .or_insert_with(|| Shelf {
                 name: "shelves/main".to_owned(),
                 theme: "Everything".to_owned(),
                 create_time: Some(now()),
             });
-        // Demo names are valid by construction: no check to fail.
-        for book in books {
-            data.books.insert(book.book.name.clone(), book);
-        }
+        self.state
+            .insert_books((0..n).map(seed::demo_book).collect())
     }
 
     /// What gRPC health answers, for the server and both services.

@@ -68,7 +68,7 @@ async fn short_pages_answer_half_and_clients_must_follow_the_token() {
         ..LibraryOptions::default()
     })
     .await;
-    library.seed_demo(37);
+    library.seed_demo(37).expect("seed");
     let mut client = support::books(&library).await;
     let first = client
         .list_books(ListBooksRequest {

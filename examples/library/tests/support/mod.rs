@@ -15,7 +15,7 @@ pub async fn start(options: LibraryOptions) -> RunningLibrary {
 
 pub async fn seeded(n: usize) -> RunningLibrary {
     let library = start(LibraryOptions::default()).await;
-    library.seed_demo(n);
+    library.seed_demo(n).expect("seed");
     library
 }
 
