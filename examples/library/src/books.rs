@@ -88,20 +88,17 @@ fn apply_update(
     mask: Option<&FieldMask>,
     creating: bool,
 ) -> Result<DynamicMessage, Status> {
-    let top = |f: &prost_reflect::FieldDescriptor| FieldPath {
-        text: f.name().to_owned(),
-        steps: vec![fields::Step::Field(f.clone())],
-        leaf: fields::Leaf::Message,
-        repeated: false,
-    };
+    // A top-level field always resolves.
+    let top =
+        |f: prost_reflect::FieldDescriptor| fields::resolve(&schema.book, f.name(), false).ok();
     let paths: Vec<FieldPath> = match mask.map(|m| m.paths.as_slice()).unwrap_or_default() {
         [] => schema
             .book
             .fields()
             .filter(|f| input.has_field(f))
-            .map(|f| top(&f))
+            .filter_map(top)
             .collect(),
-        [star] if star == "*" => schema.book.fields().map(|f| top(&f)).collect(),
+        [star] if star == "*" => schema.book.fields().filter_map(top).collect(),
         paths => paths
             .iter()
             .map(|p| {
