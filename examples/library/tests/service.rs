@@ -309,8 +309,8 @@ async fn faults_fail_or_delay_the_chosen_calls() {
     let mut hurried = tonic::Request::new(get());
     hurried.set_timeout(Duration::from_millis(50));
     let late = client.get_book(hurried).await.expect_err("deadline");
-    // tonic ends a call past its grpc-timeout with CANCELLED ("Timeout
-    // expired") where grpc-go and C++ say DEADLINE_EXCEEDED.
+    // A tonic client enforces its grpc-timeout itself and reports CANCELLED
+    // ("Timeout expired"); grpc-go and C++ clients say DEADLINE_EXCEEDED.
     assert!(
         matches!(late.code(), Code::Cancelled | Code::DeadlineExceeded),
         "{late:?}"
