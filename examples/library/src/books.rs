@@ -300,13 +300,15 @@ impl BookService for Library {
         require_title(&input)?;
         shelf_exists(&data, &req.parent)?;
         let id = if req.book_id.is_empty() {
-            let parent = req.parent.clone();
-            let books = data
-                .books
-                .keys()
-                .cloned()
-                .collect::<std::collections::HashSet<_>>();
-            data.new_id(|id| books.contains(&format!("{parent}/books/{id}")), "book")
+            loop {
+                let id = data.generated_id("book");
+                if !data
+                    .books
+                    .contains_key(&format!("{}/books/{id}", req.parent))
+                {
+                    break id;
+                }
+            }
         } else {
             req.book_id.clone()
         };
