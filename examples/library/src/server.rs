@@ -110,7 +110,9 @@ impl RunningLibrary {
             .add_optional_service(v1alpha);
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(router.serve_with_incoming_shutdown(
-            TcpIncoming::from(listener),
+            // Without TCP_NODELAY small answers wait on delayed ACKs
+            // (~40 ms a call).
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
             async move {
                 let _ = stopped.await;
             },
