@@ -66,14 +66,21 @@ async fn v1_symbol(
     channel: Channel,
     symbol: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    v1_ask(channel, MessageRequest::FileContainingSymbol(symbol.into())).await
+}
+
+async fn v1_ask(
+    channel: Channel,
+    ask: tonic_reflection::pb::v1::server_reflection_request::MessageRequest,
+) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
     let mut client = ServerReflectionClient::new(channel);
     let request = ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
+        message_request: Some(ask),
     };
     let mut stream = client
         .server_reflection_info(tokio_stream::iter([request]))
@@ -161,6 +168,23 @@ async fn reflection_answers_per_option() {
                 raw.windows(needle.len()).any(|w| w == needle),
                 "google.api.resource lost in reflection"
             );
+            // Its imports are there by file name, for clients that fetch
+            // dependencies one file at a time.
+            for dependency in [
+                "google/api/field_behavior.proto",
+                "google/api/resource.proto",
+                "google/protobuf/timestamp.proto",
+                "google/protobuf/descriptor.proto",
+            ] {
+                use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+                let files = v1_ask(
+                    channel.clone(),
+                    MessageRequest::FileByFilename(dependency.into()),
+                )
+                .await
+                .expect(dependency);
+                assert_eq!(file_names(&files), [dependency]);
+            }
         } else {
             assert_eq!(got.expect_err("no v1").code(), Code::Unimplemented);
         }
