@@ -503,7 +503,13 @@ async fn stop_releases_the_port() {
 }
 
 #[tokio::test]
-async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
+async fn the_binary_serves_seeded_books_and_stops_on_interrupt_or_terminate() {
+    for signal in ["-INT", "-TERM"] {
+        run_the_binary_until(signal).await;
+    }
+}
+
+async fn run_the_binary_until(signal: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-example-library"))
         .args(["--listen", "127.0.0.1:0", "--seed", "7"])
         .stdin(Stdio::null())
@@ -551,9 +557,9 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
     assert_eq!(file_names(&files), ["library/v1/library.proto"]);
     drop(client);
     let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
-        .expect("kill -INT");
+        .expect("kill");
     assert!(interrupted.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -565,5 +571,5 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
         // answer the server's GOAWAY, or the graceful stop waits for it.
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "{signal}: {status:?}");
 }
