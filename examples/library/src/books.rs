@@ -88,20 +88,17 @@ fn apply_update(
     mask: Option<&FieldMask>,
     creating: bool,
 ) -> Result<DynamicMessage, Status> {
-    let top = |f: &prost_reflect::FieldDescriptor| FieldPath {
-        text: f.name().to_owned(),
-        steps: vec![fields::Step::Field(f.clone())],
-        leaf: fields::Leaf::Message,
-        repeated: false,
-    };
+    // A top-level field always resolves.
+    let top =
+        |f: prost_reflect::FieldDescriptor| fields::resolve(&schema.book, f.name(), false).ok();
     let paths: Vec<FieldPath> = match mask.map(|m| m.paths.as_slice()).unwrap_or_default() {
         [] => schema
             .book
             .fields()
             .filter(|f| input.has_field(f))
-            .map(|f| top(&f))
+            .filter_map(top)
             .collect(),
-        [star] if star == "*" => schema.book.fields().map(|f| top(&f)).collect(),
+        [star] if star == "*" => schema.book.fields().filter_map(top).collect(),
         paths => paths
             .iter()
             .map(|p| {
@@ -218,8 +215,20 @@ impl BookService for Library {
             .filter(|b| parent.is_none_or(|p| names::parent_of(&b.book.name) == Some(p)))
             .filter(|b| filter.matches(&b.dynamic))
             .collect();
-        matches
-            .sort_by(|a, b| order.compare((&a.dynamic, &a.book.name), (&b.dynamic, &b.book.name)));
+        // The map is in name order, the default; with order_by, ties are
+        // broken by name so paging is stable.
+        if !order.is_empty() {
+            let mut keyed: Vec<_> = matches
+                .into_iter()
+                .map(|b| (order.key(&b.dynamic), b))
+                .collect();
+            keyed.sort_by(|(ka, a), (kb, b)| {
+                order
+                    .compare(ka, kb)
+                    .then_with(|| a.book.name.cmp(&b.book.name))
+            });
+            matches = keyed.into_iter().map(|(_, b)| b).collect();
+        }
         let total_size = i32::try_from(matches.len()).unwrap_or(i32::MAX);
         // The token holds an absolute position in the ordered matches.
         let start = offset.saturating_add(skip);
@@ -289,13 +298,15 @@ impl BookService for Library {
         require_title(&input)?;
         shelf_exists(&data, &req.parent)?;
         let id = if req.book_id.is_empty() {
-            let parent = req.parent.clone();
-            let books = data
-                .books
-                .keys()
-                .cloned()
-                .collect::<std::collections::HashSet<_>>();
-            data.new_id(|id| books.contains(&format!("{parent}/books/{id}")), "book")
+            loop {
+                let id = data.generated_id("book");
+                if !data
+                    .books
+                    .contains_key(&format!("{}/books/{id}", req.parent))
+                {
+                    break id;
+                }
+            }
         } else {
             req.book_id.clone()
         };

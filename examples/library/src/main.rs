@@ -50,8 +50,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         reflection = !args.no_reflection,
         "library.v1 serving (BookService, ShelfService, grpc.health.v1)"
     );
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
     tracing::info!("shutting down");
     library.stop().await;
     Ok(())
+}
+
+/// Ctrl-C (SIGINT), or SIGTERM as `docker stop` sends it.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }

@@ -62,3 +62,6 @@ pub(crate) fn parent_of(book_name: &str) -> Option<&str> {
     let (parent, _) = book_name.split_once("/books/")?;
     Some(parent)
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,14 +73,24 @@ impl OrderBy {
         Ok(Self { keys })
     }
 
-    /// Compares two books by the keys, then by name.
-    pub fn compare(
-        &self,
-        (a, a_name): (&DynamicMessage, &str),
-        (b, b_name): (&DynamicMessage, &str),
-    ) -> Ordering {
-        for key in &self.keys {
-            let ordering = compare_data(&fields::get(a, &key.steps), &fields::get(b, &key.steps));
+    /// No keys: the default order, by name.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The sort key of one book, read once per list rather than once per
+    /// comparison.
+    pub fn key(&self, message: &DynamicMessage) -> Vec<Datum> {
+        self.keys
+            .iter()
+            .map(|key| fields::get(message, &key.steps))
+            .collect()
+    }
+
+    /// Compares two sort keys (ties are left to the caller: by name).
+    pub fn compare(&self, a: &[Datum], b: &[Datum]) -> Ordering {
+        for ((key, a), b) in self.keys.iter().zip(a).zip(b) {
+            let ordering = compare_data(a, b);
             let ordering = if key.descending {
                 ordering.reverse()
             } else {
@@ -90,7 +100,7 @@ impl OrderBy {
                 return ordering;
             }
         }
-        a_name.cmp(b_name)
+        Ordering::Equal
     }
 }
 

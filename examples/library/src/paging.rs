@@ -77,3 +77,6 @@ pub(crate) fn page_size(requested: i32, options: &LibraryOptions) -> Result<usiz
         size
     })
 }
+
+#[cfg(test)]
+mod tests;

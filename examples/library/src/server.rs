@@ -110,7 +110,7 @@ impl RunningLibrary {
             .add_optional_service(v1alpha);
         let (shutdown, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(router.serve_with_incoming_shutdown(
-            TcpIncoming::from(listener),
+            incoming(listener),
             async move {
                 let _ = stopped.await;
             },
@@ -219,6 +219,12 @@ impl Drop for RunningLibrary {
     }
 }
 
+/// Accepted connections, with TCP_NODELAY: without it small answers wait
+/// on delayed ACKs (~40 ms a call).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
 fn reflection_v1() -> Result<
     tonic_reflection::server::v1::ServerReflectionServer<
         impl tonic_reflection::server::v1::ServerReflection,
@@ -242,3 +248,6 @@ fn reflection_v1alpha() -> Result<
         .build_v1alpha()
         .map_err(|e| LibraryError::Reflection(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests;

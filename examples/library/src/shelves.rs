@@ -83,8 +83,12 @@ impl ShelfService for Library {
         }
         let mut data = self.state.data();
         let id = if req.shelf_id.is_empty() {
-            let taken: std::collections::HashSet<String> = data.shelves.keys().cloned().collect();
-            data.new_id(|id| taken.contains(&format!("shelves/{id}")), "shelf")
+            loop {
+                let id = data.generated_id("shelf");
+                if !data.shelves.contains_key(&format!("shelves/{id}")) {
+                    break id;
+                }
+            }
         } else {
             req.shelf_id
         };

@@ -44,15 +44,11 @@ impl Data {
         )
     }
 
-    /// A fresh id for `prefix` under `parent` (`parent/prefix-g{n}`).
-    pub fn new_id(&mut self, taken: impl Fn(&str) -> bool, prefix: &str) -> String {
-        loop {
-            self.next_id += 1;
-            let id = format!("{prefix}-g{}", self.next_id);
-            if !taken(&id) {
-                return id;
-            }
-        }
+    /// The next server-chosen id, `{prefix}-g{n}` (callers skip one that
+    /// a client already took).
+    pub fn generated_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-g{}", self.next_id)
     }
 }
 

@@ -66,14 +66,21 @@ async fn v1_symbol(
     channel: Channel,
     symbol: &str,
 ) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    v1_ask(channel, MessageRequest::FileContainingSymbol(symbol.into())).await
+}
+
+async fn v1_ask(
+    channel: Channel,
+    ask: tonic_reflection::pb::v1::server_reflection_request::MessageRequest,
+) -> Result<Vec<(String, Vec<u8>)>, tonic::Status> {
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
-    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
     let mut client = ServerReflectionClient::new(channel);
     let request = ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(symbol.into())),
+        message_request: Some(ask),
     };
     let mut stream = client
         .server_reflection_info(tokio_stream::iter([request]))
@@ -161,6 +168,23 @@ async fn reflection_answers_per_option() {
                 raw.windows(needle.len()).any(|w| w == needle),
                 "google.api.resource lost in reflection"
             );
+            // Its imports are there by file name, for clients that fetch
+            // dependencies one file at a time.
+            for dependency in [
+                "google/api/field_behavior.proto",
+                "google/api/resource.proto",
+                "google/protobuf/timestamp.proto",
+                "google/protobuf/descriptor.proto",
+            ] {
+                use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+                let files = v1_ask(
+                    channel.clone(),
+                    MessageRequest::FileByFilename(dependency.into()),
+                )
+                .await
+                .expect(dependency);
+                assert_eq!(file_names(&files), [dependency]);
+            }
         } else {
             assert_eq!(got.expect_err("no v1").code(), Code::Unimplemented);
         }
@@ -309,8 +333,8 @@ async fn faults_fail_or_delay_the_chosen_calls() {
     let mut hurried = tonic::Request::new(get());
     hurried.set_timeout(Duration::from_millis(50));
     let late = client.get_book(hurried).await.expect_err("deadline");
-    // tonic ends a call past its grpc-timeout with CANCELLED ("Timeout
-    // expired") where grpc-go and C++ say DEADLINE_EXCEEDED.
+    // A tonic client enforces its grpc-timeout itself and reports CANCELLED
+    // ("Timeout expired"); grpc-go and C++ clients say DEADLINE_EXCEEDED.
     assert!(
         matches!(late.code(), Code::Cancelled | Code::DeadlineExceeded),
         "{late:?}"
@@ -479,7 +503,13 @@ async fn stop_releases_the_port() {
 }
 
 #[tokio::test]
-async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
+async fn the_binary_serves_seeded_books_and_stops_on_interrupt_or_terminate() {
+    for signal in ["-INT", "-TERM"] {
+        run_the_binary_until(signal).await;
+    }
+}
+
+async fn run_the_binary_until(signal: &str) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-example-library"))
         .args(["--listen", "127.0.0.1:0", "--seed", "7"])
         .stdin(Stdio::null())
@@ -527,9 +557,9 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
     assert_eq!(file_names(&files), ["library/v1/library.proto"]);
     drop(client);
     let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
-        .expect("kill -INT");
+        .expect("kill");
     assert!(interrupted.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -537,7 +567,9 @@ async fn the_binary_serves_seeded_books_and_stops_on_interrupt() {
             break status;
         }
         assert!(Instant::now() < deadline, "the binary did not stop");
-        std::thread::sleep(Duration::from_millis(20));
+        // Not a blocking sleep: the client's connection task must run to
+        // answer the server's GOAWAY, or the graceful stop waits for it.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(status.success(), "{status:?}");
+    assert!(status.success(), "{signal}: {status:?}");
 }
