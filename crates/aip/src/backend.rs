@@ -158,7 +158,9 @@ impl Backend {
             // cancelled call.
             Err(status)
                 if status.code() == tonic::Code::Cancelled
-                    && scope.deadline.is_some_and(|d| Instant::now() + DEADLINE_SLACK >= d) =>
+                    && scope
+                        .deadline
+                        .is_some_and(|d| Instant::now() + DEADLINE_SLACK >= d) =>
             {
                 Err(Status::deadline_exceeded(format!(
                     "the backend did not answer in time ({})",

@@ -174,6 +174,10 @@ pub struct MethodsConfig {
     pub update: Option<String>,
     #[serde(default)]
     pub delete: Option<String>,
+    /// AIP-165 criteria-based delete (`Purge<Plural>`), answering
+    /// synchronously; serves Wix's truncate.
+    #[serde(default)]
+    pub purge: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -47,6 +47,7 @@ pub struct CollectionMap {
     pub create: Option<CreateMethod>,
     pub update: Option<UpdateMethod>,
     pub delete: Option<DeleteMethod>,
+    pub purge: Option<PurgeMethod>,
     pub paging: PagingConfig,
     pub wildcards: WildcardConfig,
     pub max_terms: usize,
@@ -104,6 +105,16 @@ pub struct DeleteMethod {
     pub etag: Option<FieldDescriptor>,
 }
 
+/// AIP-165 `Purge<Plural>`: `parent`, `filter` (`*` is everything),
+/// `force`.
+#[derive(Debug)]
+pub struct PurgeMethod {
+    pub method: MethodDescriptor,
+    pub parent: Option<FieldDescriptor>,
+    pub filter: FieldDescriptor,
+    pub force: FieldDescriptor,
+}
+
 /// One Wix field over one backend field (possibly nested).
 #[derive(Debug, Clone)]
 pub struct MappedField {
@@ -155,6 +166,9 @@ impl CollectionMap {
             }
             if self.delete.is_some() && self.get.is_some() {
                 ops.push(DataOperation::Remove);
+            }
+            if self.purge.is_some() {
+                ops.push(DataOperation::Truncate);
             }
         }
         ops
@@ -359,6 +373,8 @@ fn resolve_collection(
             etag,
         })
     });
+    let purge = method(at, "purge", &config.methods.purge, format!("Purge{plural}"))
+        .and_then(|m| resolve_purge(m, config.methods.purge.is_some(), at));
     if list.is_none() && get.is_none() {
         at.add(
             "methods",
@@ -409,6 +425,7 @@ fn resolve_collection(
         create,
         update,
         delete,
+        purge,
         paging: config.paging,
         wildcards: config.wildcards.clone(),
         max_terms: config.max_terms,
@@ -696,6 +713,50 @@ fn resolve_create(
         ),
         resource: field,
         method,
+    })
+}
+
+fn resolve_purge(
+    method: MethodDescriptor,
+    explicit: bool,
+    at: &mut Problems<'_>,
+) -> Option<PurgeMethod> {
+    let key = "methods.purge";
+    // A long-running purge would be acknowledged to Wix before it is done.
+    if method.output().full_name() == "google.longrunning.Operation" {
+        if explicit {
+            at.add(
+                key,
+                format!(
+                    "{} returns a long-running operation; only a synchronous purge can serve truncate",
+                    method.name()
+                ),
+            );
+        }
+        return None;
+    }
+    let input = method.input();
+    let filter = input.get_field_by_name("filter").filter(is_string);
+    let force = input
+        .get_field_by_name("force")
+        .filter(|f| f.kind() == Kind::Bool && !f.is_list());
+    let (Some(filter), Some(force)) = (filter, force) else {
+        if explicit {
+            at.add(
+                key,
+                format!(
+                    "{} needs a string `filter` and a bool `force` (AIP-165)",
+                    input.full_name()
+                ),
+            );
+        }
+        return None;
+    };
+    Some(PurgeMethod {
+        parent: input.get_field_by_name("parent").filter(is_string),
+        method,
+        filter,
+        force,
     })
 }
 

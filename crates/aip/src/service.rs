@@ -856,10 +856,6 @@ fn request_uuid(request_id: &str, collection: &str, index: usize) -> String {
     )
 }
 
-fn collection_of(service: &AipService, id: &str) -> Result<(), Status> {
-    service.collection(id).map(|_| ()).map_err(Status::from)
-}
-
 #[async_trait]
 impl ExternalDatabase for AipService {
     async fn get_capabilities(
@@ -1006,11 +1002,31 @@ impl ExternalDatabase for AipService {
         &self,
         request: Request<pb::TruncateItemsRequest>,
     ) -> Result<Response<pb::TruncateItemsResponse>, Status> {
-        collection_of(self, &request.get_ref().collection_id)?;
-        Err(AipError::Unsupported(
-            "truncate is not mapped for this collection (no purge method)".into(),
-        )
-        .into())
+        let scope = CallScope::of(&request);
+        let request = request.into_inner();
+        let collection =
+            self.writable(&request.collection_id, |c| c.purge.is_some(), "truncate")?;
+        let Some(purge) = &collection.purge else {
+            return Err(AipError::Unsupported("no purge method".into()).into());
+        };
+        let context = context_of(&request.context);
+        let mut call = DynamicMessage::new(purge.method.input());
+        if let Some(field) = &purge.parent
+            && let Some(parent) = collection
+                .pattern
+                .parent(&context)
+                .map_err(AipError::from)?
+        {
+            call.set_field(field, Value::String(parent));
+        }
+        call.set_field(&purge.filter, Value::String("*".into()));
+        call.set_field(&purge.force, Value::Bool(true));
+        self.inner
+            .backend
+            .call(&purge.method, call, &scope)
+            .await
+            .map_err(|status| error::from_backend(status, collection))?;
+        Ok(Response::new(pb::TruncateItemsResponse {}))
     }
 }
 

@@ -15,7 +15,7 @@ use crate::paging;
 use crate::pb::book_service_server::BookService;
 use crate::pb::{
     Book, CreateBookRequest, DeleteBookRequest, GetBookRequest, ListBooksRequest,
-    ListBooksResponse, UpdateBookRequest,
+    ListBooksResponse, PurgeBooksRequest, PurgeBooksResponse, UpdateBookRequest,
 };
 use crate::recorder::CallRequest;
 use crate::store::{Data, State, now};
@@ -393,5 +393,46 @@ impl BookService for Library {
         }
         data.books.remove(&req.name);
         Ok(Response::new(()))
+    }
+
+    async fn purge_books(
+        &self,
+        request: Request<PurgeBooksRequest>,
+    ) -> Result<Response<PurgeBooksResponse>, Status> {
+        const SAMPLE: usize = 100;
+        let decoded = CallRequest::PurgeBooks(request.get_ref().clone());
+        self.state
+            .enter(SERVICE, "PurgeBooks", &request, decoded)
+            .await?;
+        let req = request.into_inner();
+        names::shelf_id("parent", &req.parent)?;
+        // AIP-165: the filter is required; `*` selects everything.
+        let filter = match req.filter.trim() {
+            "" => return Err(invalid("filter", "filter is required (`*` for every book)")),
+            "*" => None,
+            text => Some(
+                Filter::new(text, &self.state.schema.book)
+                    .map_err(|e| invalid("filter", e.to_string()))?,
+            ),
+        };
+        let mut data = self.state.data();
+        shelf_exists(&data, &req.parent)?;
+        let prefix = format!("{}/books/", req.parent);
+        let doomed: Vec<String> = data
+            .books
+            .iter()
+            .filter(|(name, _)| name.starts_with(&prefix))
+            .filter(|(_, b)| filter.as_ref().is_none_or(|f| f.matches(&b.dynamic)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        if req.force {
+            for name in &doomed {
+                data.books.remove(name);
+            }
+        }
+        Ok(Response::new(PurgeBooksResponse {
+            purge_count: i32::try_from(doomed.len()).unwrap_or(i32::MAX),
+            purge_sample: doomed.into_iter().take(SAMPLE).collect(),
+        }))
     }
 }

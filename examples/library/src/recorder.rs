@@ -18,6 +18,7 @@ pub enum CallRequest {
     CreateBook(pb::CreateBookRequest),
     UpdateBook(pb::UpdateBookRequest),
     DeleteBook(pb::DeleteBookRequest),
+    PurgeBooks(pb::PurgeBooksRequest),
     ListShelves(pb::ListShelvesRequest),
     GetShelf(pb::GetShelfRequest),
     CreateShelf(pb::CreateShelfRequest),

@@ -7,7 +7,7 @@ mod support;
 use extdb_example_library::LibraryOptions;
 use extdb_example_library::pb::{
     Book, CreateBookRequest, CreateShelfRequest, DeleteBookRequest, Genre, GetBookRequest,
-    ListBooksRequest, Publisher, Shelf, UpdateBookRequest,
+    ListBooksRequest, Publisher, PurgeBooksRequest, Shelf, UpdateBookRequest,
 };
 use prost_types::{FieldMask, Timestamp};
 use support::{list, list_all, names};
@@ -925,5 +925,48 @@ async fn delete_checks_etags_and_allow_missing() {
         .expect_err("bad name");
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert_eq!(library.books().len(), 1);
+    library.stop().await;
+}
+
+#[tokio::test]
+async fn purge_previews_without_force_and_deletes_with_it() {
+    let library = support::seeded(30).await;
+    let mut client = support::books(&library).await;
+    let purge = |filter: &str, force: bool| PurgeBooksRequest {
+        parent: "shelves/main".into(),
+        filter: filter.into(),
+        force,
+    };
+    let history = library
+        .books()
+        .iter()
+        .filter(|b| b.genre == Genre::History as i32)
+        .count();
+    assert!(history > 0);
+    let preview = client
+        .purge_books(purge("genre = HISTORY", false))
+        .await
+        .expect("preview")
+        .into_inner();
+    assert_eq!(preview.purge_count as usize, history);
+    assert_eq!(library.books().len(), 30, "a preview deletes nothing");
+    let done = client
+        .purge_books(purge("genre = HISTORY", true))
+        .await
+        .expect("purge")
+        .into_inner();
+    assert_eq!(done.purge_count as usize, history);
+    assert_eq!(done.purge_sample.len(), history);
+    assert_eq!(library.books().len(), 30 - history);
+    let missing = client
+        .purge_books(purge("", true))
+        .await
+        .expect_err("filter required");
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    client
+        .purge_books(purge("*", true))
+        .await
+        .expect("everything");
+    assert!(library.books().is_empty());
     library.stop().await;
 }

@@ -57,9 +57,13 @@ fn defaults_come_from_aip_names_and_annotations() {
             DataOperation::Count,
             DataOperation::Insert,
             DataOperation::Update,
-            DataOperation::Remove
+            DataOperation::Remove,
+            DataOperation::Truncate
         ]
     );
+    let purge = books.purge.as_ref().expect("PurgeBooks (AIP-165)");
+    assert_eq!(purge.method.name(), "PurgeBooks");
+    assert_eq!(purge.parent.as_ref().map(|f| f.name()), Some("parent"));
     // Without `fields`: every top-level field under its own name, the
     // AIP-148 timestamps under Wix's keys, the etag hidden, nothing
     // filterable or sortable (that cannot be discovered).
@@ -312,13 +316,27 @@ fn offset_paging_needs_skip_and_update_needs_a_mask() {
 }
 
 #[test]
+fn a_purge_must_be_aip165_shaped() {
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "parent": {"shelf": "main"},
+        "methods": {"purge": "DeleteBook"},
+    }));
+    assert_reported(
+        &problems,
+        "aip.collections.books.methods.purge",
+        "needs a string `filter` and a bool `force`",
+    );
+}
+
+#[test]
 fn an_empty_method_name_switches_the_operation_off() {
     let mapping = resolve_one(
         "books",
         json!({
             "service": "library.v1.BookService",
             "parent": {"shelf": "main"},
-            "methods": {"create": "", "update": "", "delete": ""},
+            "methods": {"create": "", "update": "", "delete": "", "purge": ""},
             "list": {"total_size": ""},
         }),
     )

@@ -117,17 +117,32 @@ fn check(config: &std::path::Path) -> (bool, String) {
         .arg(config)
         .output()
         .expect("runs");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 #[tokio::test]
 async fn check_resolves_the_mapping_against_the_live_descriptors() {
-    let library = RunningLibrary::start(LibraryOptions::default()).await.expect("starts");
+    let library = RunningLibrary::start(LibraryOptions::default())
+        .await
+        .expect("starts");
     let dir = tempfile::tempdir().expect("temp");
-    let good = config_file(dir.path(), &library.endpoint(), "            title: {filter: [eq]}\n");
-    let (ok, out) = tokio::task::spawn_blocking(move || check(&good)).await.expect("joins");
+    let good = config_file(
+        dir.path(),
+        &library.endpoint(),
+        "            title: {filter: [eq]}\n",
+    );
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&good))
+        .await
+        .expect("joins");
     assert!(ok, "{out}");
-    assert!(out.contains("upstreams.library:") && out.contains("mapping fits the descriptors (server reflection"), "{out}");
+    assert!(
+        out.contains("upstreams.library:")
+            && out.contains("mapping fits the descriptors (server reflection"),
+        "{out}"
+    );
     assert!(out.contains("SERVING"), "{out}");
     // Mistakes only the descriptors reveal, each by its full config path.
     let bad = config_file(
@@ -135,7 +150,9 @@ async fn check_resolves_the_mapping_against_the_live_descriptors() {
         &library.endpoint(),
         "            title: {filter: [has_all]}\n            pages: {path: pagecount}\n",
     );
-    let (ok, out) = tokio::task::spawn_blocking(move || check(&bad)).await.expect("joins");
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&bad))
+        .await
+        .expect("joins");
     assert!(!ok, "{out}");
     for line in [
         "upstreams.library.aip.collections.books.fields.title.filter: `has_all` cannot be pushed down",
@@ -147,7 +164,9 @@ async fn check_resolves_the_mapping_against_the_live_descriptors() {
     let endpoint = library.endpoint();
     library.stop().await;
     let gone = config_file(dir.path(), &endpoint, "            title: {}\n");
-    let (ok, out) = tokio::task::spawn_blocking(move || check(&gone)).await.expect("joins");
+    let (ok, out) = tokio::task::spawn_blocking(move || check(&gone))
+        .await
+        .expect("joins");
     assert!(!ok, "{out}");
     assert!(out.contains("error: upstreams.library"), "{out}");
 }

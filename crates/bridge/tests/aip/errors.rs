@@ -91,8 +91,9 @@ async fn what_cannot_be_pushed_down_is_refused_and_nothing_is_sent() {
 #[tokio::test]
 async fn unsupported_operations_are_refused_not_faked() {
     let b = AipBridge::books(2).await;
+    // ShelfService has no purge method: no truncate.
     let r = b
-        .call("/v3/items/truncate", json!({"collectionId": "books"}))
+        .call("/v3/items/truncate", json!({"collectionId": "shelves"}))
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
     let r = b
@@ -112,6 +113,7 @@ async fn unsupported_operations_are_refused_not_faked() {
     // mapping): a client error, never a 5xx.
     assert!((400..500).contains(&r.status), "{} {}", r.status, r.body);
     assert_eq!(b.library.books().len(), 2);
+    assert!(b.methods().is_empty(), "{:?}", b.methods());
     b.stop().await;
 }
 

@@ -4,10 +4,10 @@
 //! requests. The service records every call, so tests also assert what was
 //! (and was not) sent upstream.
 
+mod cli;
 mod compose;
 mod differential;
 mod errors;
-mod cli;
 mod ops;
 mod paging;
 

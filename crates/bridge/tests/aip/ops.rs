@@ -73,7 +73,7 @@ async fn collections_advertise_only_what_the_mapping_can_do() {
     assert_eq!(books["pagingMode"], "CURSOR");
     assert_eq!(
         books["capabilities"]["dataOperations"],
-        json!(["QUERY", "COUNT", "INSERT", "UPDATE", "REMOVE"])
+        json!(["QUERY", "COUNT", "INSERT", "UPDATE", "REMOVE", "TRUNCATE"])
     );
     let title = field(books, "title");
     assert_eq!(title["type"], "TEXT");
@@ -561,5 +561,32 @@ async fn remove_reads_then_deletes_with_the_etag() {
         1,
         "no delete for an item that was not found"
     );
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn truncate_is_a_forced_purge_of_everything_under_the_parent() {
+    let b = AipBridge::books(12).await;
+    b.library.clear_calls();
+    let body = b
+        .ok("/v3/items/truncate", json!({"collectionId": "books"}))
+        .await;
+    assert_eq!(body, json!({}));
+    let calls = b.library.calls();
+    let [call] = calls.as_slice() else {
+        panic!("{calls:?}")
+    };
+    let CallRequest::PurgeBooks(purge) = &call.request else {
+        panic!("{call:?}")
+    };
+    assert_eq!(
+        (purge.parent.as_str(), purge.filter.as_str(), purge.force),
+        ("shelves/main", "*", true)
+    );
+    assert!(b.library.books().is_empty());
+    let count = b
+        .ok("/v3/items/count", json!({"collectionId": "books"}))
+        .await;
+    assert_eq!(count["totalCount"], 0);
     b.stop().await;
 }
