@@ -679,20 +679,8 @@ fn resolve_create(
     config: &CollectionConfig,
     at: &mut Problems<'_>,
 ) -> Option<CreateMethod> {
-    let key = "methods.create";
-    expect_output(at, key, &method, resource)?;
+    let field = resource_argument(at, "methods.create", &method, resource)?;
     let input = method.input();
-    let Some(field) = resource_field(&input, resource) else {
-        at.add(
-            key,
-            format!(
-                "{} has no {} field",
-                input.full_name(),
-                resource.full_name()
-            ),
-        );
-        return None;
-    };
     Some(CreateMethod {
         parent: input.get_field_by_name("parent").filter(is_string),
         id: optional_field(
@@ -766,20 +754,8 @@ fn resolve_update(
     config: &CollectionConfig,
     at: &mut Problems<'_>,
 ) -> Option<UpdateMethod> {
-    let key = "methods.update";
-    expect_output(at, key, &method, resource)?;
+    let field = resource_argument(at, "methods.update", &method, resource)?;
     let input = method.input();
-    let Some(field) = resource_field(&input, resource) else {
-        at.add(
-            key,
-            format!(
-                "{} has no {} field",
-                input.full_name(),
-                resource.full_name()
-            ),
-        );
-        return None;
-    };
     let mask = optional_field(
         at,
         "update.mask_field",
@@ -802,6 +778,30 @@ fn resolve_update(
         resource: field,
         mask,
     })
+}
+
+/// The request field carrying the resource, of a method that answers the
+/// resource (AIP-133 Create, AIP-134 Update).
+fn resource_argument(
+    at: &mut Problems<'_>,
+    key: &str,
+    method: &MethodDescriptor,
+    resource: &MessageDescriptor,
+) -> Option<FieldDescriptor> {
+    expect_output(at, key, method, resource)?;
+    let input = method.input();
+    let field = resource_field(&input, resource);
+    if field.is_none() {
+        at.add(
+            key,
+            format!(
+                "{} has no {} field",
+                input.full_name(),
+                resource.full_name()
+            ),
+        );
+    }
+    field
 }
 
 fn resource_field(

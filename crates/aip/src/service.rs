@@ -652,6 +652,24 @@ impl Inner {
         Ok(item)
     }
 
+    /// Runs one call per element, at most `write_concurrency` at once;
+    /// results in input order. (A `Vec`, not a lazy iterator: the futures
+    /// must be built before the `Send` bound of the service's methods.)
+    async fn bulk<F>(
+        &self,
+        collection: &CollectionMap,
+        calls: Vec<F>,
+    ) -> Result<Vec<pb::ItemResult>, AipError>
+    where
+        F: std::future::Future<Output = Result<pb::Item, ItemFailure>>,
+    {
+        let outcomes = futures_util::stream::iter(calls)
+            .buffered(self.write_concurrency)
+            .collect::<Vec<_>>()
+            .await;
+        self.results(collection, outcomes)
+    }
+
     /// Per-item results in input order, or the whole call's failure when
     /// nothing got through because the backend itself failed.
     fn results(
@@ -942,11 +960,7 @@ impl ExternalDatabase for AipService {
             .enumerate()
             .map(|(index, item)| inner.insert_one(collection, item, index, &context, &scope))
             .collect();
-        let outcomes = futures_util::stream::iter(calls)
-            .buffered(inner.write_concurrency)
-            .collect::<Vec<_>>()
-            .await;
-        let results = inner.results(collection, outcomes)?;
+        let results = inner.bulk(collection, calls).await?;
         Ok(Response::new(pb::InsertItemsResponse { results }))
     }
 
@@ -964,11 +978,7 @@ impl ExternalDatabase for AipService {
             .iter()
             .map(|item| inner.update_one(collection, item, &context, &scope))
             .collect();
-        let outcomes = futures_util::stream::iter(calls)
-            .buffered(inner.write_concurrency)
-            .collect::<Vec<_>>()
-            .await;
-        let results = inner.results(collection, outcomes)?;
+        let results = inner.bulk(collection, calls).await?;
         Ok(Response::new(pb::UpdateItemsResponse { results }))
     }
 
@@ -990,11 +1000,7 @@ impl ExternalDatabase for AipService {
             .iter()
             .map(|id| inner.remove_one(collection, id, &context, &scope))
             .collect();
-        let outcomes = futures_util::stream::iter(calls)
-            .buffered(inner.write_concurrency)
-            .collect::<Vec<_>>()
-            .await;
-        let results = inner.results(collection, outcomes)?;
+        let results = inner.bulk(collection, calls).await?;
         Ok(Response::new(pb::RemoveItemsResponse { results }))
     }
 
