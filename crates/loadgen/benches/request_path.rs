@@ -152,15 +152,15 @@ fn main() {
             }),
             samples_ns: Vec::new(),
         });
-        let (reply, echo) = (reply.clone(), *echo);
-        let json_size = serde_json::to_vec(&protocol::v3::encode(&reply, echo))
+        let (reply, echo) = (reply.clone(), echo.clone());
+        let json_size = serde_json::to_vec(&protocol::v3::encode(&reply, &echo))
             .map(|v| v.len())
             .unwrap_or(0);
-        let direct_reply = reply.clone();
+        let (direct_reply, direct_echo) = (reply.clone(), echo.clone());
         cases.push(Case {
             name: format!("encode typed reply -> Value -> JSON bytes, {label} ({json_size} B)"),
             run: Box::new(move || {
-                let json = protocol::v3::encode(black_box(&reply), echo);
+                let json = protocol::v3::encode(black_box(&reply), &echo);
                 serde_json::to_vec(&json).is_ok_and(|v| !v.is_empty())
             }),
             samples_ns: Vec::new(),
@@ -169,7 +169,7 @@ fn main() {
         cases.push(Case {
             name: format!("encode typed reply -> JSON bytes (encode_to_vec), {label}"),
             run: Box::new(move || {
-                protocol::v3::encode_to_vec(black_box(&direct_reply), echo)
+                protocol::v3::encode_to_vec(black_box(&direct_reply), &direct_echo)
                     .is_ok_and(|v| !v.is_empty())
             }),
             samples_ns: Vec::new(),
@@ -220,6 +220,7 @@ fn replies() -> Vec<(&'static str, Reply, ReplyEcho)> {
     let page_echo = ReplyEcho {
         paging: PagingEcho::Offset { offset: 0 },
         return_total_count: false,
+        row_order: Vec::new(),
     };
     vec![
         (
@@ -228,7 +229,7 @@ fn replies() -> Vec<(&'static str, Reply, ReplyEcho)> {
                 items: items(1),
                 paging_metadata: None,
             }),
-            page_echo,
+            page_echo.clone(),
         ),
         (
             "50 items",
@@ -236,7 +237,7 @@ fn replies() -> Vec<(&'static str, Reply, ReplyEcho)> {
                 items: items(50),
                 paging_metadata: None,
             }),
-            page_echo,
+            page_echo.clone(),
         ),
         (
             "100 insert results",

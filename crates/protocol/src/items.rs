@@ -366,7 +366,7 @@ fn sort_order(object: &JsonObject, key: &str) -> Result<pb::SortOrder, ApiError>
 // ---------------------------------------------------------------- encoding
 
 /// Encodes the reply of an `/v3/items/*` endpoint.
-pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
+pub fn encode(reply: &Reply, echo: &ReplyEcho) -> Value {
     let mut body = Map::new();
     match reply {
         Reply::Items(r) => {
@@ -385,7 +385,12 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
         Reply::Aggregated(r) => {
             body.insert(
                 "items".into(),
-                Value::Array(r.rows.iter().map(aggregation_row).collect()),
+                Value::Array(
+                    r.rows
+                        .iter()
+                        .map(|row| aggregation_row(row, &echo.row_order))
+                        .collect(),
+                ),
             );
             body.insert(
                 "pagingMetadata".into(),
@@ -438,7 +443,7 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
 /// results (the large, hot ones) are serialised from the typed items with
 /// no intermediate `Value` tree; other replies go through [`encode`]. The
 /// bytes are the same either way (tested).
-pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+pub fn encode_to_vec(reply: &Reply, echo: &ReplyEcho) -> serde_json::Result<Vec<u8>> {
     use super::value::ItemJson;
     use serde::ser::{SerializeMap as _, Serializer as _};
 
@@ -506,7 +511,7 @@ pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u
 /// cursor mode `{count, cursors: {next, prev}}`; both add `total` only when
 /// it was asked for and the backend gave it (the reference tests compare
 /// the object whole).
-fn paging_metadata(count: usize, metadata: Option<&pb::PagingMetadata>, echo: ReplyEcho) -> Value {
+fn paging_metadata(count: usize, metadata: Option<&pb::PagingMetadata>, echo: &ReplyEcho) -> Value {
     let mut out = Map::new();
     out.insert("count".into(), Value::from(count));
     match echo.paging {
@@ -632,31 +637,35 @@ fn single(key: &str, value: Value) -> Value {
 
 /// An aggregation row, with a synthetic `_id` when it has none (spec §5.3:
 /// the reference adaptor's hooks expect one; a real `_id`, e.g. when
-/// grouping by `_id`, is never replaced).
-fn aggregation_row(row: &pb::Item) -> Value {
+/// grouping by `_id`, is never replaced). `order` is the row's key order as
+/// requested (grouping fields, then result names).
+fn aggregation_row(row: &pb::Item, order: &[String]) -> Value {
     let mut out = item_to_json(row);
     if let Value::Object(fields) = &mut out
         && !fields.contains_key("_id")
     {
-        fields.insert("_id".into(), Value::String(synthetic_id(fields)));
+        fields.insert("_id".into(), Value::String(synthetic_id(fields, order)));
     }
     out
 }
 
 /// The reference adaptor's recipe: SHA-1 over the row's values concatenated
-/// (as JavaScript's `join('')` renders them), base64, every character that
-/// is not a letter or digit replaced by `-`.
-///
-/// One deliberate difference: values are taken in key-sorted order (the
-/// order rows arrive in, as protobuf maps), where the reference adaptor
-/// uses its SQL column order (grouping fields, then results). So ids differ
-/// from the reference's for the same row, e.g. the spec's example. Wix does
-/// not document a use for this id; what matters is that it is stable and
-/// distinct per group, which this keeps.
-fn synthetic_id(row: &Map<String, Value>) -> String {
+/// (as JavaScript's `join('')` renders them) in the row's column order —
+/// grouping fields, then results, as the request names them (the spec's
+/// example: `"history" 421.5 4` → `oKuXKopod4qEvB8UIvjDWcHzfYI-`) — base64,
+/// every character that is not a letter or digit replaced by `-`. Keys the
+/// request did not name follow in key order.
+fn synthetic_id(row: &Map<String, Value>, order: &[String]) -> String {
     let mut text = String::new();
-    for value in row.values() {
-        push_js_text(&mut text, value);
+    for key in order {
+        if let Some(value) = row.get(key) {
+            push_js_text(&mut text, value);
+        }
+    }
+    for (key, value) in row {
+        if !order.contains(key) {
+            push_js_text(&mut text, value);
+        }
     }
     let digest = aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,

@@ -119,11 +119,16 @@ macro_rules! operations_and_replies {
 extdb_contract::for_each_rpc!(operations_and_replies);
 
 /// What the response encoder needs to know about the request once the
-/// operation itself has been handed to the upstream: how it was paged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// operation itself has been handed to the upstream: how it was paged, and
+/// for aggregations the order of a row's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReplyEcho {
     pub paging: PagingEcho,
     pub return_total_count: bool,
+    /// Aggregations: grouping fields, then result names, as requested (rows
+    /// arrive as maps, in key order; the synthetic `_id` hashes the values
+    /// in this order, spec §5.3).
+    pub row_order: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -162,9 +167,19 @@ impl Operation {
             Some(pb::paging::Kind::Offset(o)) => PagingEcho::Offset { offset: o.offset },
             None => PagingEcho::Offset { offset: 0 },
         };
+        let row_order = match self {
+            Operation::AggregateItems(r) => r
+                .grouping_fields
+                .iter()
+                .cloned()
+                .chain(r.operations.iter().map(|o| o.result_field_name.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
         ReplyEcho {
             paging,
             return_total_count,
+            row_order,
         }
     }
 }

@@ -91,7 +91,7 @@ pub fn decode(
 
 /// Encodes a reply as the v3 response body. Exhaustive on purpose: a new
 /// RPC's reply does not compile until it has an encoder.
-pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
+pub fn encode(reply: &Reply, echo: &ReplyEcho) -> Value {
     match reply {
         Reply::Provisioned => serde_json::json!({
             "type": "extdb-bridge",
@@ -123,7 +123,7 @@ pub fn encode(reply: &Reply, echo: ReplyEcho) -> Value {
 
 /// [`encode`] serialised: the response body. Items replies are written
 /// straight from the typed answer (no `Value` tree); same bytes.
-pub fn encode_to_vec(reply: &Reply, echo: ReplyEcho) -> serde_json::Result<Vec<u8>> {
+pub fn encode_to_vec(reply: &Reply, echo: &ReplyEcho) -> serde_json::Result<Vec<u8>> {
     match reply {
         Reply::Items(_) | Reply::Inserted(_) | Reply::Updated(_) | Reply::Removed(_) => {
             super::items::encode_to_vec(reply, echo)

@@ -813,7 +813,7 @@ fn query_reply_offset_mode() {
         ],
         paging_metadata: metadata(Some(5), Some("ignored"), None),
     });
-    let body = encode(&reply, echo);
+    let body = encode(&reply, &echo);
     assert_eq!(
         body,
         json!({
@@ -837,7 +837,7 @@ fn query_reply_offset_mode() {
         paging_metadata: metadata(Some(5), None, None),
     });
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({"items": [], "pagingMetadata": {"count": 0, "offset": 20}})
     );
     // Asked for but not given: still no key.
@@ -847,7 +847,7 @@ fn query_reply_offset_mode() {
     );
     let reply = Reply::Items(pb::QueryItemsResponse::default());
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({"items": [], "pagingMetadata": {"count": 0, "offset": 0}})
     );
 }
@@ -865,7 +865,7 @@ fn query_reply_dates_and_nulls() {
         }))],
         paging_metadata: None,
     });
-    let body = encode(&reply, echo).to_string();
+    let body = encode(&reply, &echo).to_string();
     assert_eq!(
         body,
         r#"{"items":[{"_createdDate":{"$date":"2019-02-03T10:00:00.000Z"},"_id":"x","address":{"city":"Oslo","n":3},"empty":null,"price":12.5}],"pagingMetadata":{"count":1,"offset":0}}"#
@@ -890,7 +890,7 @@ fn query_reply_cursor_mode() {
         ),
     });
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({
           "items": [
             { "_id": "b-11c0", "title": "Night Orchard", "genre": "poetry" },
@@ -911,7 +911,7 @@ fn query_reply_cursor_mode() {
         }),
     });
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({"items": [], "pagingMetadata": {"count": 0, "cursors": {"next": null, "prev": null}, "total": 9}})
     );
 }
@@ -920,14 +920,19 @@ fn query_reply_cursor_mode() {
 fn count_reply_is_exactly_total_count() {
     let reply = Reply::Count(pb::CountItemsResponse { total_count: 7 });
     let echo = echo_of(Endpoint::ItemsCount, json!({"collectionId": "b"}));
-    assert_eq!(encode(&reply, echo).to_string(), r#"{"totalCount":7}"#);
+    assert_eq!(encode(&reply, &echo).to_string(), r#"{"totalCount":7}"#);
 }
 
 #[test]
 fn aggregate_reply_adds_synthetic_ids_only_when_missing() {
+    // The spec's example request (data-operations §5.3).
     let echo = echo_of(
         Endpoint::ItemsAggregate,
-        json!({"collectionId": "books", "paging": {"limit": 10, "offset": 0}, "returnTotalCount": true}),
+        json!({"collectionId": "books",
+               "aggregation": {"groupingFields": ["genre"], "operations": [
+                   {"resultFieldName": "avgPages", "average": {"itemFieldName": "pages"}},
+                   {"resultFieldName": "n", "itemCount": {}}]},
+               "paging": {"limit": 10, "offset": 0}, "returnTotalCount": true}),
     );
     let reply = Reply::Aggregated(pb::AggregateItemsResponse {
         rows: vec![
@@ -937,33 +942,22 @@ fn aggregate_reply_adds_synthetic_ids_only_when_missing() {
         ],
         paging_metadata: metadata(Some(3), None, None),
     });
-    let body = encode(&reply, echo);
-    // SHA-1 of "421.5history4" (values in key order), base64, `=` -> `-`.
-    assert_eq!(
-        body["items"][0]["_id"],
-        json!("ncjCEgqAVEbZrwcBFUnLE9Zp248-")
-    );
-    let poetry_id = body["items"][1]["_id"].as_str().unwrap().to_owned();
-    assert_eq!(poetry_id.len(), 28);
-    assert!(
-        poetry_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    );
-    assert_ne!(poetry_id, body["items"][0]["_id"].as_str().unwrap());
+    let body = encode(&reply, &echo);
+    // The spec's example response, ids included: SHA-1 of "history421.54"
+    // (grouping fields, then results, as requested), base64, `=` -> `-`.
     assert_eq!(
         body,
         json!({
           "items": [
-            { "genre": "history", "avgPages": 421.5, "n": 4, "_id": "ncjCEgqAVEbZrwcBFUnLE9Zp248-" },
-            { "genre": "poetry", "avgPages": 150, "n": 3, "_id": poetry_id },
+            { "genre": "history", "avgPages": 421.5, "n": 4, "_id": "oKuXKopod4qEvB8UIvjDWcHzfYI-" },
+            { "genre": "poetry", "avgPages": 150, "n": 3, "_id": "OjIehA9MoKh9-Jzf6t8Xw0XE43o-" },
             { "_id": "b-1", "_owner": "u-42", "c": 1 }
           ],
           "pagingMetadata": { "count": 3, "offset": 0, "total": 3 }
         })
     );
     // Stable across calls.
-    assert_eq!(encode(&reply, echo), body);
+    assert_eq!(encode(&reply, &echo), body);
 }
 
 #[test]
@@ -977,7 +971,7 @@ fn distinct_reply() {
         paging_metadata: metadata(Some(3), None, None),
     });
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({ "distinctValues": [ "classic", "maritime", "verse" ], "pagingMetadata": { "count": 3, "offset": 0, "total": 3 } })
     );
     let reply = Reply::DistinctValues(pb::QueryDistinctValuesResponse {
@@ -985,7 +979,7 @@ fn distinct_reply() {
         paging_metadata: None,
     });
     assert_eq!(
-        encode(&reply, echo).to_string(),
+        encode(&reply, &echo).to_string(),
         r#"{"distinctValues":[2,{"$date":"2024-01-05T12:00:00.000Z"}],"pagingMetadata":{"count":2,"offset":0}}"#
     );
 }
@@ -1027,7 +1021,7 @@ fn write_replies_per_item_results() {
             ),
         ],
     });
-    let body = encode(&inserted, ReplyEcho::default());
+    let body = encode(&inserted, &ReplyEcho::default());
     assert_eq!(
         body,
         json!({
@@ -1054,7 +1048,7 @@ fn write_replies_per_item_results() {
         ],
     });
     assert_eq!(
-        encode(&updated, ReplyEcho::default()),
+        encode(&updated, &ReplyEcho::default()),
         json!({
           "results": [
             { "item": { "_id": "b-11c0", "_owner": "u-42", "title": "Night Orchard (2nd ed.)", "pages": 204,
@@ -1079,7 +1073,7 @@ fn write_replies_per_item_results() {
         ],
     });
     assert_eq!(
-        encode(&removed, ReplyEcho::default()).to_string(),
+        encode(&removed, &ReplyEcho::default()).to_string(),
         concat!(
             r#"{"results":[{"item":{"_createdDate":{"$date":"2024-01-05T12:00:00.000Z"},"_id":"b-7f3a","_owner":"u-42","_updatedDate":{"$date":"2024-01-05T12:00:00.000Z"},"pages":312,"title":"Salt Lines"}},"#,
             r#"{"error":{"data":{"itemId":"b-nope"},"errorCode":"ITEM_NOT_FOUND","errorMessage":"Item doesn't exists: b-nope"}},"#,
@@ -1100,7 +1094,7 @@ fn item_error_violations_become_data_violations() {
         results: vec![error_result(error)],
     });
     assert_eq!(
-        encode(&reply, ReplyEcho::default()),
+        encode(&reply, &ReplyEcho::default()),
         json!({"results": [{"error": {"errorCode": "VALIDATION_ERROR", "errorMessage": "bad _id",
             "data": {"violations": [{"fieldPath": "_id", "rejectedValue": "", "message": "required"}]}}}]})
     );
@@ -1111,7 +1105,7 @@ fn truncate_reply_is_empty() {
     assert_eq!(
         encode(
             &Reply::Truncated(pb::TruncateItemsResponse {}),
-            ReplyEcho::default()
+            &ReplyEcho::default()
         )
         .to_string(),
         "{}"
@@ -1138,7 +1132,7 @@ fn reference_replies() {
         paging_metadata: metadata(Some(3), None, None),
     });
     assert_eq!(
-        encode(&reply, echo),
+        encode(&reply, &echo),
         json!({
           "items": [
             { "referringItemId": "b-11c0", "referencedItemId": "a-03", "referencedItem": { "_id": "a-03", "name": "R. Hale" } },
@@ -1158,7 +1152,7 @@ fn reference_replies() {
         }],
     });
     assert_eq!(
-        encode(&inserted, ReplyEcho::default()),
+        encode(&inserted, &ReplyEcho::default()),
         json!({ "results": [ { "reference": { "referringItemId": "b-11c0", "referencedItemId": "a-03" } } ] })
     );
     let removed = Reply::RemovedReferences(pb::RemoveReferencesResponse {
@@ -1171,7 +1165,7 @@ fn reference_replies() {
         }],
     });
     assert_eq!(
-        encode(&removed, ReplyEcho::default()),
+        encode(&removed, &ReplyEcho::default()),
         json!({ "results": [ { "error": { "errorCode": "REFERENCE_NOT_FOUND", "errorMessage": "No reference b-11c0 -> a-99",
                             "data": { "referringItemId": "b-11c0", "referencedItemId": "a-99" } } } ] })
     );
@@ -1252,10 +1246,12 @@ fn encode_to_vec_writes_the_same_bytes_as_encode() {
         ReplyEcho {
             paging: PagingEcho::Offset { offset: 20 },
             return_total_count: true,
+            row_order: Vec::new(),
         },
         ReplyEcho {
             paging: PagingEcho::Cursor,
             return_total_count: true,
+            row_order: Vec::new(),
         },
     ];
     let results = vec![
@@ -1294,7 +1290,7 @@ fn encode_to_vec_writes_the_same_bytes_as_encode() {
         Reply::Count(pb::CountItemsResponse { total_count: 7 }),
     ];
     for reply in &replies {
-        for echo in echoes {
+        for echo in &echoes {
             let expected = serde_json::to_vec(&encode(reply, echo)).unwrap();
             let got = encode_to_vec(reply, echo).unwrap();
             assert_eq!(
@@ -1323,7 +1319,7 @@ fn per_item_violations_are_capped_and_clipped_like_errors() {
             violations,
         })],
     });
-    let body = encode(&reply, ReplyEcho::default());
+    let body = encode(&reply, &ReplyEcho::default());
     let error = &body["results"][0]["error"];
     let listed = error["data"]["violations"].as_array().unwrap();
     assert_eq!(listed.len(), 100);

@@ -128,6 +128,7 @@ fn reply_echo_remembers_how_a_paged_call_was_paged() {
         ReplyEcho {
             paging: PagingEcho::Cursor,
             return_total_count: true,
+            row_order: Vec::new(),
         }
     );
     let offset = Operation::QueryItems(pb::QueryItemsRequest {
