@@ -79,6 +79,10 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Connect a Wix site: create, update, get, verify, list or delete its
+    /// External Database Connection and configure the sidecar (--config)
+    /// for it (README "Connecting a Wix site").
+    Connection(extdb_bridge::connection::ConnectionArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
             path,
             url,
         } => sign(file, &key, &audience, lifetime, path.as_deref(), &url),
+        Command::Connection(args) => extdb_bridge::connection::run(args, cli.config),
     }
 }
 
