@@ -19,8 +19,10 @@ use super::transport;
 use super::{ConnectionArgs, ConnectionCommand, ConnectionType};
 use crate::config::{Config, ProcessEnv};
 
-/// The environment variables the flags fall back to.
-pub const ENV_API_BASE: &str = "EXTDB_WIX_API_BASE";
+/// The environment variables the flags fall back to. None starts with
+/// `EXTDB_`: the sidecar's config loader would take it for a config key
+/// (and reject it) whenever the sidecar runs in the same shell.
+pub const ENV_API_BASE: &str = "WIX_API_BASE";
 pub const ENV_API_KEY: &str = "WIX_API_KEY";
 pub const ENV_SITE_ID: &str = "WIX_SITE_ID";
 pub const ENV_OAUTH_TOKEN: &str = "WIX_OAUTH_TOKEN";

@@ -81,12 +81,7 @@ impl Report {
             );
             println!("{}", Value::Object(out));
         } else {
-            for (level, text) in &self.lines {
-                match level {
-                    Level::Info => println!("{text}"),
-                    _ => println!("{}: {text}", level.as_str()),
-                }
-            }
+            self.print_lines();
         }
         if failed {
             ExitCode::FAILURE
@@ -102,13 +97,13 @@ impl Report {
             self.error(text);
             self.finish()
         } else {
-            let _ = self.finish_lines();
+            self.print_lines();
             eprintln!("error: {text}");
             ExitCode::FAILURE
         }
     }
 
-    fn finish_lines(&self) {
+    fn print_lines(&self) {
         for (level, text) in &self.lines {
             match level {
                 Level::Info => println!("{text}"),
