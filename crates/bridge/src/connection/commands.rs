@@ -163,6 +163,9 @@ impl Context {
             return report
                 .fail("a standalone connection needs --endpoint (the sidecar's public HTTPS URL)");
         };
+        if let Err(e) = check_endpoint(&endpoint, &mut report) {
+            return report.fail(e);
+        }
         let generated = secret.is_none();
         let secret = match secret {
             Some(s) if s.is_empty() => return report.fail("--secret must not be empty"),
@@ -232,6 +235,11 @@ impl Context {
         audience: Option<String>,
         mut report: Report,
     ) -> ExitCode {
+        if let Some(endpoint) = &endpoint
+            && let Err(e) = check_endpoint(endpoint, &mut report)
+        {
+            return report.fail(e);
+        }
         // Wix makes the key: create first, then configure (§5.3).
         let created = match client
             .create(
@@ -317,6 +325,11 @@ impl Context {
         probe_url: Option<String>,
         mut report: Report,
     ) -> ExitCode {
+        if let Some(endpoint) = &endpoint
+            && let Err(e) = check_endpoint(endpoint, &mut report)
+        {
+            return report.fail(e);
+        }
         let current = match client.get(name).await {
             Ok(c) => c,
             Err(e) => return report.fail(e.to_string()),
@@ -659,6 +672,26 @@ fn store(path: &Path, edit: &Edit, name: &str, report: &mut Report) -> Stored {
             }
             Stored::Nowhere
         }
+    }
+}
+
+/// An endpoint must be an absolute http(s) URL; Wix reaches it over the
+/// internet, so anything but HTTPS earns a warning.
+fn check_endpoint(endpoint: &str, report: &mut Report) -> Result<(), String> {
+    let uri: http::Uri = endpoint
+        .parse()
+        .map_err(|_| format!("--endpoint {endpoint:?} is not a URL"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("https"), Some(_)) => Ok(()),
+        (Some("http"), Some(_)) => {
+            report.warn(format!(
+                "{endpoint} is not HTTPS: Wix calls the endpoint over the internet; put TLS in front of the sidecar"
+            ));
+            Ok(())
+        }
+        _ => Err(format!(
+            "--endpoint {endpoint:?} must be an absolute https:// URL (the sidecar's public base URL)"
+        )),
     }
 }
 

@@ -176,3 +176,123 @@ async fn a_network_error_names_the_host() {
     );
     assert_eq!(run.stderr.lines().count(), 1);
 }
+
+#[tokio::test]
+async fn https_is_verified_against_the_system_roots() {
+    let wix = FakeWix::start_tls().await;
+    wix.insert(shop());
+    // SSL_CERT_FILE replaces the system's roots (rustls-native-certs).
+    let ca = extdb_testkit::key_path("test-only-tls-ca.pem");
+    let run = cli_with(
+        &wix.base(),
+        None,
+        &["get", "shop"],
+        "",
+        &[
+            ("WIX_API_KEY", API_KEY),
+            ("WIX_SITE_ID", crate::fake_wix::SITE_ID),
+            ("SSL_CERT_FILE", &ca),
+        ],
+    )
+    .await
+    .ok();
+    assert!(run.stdout.contains("connection: shop"), "{run:#?}");
+    assert_eq!(wix.requests().len(), 1);
+    // Roots that do not know the test CA: refused before anything is sent.
+    let other_ca = extdb_testkit::key_path("test-only-tls-server.pem");
+    let run = cli_with(
+        &wix.base(),
+        None,
+        &["get", "shop"],
+        "",
+        &[
+            ("WIX_API_KEY", API_KEY),
+            ("WIX_SITE_ID", "s"),
+            ("SSL_CERT_FILE", &other_ca),
+        ],
+    )
+    .await
+    .failed();
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: localhost:{}: TLS failed: ",
+            wix.addr.port()
+        )),
+        "{run:#?}"
+    );
+    assert_eq!(wix.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn json_errors_are_json_too() {
+    let wix = FakeWix::start().await;
+    let run = cli(&wix, None, &["get", "nope", "--json"], "")
+        .await
+        .failed();
+    assert_eq!(run.stderr, "");
+    let out: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(out["ok"], false);
+    assert_eq!(out["messages"][0]["level"], "error");
+    assert!(
+        out["messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("(404)")
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_endpoint_is_refused_before_wix_is_called() {
+    let wix = FakeWix::start().await;
+    let config = crate::ConfigDir::create();
+    let original = config.text();
+    let run = cli(
+        &wix,
+        Some(&config.path),
+        &[
+            "create",
+            "--type",
+            "standalone",
+            "--name",
+            "shop",
+            "--endpoint",
+            "db.example.org",
+        ],
+        "",
+    )
+    .await
+    .failed();
+    assert!(
+        run.stderr.contains("must be an absolute https:// URL"),
+        "{run:#?}"
+    );
+    assert!(wix.requests().is_empty());
+    assert_eq!(config.text(), original);
+}
+
+#[tokio::test]
+async fn a_refused_create_takes_the_unused_secret_out_again() {
+    let wix = FakeWix::start().await;
+    wix.insert(shop());
+    let config = crate::ConfigDir::create();
+    let original = config.text();
+    let run = cli(
+        &wix,
+        Some(&config.path),
+        &[
+            "create",
+            "--type",
+            "standalone",
+            "--name",
+            "shop",
+            "--endpoint",
+            "https://db.example.org",
+        ],
+        "",
+    )
+    .await
+    .failed();
+    assert!(run.stderr.contains("(409)"), "{run:#?}");
+    assert!(run.stdout.contains("took the unused secret"), "{run:#?}");
+    assert_eq!(config.text(), original);
+}
