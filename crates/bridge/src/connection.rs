@@ -16,6 +16,7 @@ pub mod output;
 pub mod secrets;
 pub mod transport;
 
+use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -27,16 +28,17 @@ pub struct ConnectionArgs {
     #[arg(long, global = true)]
     pub api_base: Option<String>,
     /// An account-level API key with "Manage External Database Connections"
-    /// [env: WIX_API_KEY]. Never printed.
+    /// [env: WIX_API_KEY, better: a flag shows in the process list]. Never
+    /// printed.
     #[arg(long, global = true)]
-    pub api_key: Option<String>,
+    pub api_key: Option<SecretArg>,
     /// The site the API key acts on [env: WIX_SITE_ID].
     #[arg(long, global = true)]
     pub site_id: Option<String>,
     /// Instead of an API key: a Wix app's OAuth access token
     /// [env: WIX_OAUTH_TOKEN]. Never printed.
     #[arg(long, global = true)]
-    pub oauth_token: Option<String>,
+    pub oauth_token: Option<SecretArg>,
     /// Print one JSON object instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -75,7 +77,7 @@ pub enum ConnectionCommand {
         endpoint: Option<String>,
         /// Standalone: use this secret instead of generating one.
         #[arg(long)]
-        secret: Option<String>,
+        secret: Option<SecretArg>,
         /// Service plugin: the `aud` Wix's tokens carry (default: the
         /// connection's applicationId, when Wix returns one).
         #[arg(long)]
@@ -93,7 +95,7 @@ pub enum ConnectionCommand {
         rotate_secret: bool,
         /// With --rotate-secret: this secret instead of a generated one.
         #[arg(long, requires = "rotate_secret", conflicts_with = "use_secret")]
-        secret: Option<String>,
+        secret: Option<SecretArg>,
         /// With --rotate-secret: the secret already in the config with this
         /// fingerprint (to finish a rotation after a restart).
         #[arg(long, requires = "rotate_secret")]
@@ -138,7 +140,29 @@ pub enum ConnectionCommand {
     },
 }
 
+/// A secret given on the command line (API key, token, connection secret):
+/// `Debug` does not show it.
+#[derive(Clone)]
+pub struct SecretArg(pub String);
+
+impl std::str::FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
 /// Runs a `connection` command; `config` is the sidecar's YAML.
 pub fn run(args: ConnectionArgs, config: Option<PathBuf>) -> std::process::ExitCode {
     commands::run(args, config)
 }
+
+#[cfg(test)]
+mod tests;

@@ -57,14 +57,11 @@ fn env_var(name: &str) -> Option<String> {
 
 /// Flags first, then the environment; an OAuth token wins over a key.
 fn credentials(args: &ConnectionArgs) -> Result<Credentials, String> {
-    if let Some(token) = args
-        .oauth_token
-        .clone()
-        .or_else(|| env_var(ENV_OAUTH_TOKEN))
-    {
+    let flag = |arg: &Option<super::SecretArg>| arg.as_ref().map(|a| a.0.clone());
+    if let Some(token) = flag(&args.oauth_token).or_else(|| env_var(ENV_OAUTH_TOKEN)) {
         return Ok(Credentials::OAuth { token });
     }
-    let key = args.api_key.clone().or_else(|| env_var(ENV_API_KEY));
+    let key = flag(&args.api_key).or_else(|| env_var(ENV_API_KEY));
     let site = args.site_id.clone().or_else(|| env_var(ENV_SITE_ID));
     match (key, site) {
         (Some(key), Some(site_id)) => Ok(Credentials::ApiKey { key, site_id }),
@@ -106,6 +103,7 @@ impl Context {
                 secret,
                 audience: _,
             } => {
+                let secret = secret.map(|s| s.0);
                 self.create_standalone(&client, &name, endpoint, secret, report)
                     .await
             }
@@ -129,7 +127,7 @@ impl Context {
                 no_probe,
             } => {
                 let rotation = rotate_secret.then_some(Rotation {
-                    secret,
+                    secret: secret.map(|s| s.0),
                     use_secret,
                     probe: !no_probe,
                 });
@@ -147,6 +145,7 @@ impl Context {
             }
             ConnectionCommand::List => list(&client, report).await,
             ConnectionCommand::Delete { name, yes } => delete(&client, &name, yes, report).await,
+            // Answered above: it needs no Wix credentials.
             ConnectionCommand::RemoveSecret { .. } => ExitCode::SUCCESS,
         }
     }

@@ -557,3 +557,63 @@ async fn json_output_is_one_parseable_object_without_the_secret() {
     );
     assert!(config.text().contains("\"my-own-secret\""));
 }
+
+#[tokio::test]
+async fn verify_names_a_missing_key_or_a_wrong_audience() {
+    let wix = FakeWix::start().await;
+    let config = ConfigDir::create();
+    wix.insert(json!({"name": "books", "publicKey": service_plugin_public_key(), "applicationId": "app-42"}));
+    wix.force_status("books", false, "UNAUTHORIZED");
+    let key_fp =
+        extdb_bridge::connection::secrets::public_key_fingerprint(&service_plugin_public_key())
+            .unwrap();
+    // The config has no v3 at all.
+    let run = cli(&wix, Some(&config.path), &["verify", "books"], "")
+        .await
+        .failed();
+    assert!(
+        run.stdout
+            .contains("error: config: no auth.v3: the v3 protocol is off"),
+        "{run:#?}"
+    );
+    // Another key (test key B, as a file), then the right key with another audience.
+    let other = extdb_testkit::key_path("test-only-ec-p256-b.public.pem");
+    let with_other = config.text().replace(
+        "\n\nupstreams:",
+        &format!(
+            "\n  v3:\n    keys:\n      - id: other\n        public_key_file: {other}\n\nupstreams:"
+        ),
+    );
+    std::fs::write(&config.path, &with_other).unwrap();
+    let other_fp = extdb_bridge::connection::secrets::public_key_fingerprint(
+        &std::fs::read_to_string(&other).unwrap(),
+    )
+    .unwrap();
+    let run = cli(&wix, Some(&config.path), &["verify", "books"], "")
+        .await
+        .failed();
+    assert!(
+        run.stdout.contains(&format!(
+            "error: config: no auth.v3 key is this connection's public key: Wix signs with {key_fp}, the config has {other_fp}"
+        )),
+        "{run:#?}"
+    );
+    let with_key = with_other.replace(
+        "\n\nupstreams:",
+        &format!("\n      - id: wix-books\n        public_key: \"{}\"\n        audiences: [not-app-42]\n\nupstreams:", service_plugin_public_key()),
+    );
+    std::fs::write(&config.path, &with_key).unwrap();
+    let run = cli(&wix, Some(&config.path), &["verify", "books"], "")
+        .await
+        .failed();
+    assert!(
+        run.stdout.contains(&format!(
+            "ok: config: auth.v3.keys wix-books is this connection's public key ({key_fp})"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stdout.contains("error: config: the key accepts audiences not-app-42 but this connection's tokens carry app-42"),
+        "{run:#?}"
+    );
+}

@@ -299,3 +299,29 @@ fn a_read_only_file_is_left_alone() {
         assert_eq!(mode, 0o600);
     }
 }
+
+#[test]
+fn a_pem_key_over_several_lines_is_written_so_the_sidecar_verifies_with_it() {
+    // RSA, PEM with real newlines: Wix's other possible shape (§2.8).
+    let pem = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../testkit/keys/test-only-rsa2048-a.public.pem"
+    ));
+    let text = "auth:\n  legacy:\n    secret_keys: [s]\nupstreams:\n  a:\n    endpoint: http://127.0.0.1:1\n";
+    let out = apply_to_text(
+        text,
+        &Edit::SetV3Key {
+            id: "wix-rsa".into(),
+            public_key: pem.into(),
+            audience: Some("app".into()),
+        },
+    )
+    .unwrap()
+    .unwrap();
+    // One line in the file; the key's own text once parsed.
+    assert_eq!(out.lines().count(), text.lines().count() + 5);
+    let config = crate::config::Config::from_yaml(&out, &std::collections::HashMap::new()).unwrap();
+    let v3 = config.auth.v3.unwrap();
+    assert_eq!(v3.keys[0].public_key.as_deref(), Some(pem));
+    assert!(extdb_auth::V3Verifier::new(&v3).is_ok());
+}
