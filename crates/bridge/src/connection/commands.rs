@@ -178,8 +178,8 @@ impl Context {
         // not is a connection that cannot work.
         let wrote = match &self.config {
             Some(path) => match store(path, &Edit::AddSecret(secret.clone()), name, &mut report) {
-                Stored::InFile => true,
-                Stored::Elsewhere => false,
+                Stored::Written => true,
+                Stored::AlreadyThere | Stored::Elsewhere => false,
                 Stored::Nowhere if generated => {
                     return report.fail(
                         "the generated secret could not be stored anywhere, so no connection was created: make the config writable or pass --secret",
@@ -282,7 +282,7 @@ impl Context {
             audience: audience.clone(),
         };
         let wrote = match &self.config {
-            Some(path) => store(path, &edit, name, &mut report) == Stored::InFile,
+            Some(path) => store(path, &edit, name, &mut report) == Stored::Written,
             None => {
                 report.info("add to the sidecar's config (no --config given):");
                 report.info(config_writer::manual_lines(&edit, &[]));
@@ -445,7 +445,7 @@ impl Context {
             path.display()
         );
         match store(&path, &Edit::AddSecret(new.clone()), name, report) {
-            Stored::InFile => {}
+            Stored::Written | Stored::AlreadyThere => {}
             Stored::Elsewhere | Stored::Nowhere => {
                 report.error(format!(
                     "the connection was not changed: add the new secret to the config, restart the sidecar, then run:\n  {resume}"
@@ -604,8 +604,10 @@ struct Rotation {
 
 #[derive(Debug, PartialEq, Eq)]
 enum Stored {
-    /// Written into the config file (or already there).
-    InFile,
+    /// Written into the config file.
+    Written,
+    /// The config file held it already (so it is not ours to undo).
+    AlreadyThere,
     /// Written to a sibling file for a person to copy.
     Elsewhere,
     /// Not stored.
@@ -630,11 +632,11 @@ fn store(path: &Path, edit: &Edit, name: &str, report: &mut Report) -> Stored {
                 backup.display()
             ));
             report.set("configWritten", json!(path.display().to_string()));
-            return Stored::InFile;
+            return Stored::Written;
         }
         Ok(Outcome::Unchanged) => {
             report.ok(format!("{} already holds {what}", path.display()));
-            return Stored::InFile;
+            return Stored::AlreadyThere;
         }
         Err(e) => e,
     };

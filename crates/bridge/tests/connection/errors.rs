@@ -296,3 +296,32 @@ async fn a_refused_create_takes_the_unused_secret_out_again() {
     assert!(run.stdout.contains("took the unused secret"), "{run:#?}");
     assert_eq!(config.text(), original);
 }
+
+#[tokio::test]
+async fn a_refused_create_keeps_a_secret_that_was_already_configured() {
+    let wix = FakeWix::start().await;
+    wix.insert(shop());
+    let config = crate::ConfigDir::create();
+    let original = config.text();
+    let run = cli(
+        &wix,
+        Some(&config.path),
+        &[
+            "create",
+            "--type",
+            "standalone",
+            "--name",
+            "shop",
+            "--endpoint",
+            "https://db.example.org",
+            "--secret",
+            crate::EXISTING_SECRET,
+        ],
+        "",
+    )
+    .await
+    .failed();
+    assert!(run.stdout.contains("already holds"), "{run:#?}");
+    assert!(!run.stdout.contains("unused"), "{run:#?}");
+    assert_eq!(config.text(), original);
+}
