@@ -341,7 +341,7 @@ impl Context {
         let mut retired = None;
         if let Some(rotation) = rotation {
             match self
-                .rotate(&current, name, rotation, probe_url.as_deref(), &mut report)
+                .rotate(&next, name, rotation, probe_url.as_deref(), &mut report)
                 .await
             {
                 Ok((old, new)) => {
@@ -376,8 +376,10 @@ impl Context {
     }
 
     /// The sidecar's side of a rotation: the new secret in the config and
-    /// accepted by the running sidecar, before Wix is told. Returns the old
-    /// secret's fingerprint and the new secret.
+    /// accepted by the running sidecar, before Wix is told. `current` is the
+    /// connection as it will be sent (its endpoint is where the sidecar is
+    /// probed, unless `probe_url`). Returns the old secret's fingerprint and
+    /// the new secret.
     async fn rotate(
         &self,
         current: &Value,

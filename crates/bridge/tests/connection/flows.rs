@@ -617,3 +617,54 @@ async fn verify_names_a_missing_key_or_a_wrong_audience() {
         "{run:#?}"
     );
 }
+
+#[tokio::test]
+async fn rotation_without_a_probe_and_for_a_service_plugin() {
+    let wix = FakeWix::start().await;
+    let config = ConfigDir::create();
+    wix.insert(json!({"name": "shop", "endpoint": "https://a.example", "configuration": {"secretKey": EXISTING_SECRET}}));
+    wix.force_status("shop", true, "NONE");
+    // Told not to probe (the sidecar is not reachable from here).
+    cli(
+        &wix,
+        Some(&config.path),
+        &[
+            "update",
+            "shop",
+            "--rotate-secret",
+            "--secret",
+            "brand-new",
+            "--no-probe",
+        ],
+        "",
+    )
+    .await
+    .ok()
+    .shows_none_of(&["brand-new"]);
+    let put = wix.requests().pop().unwrap();
+    assert_eq!(
+        put.body["externalDatabaseConnection"]["configuration"]["secretKey"],
+        "brand-new"
+    );
+    assert_eq!(
+        extdb_bridge::connection::config_writer::secrets_in(&config.text()),
+        vec![EXISTING_SECRET.to_owned(), "brand-new".to_owned()]
+    );
+    // A service plugin has no secret to rotate.
+    wix.insert(json!({"name": "books", "publicKey": service_plugin_public_key()}));
+    wix.clear_requests();
+    let run = cli(
+        &wix,
+        Some(&config.path),
+        &["update", "books", "--rotate-secret"],
+        "",
+    )
+    .await
+    .failed();
+    assert!(
+        run.stdout
+            .contains("only STANDALONE connections have a secret"),
+        "{run:#?}"
+    );
+    assert!(wix.requests().iter().all(|r| r.method == "GET"));
+}
