@@ -719,7 +719,7 @@ fn undo_secret(path: &Path, secret: &Secret, report: &mut Report) {
 fn restart_note(config: Option<&Path>, name: &str, report: &mut Report) {
     let config = config.map(|p| p.display().to_string()).unwrap_or_default();
     report.info(format!(
-        "the sidecar reads its config at start: restart it to load {config}, then check with\n  extdb-bridge --config {config} connection verify {name}"
+        "the sidecar reads its config at start: restart it to load {config}, then have Wix check the connection again, and check both sides:\n  extdb-bridge connection update {name}\n  extdb-bridge --config {config} connection verify {name}"
     ));
 }
 
