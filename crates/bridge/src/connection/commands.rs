@@ -626,6 +626,17 @@ fn store(path: &Path, edit: &Edit, name: &str, report: &mut Report) -> Stored {
         Edit::SetV3Key { id, .. } => format!("the public key as auth.v3.keys entry \"{id}\""),
         Edit::RemoveSecret { fingerprint } => format!("removal of {fingerprint}"),
     };
+    // The sidecar's loader lets the environment replace a list from the
+    // file: an edit of the file alone would then change nothing.
+    let overriding = match edit {
+        Edit::AddSecret(_) | Edit::RemoveSecret { .. } => "EXTDB_AUTH__LEGACY__SECRET_KEYS",
+        Edit::SetV3Key { .. } => "EXTDB_AUTH__V3__KEYS",
+    };
+    if std::env::var_os(overriding).is_some() {
+        report.warn(format!(
+            "{overriding} is set in this environment and replaces the file's list when the sidecar starts here: change it too"
+        ));
+    }
     let problem = match config_writer::apply_to_file(path, edit) {
         Ok(Outcome::Written { backup }) => {
             report.ok(format!(

@@ -325,3 +325,36 @@ async fn a_refused_create_keeps_a_secret_that_was_already_configured() {
     assert!(!run.stdout.contains("unused"), "{run:#?}");
     assert_eq!(config.text(), original);
 }
+
+#[tokio::test]
+async fn an_environment_list_that_overrides_the_file_is_pointed_out() {
+    let wix = FakeWix::start().await;
+    let config = crate::ConfigDir::create();
+    let run = cli_with(
+        &wix.base(),
+        Some(&config.path),
+        &[
+            "create",
+            "--type",
+            "standalone",
+            "--name",
+            "shop",
+            "--endpoint",
+            "https://db.example.org",
+        ],
+        "",
+        &[
+            ("WIX_API_KEY", API_KEY),
+            ("WIX_SITE_ID", crate::fake_wix::SITE_ID),
+            ("EXTDB_AUTH__LEGACY__SECRET_KEYS", "from-env"),
+        ],
+    )
+    .await
+    .ok();
+    assert!(
+        run.stdout
+            .contains("warning: EXTDB_AUTH__LEGACY__SECRET_KEYS is set in this environment"),
+        "{run:#?}"
+    );
+    run.shows_none_of(&["from-env"]);
+}
