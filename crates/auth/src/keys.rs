@@ -174,8 +174,68 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
+/// The SubjectPublicKeyInfo DER of a public key given in any encoding of
+/// spec §2.8 (a PKCS#1 RSA key is wrapped), after the checks verification
+/// makes: the same key hashes the same whatever its encoding, which is what
+/// a fingerprint needs.
+pub fn public_key_spki(text: &str) -> Result<(JwsAlgorithm, Vec<u8>), KeyProblem> {
+    let (algorithm, der) = public_key_der(text)?;
+    ParsedPublicKey::new(algorithm.verification(), der.as_bytes()).map_err(|rejected| {
+        KeyProblem::Rejected {
+            algorithm,
+            reason: rejected.description_(),
+        }
+    })?;
+    let spki = match der {
+        PublicDer::Spki(der) => der,
+        PublicDer::Pkcs1Rsa(pkcs1) => spki_from_pkcs1(&pkcs1),
+    };
+    Ok((algorithm, spki))
+}
+
+/// `SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING { pkcs1 } }`.
+fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = content.len();
+        if len < 0x80 {
+            out.push(len as u8);
+        } else {
+            let bytes: Vec<u8> = len
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|&b| b == 0)
+                .collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend_from_slice(&bytes);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    let mut algorithm = tlv(TAG_OID, OID_RSA_ENCRYPTION);
+    algorithm.extend_from_slice(&[0x05, 0x00]);
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(pkcs1);
+    let mut body = tlv(TAG_SEQUENCE, &algorithm);
+    body.extend(tlv(TAG_BIT_STRING, &bits));
+    tlv(TAG_SEQUENCE, &body)
+}
+
 /// Parses a public key in any encoding of spec §2.8.
 pub(crate) fn parse_public_key(text: &str) -> Result<(JwsAlgorithm, ParsedPublicKey), KeyProblem> {
+    let (algorithm, der) = public_key_der(text)?;
+    let key =
+        ParsedPublicKey::new(algorithm.verification(), der.as_bytes()).map_err(|rejected| {
+            KeyProblem::Rejected {
+                algorithm,
+                reason: rejected.description_(),
+            }
+        })?;
+    Ok((algorithm, key))
+}
+
+/// The key's DER as encoded (SPKI or PKCS#1) and its pinned algorithm.
+fn public_key_der(text: &str) -> Result<(JwsAlgorithm, PublicDer), KeyProblem> {
     let text = text.trim();
     if text.is_empty() {
         return Err(KeyProblem::Empty);
@@ -194,26 +254,28 @@ pub(crate) fn parse_public_key(text: &str) -> Result<(JwsAlgorithm, ParsedPublic
             PublicDer::Spki(decoded)
         }
     };
-    let (algorithm, der) = match der {
-        PublicDer::Spki(der) => (spki_algorithm(&der)?, der),
+    let algorithm = match &der {
+        PublicDer::Spki(der) => spki_algorithm(der)?,
         // aws-lc-rs takes PKCS#1 RSAPublicKey as it is.
         PublicDer::Pkcs1Rsa(der) => {
-            check_rsa_size(&der)?;
-            (JwsAlgorithm::Rs256, der)
+            check_rsa_size(der)?;
+            JwsAlgorithm::Rs256
         }
     };
-    let key = ParsedPublicKey::new(algorithm.verification(), &der).map_err(|rejected| {
-        KeyProblem::Rejected {
-            algorithm,
-            reason: rejected.description_(),
-        }
-    })?;
-    Ok((algorithm, key))
+    Ok((algorithm, der))
 }
 
 enum PublicDer {
     Spki(Vec<u8>),
     Pkcs1Rsa(Vec<u8>),
+}
+
+impl PublicDer {
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            PublicDer::Spki(der) | PublicDer::Pkcs1Rsa(der) => der,
+        }
+    }
 }
 
 fn public_der_from_pem(text: &str) -> Result<PublicDer, KeyProblem> {

@@ -25,7 +25,7 @@ mod sign;
 
 pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
 pub use jws::{AuthFailure, MAX_PAYLOAD_DEPTH, V3Verifier, VerifiedRequest, WIX_ISSUER};
-pub use keys::{JwsAlgorithm, KeyError, KeyProblem};
+pub use keys::{JwsAlgorithm, KeyError, KeyProblem, public_key_spki};
 pub use secret::{SecretKeyFailure, SecretKeys};
 #[cfg(feature = "sign")]
 pub use sign::{

@@ -1098,3 +1098,27 @@ fn too_deep_payload_is_a_bad_request_only_once_signed() {
     assert_eq!(failure.reason(), "bad_signature");
     assert!(!failure.is_request_problem());
 }
+
+#[test]
+fn spki_of_a_key_is_the_same_in_every_encoding() {
+    use base64::engine::general_purpose::STANDARD;
+    let (alg, from_pem) = public_key_spki(EC_A_PUBLIC).unwrap();
+    assert_eq!(alg, JwsAlgorithm::Es256);
+    let bare = STANDARD.encode(&from_pem);
+    assert_eq!(public_key_spki(&bare).unwrap().1, from_pem);
+    let pem_in_base64 = STANDARD.encode(EC_A_PUBLIC);
+    assert_eq!(public_key_spki(&pem_in_base64).unwrap().1, from_pem);
+    let escaped = EC_A_PUBLIC.replace('\n', "\\n");
+    assert_eq!(public_key_spki(&escaped).unwrap().1, from_pem);
+
+    let (alg, rsa_spki) = public_key_spki(RSA_A_PUBLIC).unwrap();
+    assert_eq!(alg, JwsAlgorithm::Rs256);
+    // The PKCS#1 form is wrapped into exactly the SPKI openssl wrote.
+    assert_eq!(public_key_spki(RSA_A_PUBLIC_PKCS1).unwrap().1, rsa_spki);
+    assert_ne!(public_key_spki(EC_B_PUBLIC).unwrap().1, from_pem);
+    assert_eq!(
+        public_key_spki(RSA_1024_PUBLIC_PKCS1).unwrap_err(),
+        KeyProblem::RsaKeySize(1024)
+    );
+    assert!(public_key_spki(EC_A_PRIVATE).is_err());
+}

@@ -7,6 +7,7 @@ pub mod aip;
 pub mod app;
 pub mod check;
 pub mod config;
+pub mod connection;
 pub mod devtools;
 pub mod embedded;
 pub mod http;

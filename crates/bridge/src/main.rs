@@ -103,6 +103,10 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         timeout_ms: u64,
     },
+    /// Connect a Wix site: create, update, get, verify, list or delete its
+    /// External Database Connection and configure the sidecar (--config)
+    /// for it (README "Connecting a Wix site").
+    Connection(extdb_bridge::connection::ConnectionArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
             path,
             url,
         } => sign(file, &key, &audience, lifetime, path.as_deref(), &url),
+        Command::Connection(args) => extdb_bridge::connection::run(args, cli.config),
         Command::Introspect {
             endpoint,
             descriptor_set,
