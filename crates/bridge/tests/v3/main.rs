@@ -9,6 +9,7 @@ mod endpoints;
 mod errors;
 mod fault_http;
 mod http_front;
+mod identity;
 mod ops;
 mod oracles;
 mod routing;
