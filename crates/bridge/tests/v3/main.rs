@@ -5,6 +5,7 @@
 
 mod auth;
 mod branches;
+mod cli;
 mod deploy;
 mod endpoints;
 mod errors;
