@@ -355,8 +355,8 @@ async fn items_insert_update_remove_truncate() {
             json!({"collectionId": "books", "items": [{"title": "no id"}]}),
         )
         .await;
-    assert!(
-        body["results"][0]["error"]["errorCode"].is_string(),
+    assert_eq!(
+        body["results"][0]["error"]["errorCode"], "VALIDATION_ERROR",
         "{body}"
     );
     assert_eq!(b.count("books", json!({})).await, 1);
