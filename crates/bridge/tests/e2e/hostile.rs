@@ -215,7 +215,10 @@ async fn very_long_strings() {
     // Any non-empty string is an id (data-operations §3.1): stored whole.
     assert_eq!(r.status, 200, "{}", r.status);
     assert_eq!(r.body["results"][0]["item"]["_id"], json!(long_id));
-    assert_eq!(b.ids("c", json!({"_id": long_id})).await, [long_id.clone()]);
+    assert_eq!(
+        b.ids("c", json!({"_id": long_id})).await,
+        [long_id.as_str()]
+    );
     let r = b
         .call(
             "/v3/items/query",
