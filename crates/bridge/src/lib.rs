@@ -12,4 +12,5 @@ pub mod embedded;
 pub mod http;
 pub mod metrics;
 pub mod routing;
+pub mod trace;
 pub mod upstream;
