@@ -15,6 +15,7 @@ use crate::embedded::start_embedded_store;
 use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sidecar};
 use crate::metrics::{Metrics, MetricsSeed};
 use crate::routing::{CursorSeal, UpstreamRouter};
+use crate::trace::RequestTracer;
 use crate::upstream::{InProcessServer, UpstreamClient, in_process_channel};
 use extdb_auth::{AuthFailure, V3Verifier};
 use extdb_protocol::legacy::LegacyEndpoint;
@@ -157,6 +158,11 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
             .chain(legacy_reasons)
             .copied()
             .collect(),
+        upstream_timeouts: config
+            .upstreams
+            .iter()
+            .map(|(name, up)| (name.clone(), up.timeout_ms as f64 / 1000.0))
+            .collect(),
     }
 }
 
@@ -224,6 +230,7 @@ async fn build_sidecar(
         v3,
         legacy,
         body: BodyLimits::new(&config.http),
+        tracer: RequestTracer::new(&config.tracing),
     };
     Ok((sidecar, in_process))
 }

@@ -14,4 +14,5 @@ pub mod http;
 pub mod introspect;
 pub mod metrics;
 pub mod routing;
+pub mod trace;
 pub mod upstream;

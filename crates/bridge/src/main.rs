@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use extdb_bridge::config::{Config, LogConfig, LogFormat, ProcessEnv};
+use extdb_bridge::config::{Config, ProcessEnv};
 use extdb_bridge::devtools;
 use extdb_bridge::introspect::IntrospectSource;
 
@@ -201,33 +201,28 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         })
 }
 
-/// Logs go to stdout, as text or one JSON object per line.
-fn init_logging(config: &LogConfig) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colours only for a human at a terminal, never in collected logs.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi);
-    match config.format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
-}
-
 fn run(config: Option<PathBuf>) -> ExitCode {
     let config = match load_config(config) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    init_logging(&config.log);
     let runtime = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
     };
-    runtime.block_on(async {
+    // Logs go to stdout (text or one JSON object per line); spans to the
+    // OTLP collector when configured, whose channel needs the runtime.
+    let telemetry = {
+        let _runtime = runtime.enter();
+        match extdb_bridge::trace::init_subscriber(&config.log, &config.tracing) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let code = runtime.block_on(async {
         match extdb_bridge::app::start(&config, shutdown_signal()).await {
             Ok(running) => {
                 tracing::info!(
@@ -249,7 +244,11 @@ fn run(config: Option<PathBuf>) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // The queued spans go out while the runtime (the exporter's channel)
+    // still runs.
+    telemetry.shutdown();
+    code
 }
 
 fn check(config: Option<PathBuf>, offline: bool) -> ExitCode {

@@ -30,6 +30,10 @@ pub struct Config {
     pub admin: AdminConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// W3C trace context across the hop to the backend, and optional span
+    /// export over OTLP.
+    #[serde(default)]
+    pub tracing: TracingConfig,
     /// On SIGTERM/SIGINT: how long in-flight requests may take to finish
     /// before the sidecar exits anyway. Well under docker's 10 s.
     #[serde(default = "default_shutdown_grace_ms")]
@@ -189,6 +193,98 @@ impl Default for LogConfig {
             format: LogFormat::Text,
             level: "info".into(),
         }
+    }
+}
+
+/// Traces: every request carries a W3C trace context to its backend call
+/// (always on: it costs a few random bytes and a header); spans are
+/// exported only when `otlp` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingConfig {
+    /// Share of the traces started here that are sampled: flagged so in the
+    /// `traceparent` sent to the backend and, with `otlp`, exported. From
+    /// 0.0 to 1.0. A caller's `traceparent` keeps its own decision.
+    pub sampling_ratio: f64,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// Export spans to an OpenTelemetry collector over OTLP/gRPC; off when
+    /// absent.
+    pub otlp: Option<OtlpConfig>,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        TracingConfig {
+            sampling_ratio: 1.0,
+            service_name: "extdb-bridge".into(),
+            otlp: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtlpConfig {
+    /// The collector's OTLP/gRPC endpoint, e.g. `http://otel-collector:4317`.
+    pub endpoint: String,
+    /// Deadline of one export call; spans that cannot be sent in time are
+    /// dropped, never queued without bound.
+    #[serde(default = "default_otlp_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_otlp_timeout_ms() -> u64 {
+    3_000
+}
+
+impl TracingConfig {
+    /// Problems with the `tracing` section, each named by its path.
+    fn problems(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            problems.push(ConfigProblem {
+                path: format!("tracing.{key}"),
+                message,
+            })
+        };
+        if !(0.0..=1.0).contains(&self.sampling_ratio) {
+            problem(
+                "sampling_ratio",
+                format!(
+                    "{} is not between 0.0 and 1.0 (e.g. 0.1 samples one trace in ten)",
+                    self.sampling_ratio
+                ),
+            );
+        }
+        if self.service_name.trim().is_empty() {
+            problem("service_name", "must not be empty".into());
+        }
+        if let Some(otlp) = &self.otlp {
+            match check_endpoint_uri(&otlp.endpoint) {
+                Err(why) => problem("otlp.endpoint", why),
+                Ok(()) if otlp.endpoint.starts_with("https://") => problem(
+                    "otlp.endpoint",
+                    format!(
+                        "\"{}\": this build exports over plaintext gRPC only; send to a collector on the same host or network (http://...)",
+                        otlp.endpoint
+                    ),
+                ),
+                Ok(()) => {}
+            }
+            if otlp.timeout_ms == 0 {
+                problem("otlp.timeout_ms", "must be greater than 0".into());
+            } else if otlp.timeout_ms > 60_000 {
+                problem(
+                    "otlp.timeout_ms",
+                    format!(
+                        "{} is over a minute; spans would pile up behind a collector that does not answer",
+                        otlp.timeout_ms
+                    ),
+                );
+            }
+        }
+        problems
     }
 }
 
@@ -491,6 +587,9 @@ impl Config {
             problem(p.path, p.message);
         }
         for p in self.http.problems() {
+            problem(p.path, p.message);
+        }
+        for p in self.tracing.problems() {
             problem(p.path, p.message);
         }
         if self.shutdown_grace_ms > 60_000 {

@@ -267,3 +267,69 @@ fn a_grpc_upstream_built_in_code_has_the_yaml_defaults() {
     let built = UpstreamConfig::grpc("http://h:1");
     assert_eq!(format!("{built:?}"), format!("{parsed:?}"));
 }
+
+#[test]
+fn tracing_defaults_to_propagation_only() {
+    let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+    assert_eq!(c.tracing.sampling_ratio, 1.0);
+    assert_eq!(c.tracing.service_name, "extdb-bridge");
+    assert!(c.tracing.otlp.is_none());
+    let c = Config::from_yaml(
+        &yaml(""),
+        &env(&[
+            ("EXTDB_TRACING__OTLP__ENDPOINT", "http://127.0.0.1:4317"),
+            ("EXTDB_TRACING__SAMPLING_RATIO", "0.25"),
+        ]),
+    )
+    .unwrap();
+    let otlp = c.tracing.otlp.unwrap();
+    assert_eq!(
+        (otlp.endpoint.as_str(), otlp.timeout_ms),
+        ("http://127.0.0.1:4317", 3000)
+    );
+    assert_eq!(c.tracing.sampling_ratio, 0.25);
+}
+
+#[test]
+fn tracing_problems_are_named_by_path() {
+    assert_eq!(
+        problems(&yaml(
+            "tracing:\n  sampling_ratio: 1.5\n  service_name: \" \"\n"
+        )),
+        [
+            "tracing.sampling_ratio: 1.5 is not between 0.0 and 1.0 (e.g. 0.1 samples one trace in ten)",
+            "tracing.service_name: must not be empty",
+        ]
+    );
+    assert_eq!(
+        problems(&yaml("tracing:\n  sampling_ratio: -0.1\n")),
+        [
+            "tracing.sampling_ratio: -0.1 is not between 0.0 and 1.0 (e.g. 0.1 samples one trace in ten)"
+        ]
+    );
+    assert_eq!(
+        problems(&yaml(
+            "tracing:\n  otlp:\n    endpoint: collector:4317\n    timeout_ms: 0\n"
+        )),
+        [
+            "tracing.otlp.endpoint: \"collector:4317\" must start with http:// or https://",
+            "tracing.otlp.timeout_ms: must be greater than 0",
+        ]
+    );
+    assert_eq!(
+        problems(&yaml(
+            "tracing:\n  otlp:\n    endpoint: https://collector:4317\n    timeout_ms: 120000\n"
+        )),
+        [
+            "tracing.otlp.endpoint: \"https://collector:4317\": this build exports over plaintext gRPC only; send to a collector on the same host or network (http://...)",
+            "tracing.otlp.timeout_ms: 120000 is over a minute; spans would pile up behind a collector that does not answer",
+        ]
+    );
+    assert!(
+        matches!(
+            Config::from_yaml(&yaml("tracing:\n  otlp: {}\n"), &env(&[])),
+            Err(ConfigError::Load(_))
+        ),
+        "otlp without an endpoint is refused"
+    );
+}

@@ -14,7 +14,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Readiness};
 use crate::upstream::UpstreamClient;
 
 /// What the admin endpoints report on.
@@ -54,6 +54,7 @@ impl AdminState {
 
     async fn readiness(&self) -> Response<Full<Bytes>> {
         if self.shutting_down.load(Ordering::Acquire) {
+            self.metrics.readiness_checked(Readiness::ShuttingDown);
             return respond(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "application/json",
@@ -78,6 +79,11 @@ impl AdminState {
             };
             upstreams.insert(name, verdict.into());
         }
+        self.metrics.readiness_checked(if ready {
+            Readiness::Ready
+        } else {
+            Readiness::NotReady
+        });
         let status = if ready {
             StatusCode::OK
         } else {

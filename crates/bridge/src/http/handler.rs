@@ -21,6 +21,7 @@ use super::auth::{LegacyFront, v3_failure};
 use crate::config::HttpConfig;
 use crate::metrics::Metrics;
 use crate::routing::UpstreamRouter;
+use crate::trace::RequestTracer;
 
 /// Everything a request needs, shared by all connections.
 pub struct Sidecar {
@@ -31,6 +32,9 @@ pub struct Sidecar {
     /// The legacy protocol; `None` turns its endpoints off (404).
     pub legacy: Option<LegacyFront>,
     pub body: BodyLimits,
+    /// Each request's trace context (passed to the backend, logged, and
+    /// exported when configured).
+    pub tracer: RequestTracer,
 }
 
 /// How request bodies are received: a size cap, a time limit, and a budget
@@ -217,13 +221,20 @@ impl Sidecar {
             ..RequestFacts::default()
         };
         let legacy_shape = matches!(route, Some(Route::Legacy(_))) && self.legacy.is_some();
-        let result = match route {
-            Some(Route::Legacy(endpoint)) if legacy_shape => {
-                self.run_legacy(req, endpoint, &mut facts).await
-            }
-            Some(Route::V3(endpoint)) => self.run(req, Some(endpoint), &mut facts).await,
-            _ => self.run(req, None, &mut facts).await,
-        };
+        let protocol = if legacy_shape { "legacy" } else { "v3" };
+        let endpoint_name = route.map(Route::name).unwrap_or("unknown");
+        let trace = self.tracer.start(req.headers(), protocol, endpoint_name);
+        let result = trace
+            .scope(async {
+                match route {
+                    Some(Route::Legacy(endpoint)) if legacy_shape => {
+                        self.run_legacy(req, endpoint, &mut facts).await
+                    }
+                    Some(Route::V3(endpoint)) => self.run(req, Some(endpoint), &mut facts).await,
+                    _ => self.run(req, None, &mut facts).await,
+                }
+            })
+            .await;
         let (response, result) = match result {
             Ok(body) => (json_response(StatusCode::OK, body), Ok(())),
             Err(e) if legacy_shape => (legacy_error_response(&e), Err(e)),
@@ -231,17 +242,26 @@ impl Sidecar {
         };
         let status = response.status().as_u16();
         let elapsed = started.elapsed();
-        let endpoint_name = route.map(Route::name).unwrap_or("unknown");
         self.metrics.observe_http(
-            if legacy_shape { "legacy" } else { "v3" },
+            protocol,
             endpoint_name,
             facts.collection.as_deref(),
             status,
             elapsed.as_secs_f64(),
         );
-        if let Err(ApiError::Unauthorized { reason }) = &result {
-            self.metrics.auth_failure(reason);
+        match &result {
+            Err(ApiError::Unauthorized { reason }) => self.metrics.auth_failure(reason),
+            Err(ApiError::BodyBudgetExhausted { .. }) => {
+                self.metrics.shed(crate::metrics::SHED_BODY_BUDGET)
+            }
+            _ => {}
         }
+        trace.finish(
+            self.metrics.collection_label(facts.collection.as_deref()),
+            facts.request_id.as_deref(),
+            status,
+        );
+        let trace_id = trace.trace_id();
         let elapsed_us = elapsed.as_micros() as u64;
         let request_id = facts.request_id.as_deref().unwrap_or("-");
         let collection = facts.collection.as_deref().unwrap_or("-");
@@ -254,10 +274,10 @@ impl Sidecar {
             // forge a log line. `source` tells the operator whose failure it
             // is: the caller's, the backend's or ours.
             Err(e) if status >= 500 => {
-                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, source = %e.error_source(), error = ?e.to_string(), "request failed")
+                tracing::warn!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, %trace_id, source = %e.error_source(), error = ?e.to_string(), "request failed")
             }
             Err(e) => {
-                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, source = %e.error_source(), error = ?e.to_string(), "request refused")
+                tracing::info!(method, endpoint = endpoint_name, collection, status, elapsed_us, request_id, %trace_id, source = %e.error_source(), error = ?e.to_string(), "request refused")
             }
             Ok(_) => tracing::info!(
                 method,
@@ -266,6 +286,7 @@ impl Sidecar {
                 status,
                 elapsed_us,
                 request_id,
+                %trace_id,
                 "request served"
             ),
         }

@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::http::ConnectionEvent;
@@ -25,6 +25,37 @@ pub const NO_COLLECTION: &str = "";
 /// The `collection` label for collections the config does not name.
 pub const OTHER_COLLECTION: &str = "other";
 
+/// The `reason` of `extdb_http_requests_shed_total` for a body refused
+/// because `http.max_body_bytes_in_flight` was spent.
+pub const SHED_BODY_BUDGET: &str = "body_budget";
+/// Every `reason` of `extdb_http_requests_shed_total`.
+pub const SHED_REASONS: [&str; 1] = [SHED_BODY_BUDGET];
+
+/// The `result` of a `/readyz` answer in `extdb_readiness_checks_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    NotReady,
+    /// 503 on purpose: the sidecar is draining.
+    ShuttingDown,
+}
+
+impl Readiness {
+    pub const ALL: [Readiness; 3] = [
+        Readiness::Ready,
+        Readiness::NotReady,
+        Readiness::ShuttingDown,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Readiness::Ready => "ready",
+            Readiness::NotReady => "not_ready",
+            Readiness::ShuttingDown => "shutting_down",
+        }
+    }
+}
+
 /// All metrics of one sidecar, in their own registry.
 pub struct Metrics {
     registry: Registry,
@@ -36,6 +67,8 @@ pub struct Metrics {
     inflight: IntGauge,
     connections_open: IntGauge,
     connections_refused: IntCounter,
+    requests_shed: IntCounterVec,
+    readiness_checks: IntCounterVec,
     known_collections: HashSet<String>,
 }
 
@@ -52,6 +85,9 @@ pub struct MetricsSeed<'a> {
     pub methods: Vec<&'a str>,
     /// Authentication failure reasons.
     pub auth_reasons: Vec<&'a str>,
+    /// Each upstream's call deadline in seconds (alerts compare latency
+    /// with it).
+    pub upstream_timeouts: Vec<(String, f64)>,
 }
 
 impl Metrics {
@@ -111,6 +147,30 @@ impl Metrics {
             "Connections closed at once because http.max_connections was reached.",
         )
         .expect("valid metric definition");
+        let requests_shed = IntCounterVec::new(
+            Opts::new(
+                "extdb_http_requests_shed_total",
+                "Requests refused at once for lack of capacity (a shared limit was spent), by limit.",
+            ),
+            &["reason"],
+        )
+        .expect("valid metric definition");
+        let readiness_checks = IntCounterVec::new(
+            Opts::new(
+                "extdb_readiness_checks_total",
+                "Answers of /readyz, by result.",
+            ),
+            &["result"],
+        )
+        .expect("valid metric definition");
+        let upstream_timeout = GaugeVec::new(
+            Opts::new(
+                "extdb_upstream_timeout_seconds",
+                "Each upstream's configured call deadline (timeout_ms).",
+            ),
+            &["upstream"],
+        )
+        .expect("valid metric definition");
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "extdb_build_info",
@@ -132,6 +192,9 @@ impl Metrics {
             Box::new(inflight.clone()),
             Box::new(connections_open.clone()),
             Box::new(connections_refused.clone()),
+            Box::new(requests_shed.clone()),
+            Box::new(readiness_checks.clone()),
+            Box::new(upstream_timeout.clone()),
             Box::new(build_info),
         ] {
             registry.register(metric).expect("metric names are unique");
@@ -149,6 +212,17 @@ impl Metrics {
         for reason in &seed.auth_reasons {
             auth_failures.with_label_values(&[reason]);
         }
+        for reason in SHED_REASONS {
+            requests_shed.with_label_values(&[reason]);
+        }
+        for result in Readiness::ALL {
+            readiness_checks.with_label_values(&[result.label()]);
+        }
+        for (upstream, seconds) in &seed.upstream_timeouts {
+            upstream_timeout
+                .with_label_values(&[upstream.as_str()])
+                .set(*seconds);
+        }
         Metrics {
             registry,
             http_requests,
@@ -159,6 +233,8 @@ impl Metrics {
             inflight,
             connections_open,
             connections_refused,
+            requests_shed,
+            readiness_checks,
             known_collections: seed.collections.into_iter().collect(),
         }
     }
@@ -209,6 +285,18 @@ impl Metrics {
 
     pub fn auth_failure(&self, reason: &str) {
         self.auth_failures.with_label_values(&[reason]).inc();
+    }
+
+    /// A request refused for lack of capacity (`reason`: one of
+    /// [`SHED_REASONS`]).
+    pub fn shed(&self, reason: &str) {
+        self.requests_shed.with_label_values(&[reason]).inc();
+    }
+
+    pub fn readiness_checked(&self, result: Readiness) {
+        self.readiness_checks
+            .with_label_values(&[result.label()])
+            .inc();
     }
 
     /// Counts a request in flight until the guard drops.

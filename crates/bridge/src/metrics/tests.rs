@@ -7,6 +7,7 @@ fn metrics() -> Metrics {
         upstreams: vec!["store".into()],
         methods: vec!["QueryItems"],
         auth_reasons: vec!["bad_signature"],
+        upstream_timeouts: vec![("store".into(), 2.5)],
     })
 }
 
@@ -32,6 +33,39 @@ fn known_series_start_at_zero() {
         "{text}"
     );
     assert!(text.contains("extdb_inflight_requests 0"), "{text}");
+    assert!(
+        text.contains(r#"extdb_http_requests_shed_total{reason="body_budget"} 0"#),
+        "{text}"
+    );
+    for result in ["ready", "not_ready", "shutting_down"] {
+        assert!(
+            text.contains(&format!(
+                r#"extdb_readiness_checks_total{{result="{result}"}} 0"#
+            )),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains(r#"extdb_upstream_timeout_seconds{upstream="store"} 2.5"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn shed_requests_and_readiness_answers_are_counted() {
+    let m = metrics();
+    m.shed(SHED_BODY_BUDGET);
+    m.readiness_checked(Readiness::NotReady);
+    m.readiness_checked(Readiness::NotReady);
+    let text = m.render();
+    assert!(
+        text.contains(r#"extdb_http_requests_shed_total{reason="body_budget"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"extdb_readiness_checks_total{result="not_ready"} 2"#),
+        "{text}"
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::config::UpstreamConfig;
 use crate::metrics::Metrics;
+use crate::trace::UpstreamCallTrace;
 use extdb_contract::pb::external_database_client::ExternalDatabaseClient;
 use extdb_protocol::error::ApiError;
 use extdb_protocol::{Operation, Reply};
@@ -210,10 +211,13 @@ impl UpstreamClient {
         let deadline = Instant::now() + self.timeout;
         let mut spare = idempotent.then(|| request.clone());
         let mut request = request;
+        // The request's trace continues here: the backend's spans join it.
+        let trace = UpstreamCallTrace::start(&self.name, method);
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let mut call = tonic::Request::new(request);
             *call.metadata_mut() = metadata.clone();
+            trace.add_metadata(call.metadata_mut());
             // Tells the backend the deadline (grpc-timeout); the local timer
             // below enforces it whatever the backend does.
             call.set_timeout(remaining);
@@ -224,12 +228,14 @@ impl UpstreamClient {
                 Ok(Ok(response)) => {
                     self.metrics
                         .observe_upstream(&self.name, method, "OK", elapsed);
+                    trace.finish("OK");
                     return Ok(response.into_inner());
                 }
                 Ok(Err(status)) => status,
                 Err(_elapsed) => {
                     self.metrics
                         .observe_upstream(&self.name, method, "DEADLINE_EXCEEDED", elapsed);
+                    trace.finish("DEADLINE_EXCEEDED");
                     return Err(self.timed_out());
                 }
             };
@@ -241,6 +247,7 @@ impl UpstreamClient {
             };
             self.metrics
                 .observe_upstream(&self.name, method, label, elapsed);
+            trace.finish(label);
             match spare.take() {
                 Some(again) if failure.retry.allows(idempotent) && Instant::now() < deadline => {
                     tracing::debug!(
