@@ -116,25 +116,6 @@ impl Answers {
         })
     }
 
-    /// The first `n` entries of a repeated field; repeats the whole set
-    /// when more are asked for than were prebuilt.
-    fn prefix(all: &Bytes, ends: &[usize], n: usize) -> Bytes {
-        if n == 0 {
-            return Bytes::new();
-        }
-        if let Some(&end) = ends.get(n - 1) {
-            return all.slice(..end);
-        }
-        let mut out = BytesMut::with_capacity(all.len() * n.div_ceil(ends.len()));
-        let mut left = n;
-        while left > 0 {
-            let take = left.min(ends.len());
-            out.extend_from_slice(&all[..ends[take - 1]]);
-            left -= take;
-        }
-        out.freeze()
-    }
-
     fn query(&self, request: &[u8]) -> Result<Bytes, Status> {
         use pb::paging::Kind;
         let shape = QueryShape::decode(request)
@@ -150,18 +131,34 @@ impl Answers {
             None => PAGE_SIZE as u32,
         } as usize;
         let n = if by_id { 1 } else { limit.min(PAGE_SIZE) };
-        Ok(Self::prefix(&self.items, &self.item_ends, n))
+        Ok(prefix(&self.items, &self.item_ends, n))
     }
 
     fn insert(&self, request: &[u8]) -> Result<Bytes, Status> {
         let shape = InsertShape::decode(request)
             .map_err(|e| Status::invalid_argument(format!("InsertItemsRequest: {e}")))?;
-        Ok(Self::prefix(
-            &self.results,
-            &self.result_ends,
-            shape.items.len(),
-        ))
+        Ok(prefix(&self.results, &self.result_ends, shape.items.len()))
     }
+}
+
+/// The first `n` entries of a repeated field (`all`, entries ending at
+/// `ends`); repeats the whole set when more are asked for than were
+/// prebuilt.
+fn prefix(all: &Bytes, ends: &[usize], n: usize) -> Bytes {
+    if n == 0 {
+        return Bytes::new();
+    }
+    if let Some(&end) = ends.get(n - 1) {
+        return all.slice(..end);
+    }
+    let mut out = BytesMut::with_capacity(all.len() * n.div_ceil(ends.len()));
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(ends.len());
+        out.extend_from_slice(&all[..ends[take - 1]]);
+        left -= take;
+    }
+    out.freeze()
 }
 
 fn encode_failed(e: prost::EncodeError) -> ApiError {
@@ -279,6 +276,8 @@ pub async fn serve_canned(
         .await
         .map_err(|e| e.to_string())
 }
+
+pub mod library;
 
 #[cfg(test)]
 mod tests;

@@ -487,6 +487,7 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
         &format!("http://{store_addr}"),
         plan.upstream_timeout,
         Duration::from_millis(500),
+        "",
     );
     let sidecar = Sidecar::start(&plan.sidecar, &yaml).await?;
 

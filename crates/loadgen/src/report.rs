@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::driver::Load;
-use super::harness::{Report, ScenarioResult, UpstreamChoice};
+use super::harness::{Compare, Report, ScenarioResult, UpstreamChoice};
 
 /// The ISSUE 6 targets (2 cores, canned backend).
 pub const TARGET_ADDED_P50_MS: f64 = 0.25;
@@ -13,18 +13,21 @@ pub const TARGET_ADDED_P99_MS: f64 = 1.0;
 pub const TARGET_RATE: f64 = 1000.0;
 pub const TARGET_THROUGHPUT_RATIO: f64 = 0.75;
 pub const TARGET_IDLE_RSS_MIB: f64 = 30.0;
+/// The ISSUE 11 target: sidecar CPU per request through `kind: aip` at
+/// most this multiple of the same request through the contract.
+pub const TARGET_AIP_CPU_RATIO: f64 = 1.20;
 
 impl ScenarioResult {
-    /// Sidecar latency minus direct latency at quantile `q`, in ms (a
+    /// Sidecar latency minus baseline latency at quantile `q`, in ms (a
     /// difference of quantiles, not a quantile of differences).
     pub fn added_ms(&self, q: f64) -> f64 {
-        self.sidecar.quantile_ms(q) - self.direct.quantile_ms(q)
+        self.sidecar.quantile_ms(q) - self.baseline.quantile_ms(q)
     }
 
     pub fn throughput_ratio(&self) -> f64 {
-        let direct = self.direct.per_second();
-        if direct > 0.0 {
-            self.sidecar.per_second() / direct
+        let baseline = self.baseline.per_second();
+        if baseline > 0.0 {
+            self.sidecar.per_second() / baseline
         } else {
             0.0
         }
@@ -34,6 +37,20 @@ impl ScenarioResult {
     pub fn sidecar_cpu_us(&self) -> Option<f64> {
         let cpu = self.sidecar_cpu?;
         (self.sidecar.requests > 0).then(|| cpu.as_secs_f64() * 1e6 / self.sidecar.requests as f64)
+    }
+
+    /// Sidecar process CPU per baseline request, in µs, when the baseline
+    /// goes through the sidecar too.
+    pub fn baseline_cpu_us(&self) -> Option<f64> {
+        let cpu = self.baseline_cpu?;
+        (self.baseline.requests > 0)
+            .then(|| cpu.as_secs_f64() * 1e6 / self.baseline.requests as f64)
+    }
+
+    /// Sidecar CPU per request of the measured path over the baseline's.
+    pub fn cpu_ratio(&self) -> Option<f64> {
+        let baseline = self.baseline_cpu_us().filter(|us| *us > 0.0)?;
+        Some(self.sidecar_cpu_us()? / baseline)
     }
 }
 
@@ -56,13 +73,14 @@ impl Report {
             }
             out.push('\n');
         }
+        let [baseline_name, sidecar_name] = self.compare.path_names();
         if !self.results.is_empty() {
             out.push_str(
                 "| scenario | load | path | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |\n\
                  | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
             );
             for r in &self.results {
-                for (name, p) in [("direct", &r.direct), ("sidecar", &r.sidecar)] {
+                for (name, p) in [(baseline_name, &r.baseline), (sidecar_name, &r.sidecar)] {
                     let _ = writeln!(
                         out,
                         "| {} | {} | {name} | {:.0} | {:.3} | {:.3} | {:.3} | {:.3} | {} |",
@@ -77,24 +95,40 @@ impl Report {
                     );
                 }
             }
-            out.push_str(
-                "\n| scenario | load | sidecar/direct req/s | added p50 ms | added p90 ms | added p99 ms | sidecar CPU µs/req |\n\
-                 | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
-            );
+            let us = |us: Option<f64>| {
+                us.map(|us| format!("{us:.0}"))
+                    .unwrap_or_else(|| "-".into())
+            };
+            let ratio = |x: Option<f64>| x.map(|x| format!("{x:.2}")).unwrap_or_else(|| "-".into());
+            match self.compare {
+                Compare::Direct => out.push_str(
+                    "\n| scenario | load | sidecar/direct req/s | added p50 ms | added p90 ms | added p99 ms | sidecar CPU µs/req |\n\
+                     | --- | --- | ---: | ---: | ---: | ---: | ---: |\n",
+                ),
+                Compare::Aip => out.push_str(
+                    "\n| scenario | load | aip/contract req/s | added p50 ms | added p90 ms | added p99 ms | sidecar CPU µs/req, contract | sidecar CPU µs/req, aip | CPU aip/contract |\n\
+                     | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+                ),
+            }
             for r in &self.results {
-                let _ = writeln!(
+                let _ = write!(
                     out,
-                    "| {} | {} | {:.2} | {:+.3} | {:+.3} | {:+.3} | {} |",
+                    "| {} | {} | {:.2} | {:+.3} | {:+.3} | {:+.3} |",
                     r.scenario.name(),
                     r.load.describe(),
                     r.throughput_ratio(),
                     r.added_ms(0.5),
                     r.added_ms(0.9),
                     r.added_ms(0.99),
-                    r.sidecar_cpu_us()
-                        .map(|us| format!("{us:.0}"))
-                        .unwrap_or_else(|| "-".into()),
                 );
+                if self.compare == Compare::Aip {
+                    let _ = write!(out, " {} |", us(r.baseline_cpu_us()));
+                }
+                let _ = write!(out, " {} |", us(r.sidecar_cpu_us()));
+                if self.compare == Compare::Aip {
+                    let _ = write!(out, " {} |", ratio(r.cpu_ratio()));
+                }
+                out.push('\n');
             }
         }
         if let Some(m) = self.memory {
@@ -114,15 +148,15 @@ impl Report {
             .iter()
             .flat_map(|r| {
                 let scenario = r.scenario.name();
-                r.direct
+                r.baseline
                     .first_errors
                     .iter()
-                    .map(move |e| format!("{scenario} direct: {e}"))
+                    .map(move |e| format!("{scenario} {baseline_name}: {e}"))
                     .chain(
                         r.sidecar
                             .first_errors
                             .iter()
-                            .map(move |e| format!("{scenario} sidecar: {e}")),
+                            .map(move |e| format!("{scenario} {sidecar_name}: {e}")),
                     )
             })
             .collect();
@@ -135,8 +169,24 @@ impl Report {
         out
     }
 
-    /// The ISSUE 6 targets this run measured, each met or missed.
+    /// The targets this run measured (ISSUE 6's, or ISSUE 11's CPU
+    /// ratio), each met or missed.
     fn targets(&self) -> String {
+        if self.compare == Compare::Aip {
+            let mut out = String::from("\nTarget (canned backends):\n\n");
+            for r in &self.results {
+                if let Some(ratio) = r.cpu_ratio() {
+                    let _ = writeln!(
+                        out,
+                        "* {} {}: sidecar CPU per request through aip {ratio:.2} × through the contract (<= {TARGET_AIP_CPU_RATIO:.2}: {})",
+                        r.scenario.name(),
+                        r.load.describe(),
+                        verdict(ratio <= TARGET_AIP_CPU_RATIO),
+                    );
+                }
+            }
+            return out;
+        }
         let mut out = String::from("\nTargets (canned backend):\n\n");
         for r in &self.results {
             match r.load {

@@ -22,6 +22,10 @@ const GENRES: [&str; 8] = [
     "poetry", "history", "fiction", "science", "travel", "cooking", "drama", "essays",
 ];
 
+/// The values of library.v1's `Genre` enum: query-page's filter values in
+/// the `kind: aip` comparison, where they must be enum names.
+pub const LIBRARY_GENRES: [&str; 4] = ["FICTION", "HISTORY", "POETRY", "SCIENCE"];
+
 /// One benchmarked call shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Scenario {
@@ -114,6 +118,18 @@ impl Scenario {
                 "paging": {"limit": 20, "offset": 0},
             }),
         }
+    }
+
+    /// The call of the `kind: aip` comparison: [`Scenario::request`] on
+    /// `collection`, query-page's genre an enum name of library.v1 (both
+    /// paths send it, so they differ only by collection).
+    pub fn compare_request(self, seq: usize, collection: &str) -> Value {
+        let mut request = self.request(seq);
+        request["collectionId"] = collection.into();
+        if self == Scenario::QueryPage {
+            request["query"]["filter"]["genre"] = LIBRARY_GENRES[seq % LIBRARY_GENRES.len()].into();
+        }
+        request
     }
 
     /// What a correct answer holds: the number of items/results/rows, or

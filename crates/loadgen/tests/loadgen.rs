@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use extdb_loadgen::driver::{self, GrpcPayload, HttpPayloads, Load, Target};
-use extdb_loadgen::harness::{self, Plan};
+use extdb_loadgen::harness::{self, Compare, Plan};
 use extdb_loadgen::scenarios::Scenario;
 use tonic::metadata::MetadataMap;
 
@@ -35,12 +35,12 @@ async fn smoke_run_covers_every_scenario_on_both_paths_without_errors() {
     assert_eq!(report.results.len(), Scenario::ALL.len() * 2);
     for r in &report.results {
         assert!(
-            r.direct.requests > 0 && r.sidecar.requests > 0,
+            r.baseline.requests > 0 && r.sidecar.requests > 0,
             "{} {:?}: no requests measured",
             r.scenario.name(),
             r.load
         );
-        assert_eq!(r.direct.latency.len(), r.direct.requests);
+        assert_eq!(r.baseline.latency.len(), r.baseline.requests);
         assert_eq!(r.sidecar.latency.len(), r.sidecar.requests);
     }
     let table = report.to_markdown(false);
@@ -48,6 +48,51 @@ async fn smoke_run_covers_every_scenario_on_both_paths_without_errors() {
         table.contains("| insert-many | closed c=2 | sidecar |"),
         "{table}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aip_comparison_measures_both_sidecar_paths_without_errors() {
+    let plan = Plan {
+        duration: Duration::from_millis(100),
+        ..Plan::smoke_aip()
+    };
+    let report = harness::run(&plan, &mut |_| {})
+        .await
+        .expect("harness runs");
+    // The answer checks include: both paths' items have the same keys.
+    assert_eq!(report.check_failures, Vec::<String>::new());
+    assert_eq!(report.errors(), 0, "{}", report.to_markdown(false));
+    assert_eq!(report.results.len(), Compare::AIP_SCENARIOS.len() * 2);
+    for r in &report.results {
+        assert!(
+            r.baseline.requests > 0 && r.sidecar.requests > 0,
+            "{} {:?}: no requests measured",
+            r.scenario.name(),
+            r.load
+        );
+    }
+    let table = report.to_markdown(false);
+    assert!(
+        table.contains("| query-page | closed c=2 | aip |")
+            && table.contains("| query-page | closed c=2 | contract |"),
+        "{table}"
+    );
+}
+
+#[tokio::test]
+async fn the_aip_comparison_refuses_what_it_cannot_compare() {
+    let others = Plan {
+        scenarios: vec![Scenario::Count],
+        ..Plan::smoke_aip()
+    };
+    let e = harness::run(&others, &mut |_| {}).await.err().unwrap();
+    assert!(e.contains("not count"), "{e}");
+    let store = Plan {
+        upstream: harness::UpstreamChoice::Store,
+        ..Plan::smoke_aip()
+    };
+    let e = harness::run(&store, &mut |_| {}).await.err().unwrap();
+    assert!(e.contains("canned backends only"), "{e}");
 }
 
 #[tokio::test]

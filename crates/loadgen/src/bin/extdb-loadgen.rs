@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use extdb_loadgen::chaos::{self, ChaosPlan};
 use extdb_loadgen::driver::Load;
-use extdb_loadgen::harness::{self, Plan, SidecarChoice, UpstreamChoice};
+use extdb_loadgen::harness::{self, Compare, Plan, SidecarChoice, UpstreamChoice};
 use extdb_loadgen::scenarios::Scenario;
 
 #[derive(Parser)]
@@ -18,9 +18,16 @@ use extdb_loadgen::scenarios::Scenario;
 )]
 struct Cli {
     /// A few seconds of every scenario against the canned backend with an
-    /// in-process sidecar (CI); other options are ignored.
+    /// in-process sidecar, then of the `--compare aip` run (CI); other
+    /// options are ignored.
     #[arg(long)]
     smoke: bool,
+    /// What the sidecar path is compared with: `direct` (the same upstream
+    /// over gRPC) or `aip` (query-one and query-page through the sidecar's
+    /// `kind: aip` upstream on a canned library.v1 backend vs its
+    /// `kind: grpc` upstream on the canned contract backend, one sidecar).
+    #[arg(long, default_value = "direct")]
+    compare: String,
     /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     scenario: Vec<Scenario>,
@@ -95,7 +102,7 @@ fn main() -> ExitCode {
     if cli.chaos {
         return chaos(&cli);
     }
-    let plan = match plan(&cli) {
+    let plans = match plans(&cli) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -106,19 +113,37 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let mut requests = 0;
+    for plan in &plans {
+        match benchmark(&cli, &runtime, plan) {
+            Ok(n) => requests += n,
+            Err(code) => return code,
+        }
+    }
+    eprintln!("ok: {requests} requests, no errors");
+    ExitCode::SUCCESS
+}
+
+/// Runs one plan and prints its report; the number of requests it made,
+/// or the exit code of a failed run.
+fn benchmark(cli: &Cli, runtime: &tokio::runtime::Runtime, plan: &Plan) -> Result<u64, ExitCode> {
     let load_before = load_average();
-    let report = runtime.block_on(harness::run(&plan, &mut |line| eprintln!("{line}")));
+    let report = runtime.block_on(harness::run(plan, &mut |line| eprintln!("{line}")));
     let load_after = load_average();
     let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return Err(ExitCode::FAILURE);
         }
     };
     println!(
-        "## extdb-loadgen{}\n",
-        if cli.smoke { " --smoke" } else { "" }
+        "## extdb-loadgen{}{}\n",
+        if cli.smoke { " --smoke" } else { "" },
+        match plan.compare {
+            Compare::Direct => "",
+            Compare::Aip => " --compare aip",
+        }
     );
     println!(
         "machine: {} cores, {}; load average before {load_before}, after {load_after}",
@@ -142,21 +167,24 @@ fn main() -> ExitCode {
     let errors = report.errors();
     if errors > 0 {
         eprintln!("FAILED: {errors} errors");
-        return ExitCode::FAILURE;
+        return Err(ExitCode::FAILURE);
     }
-    let requests: u64 = report
+    Ok(report
         .results
         .iter()
-        .map(|r| r.direct.requests + r.sidecar.requests)
-        .sum();
-    eprintln!("ok: {requests} requests, no errors");
-    ExitCode::SUCCESS
+        .map(|r| r.baseline.requests + r.sidecar.requests)
+        .sum())
 }
 
-fn plan(cli: &Cli) -> Result<Plan, String> {
+fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
     if cli.smoke {
-        return Ok(Plan::smoke());
+        return Ok(vec![Plan::smoke(), Plan::smoke_aip()]);
     }
+    let compare = match cli.compare.as_str() {
+        "direct" => Compare::Direct,
+        "aip" => Compare::Aip,
+        other => return Err(format!("--compare {other}: expected direct or aip")),
+    };
     let seconds = |s: f64, name: &str| {
         Duration::try_from_secs_f64(s).map_err(|_| format!("--{name} must be a positive number"))
     };
@@ -189,11 +217,11 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
     {
         return Err("--rate must be positive".into());
     }
-    Ok(Plan {
-        scenarios: if cli.scenario.is_empty() {
-            Scenario::ALL.to_vec()
-        } else {
-            cli.scenario.clone()
+    Ok(vec![Plan {
+        scenarios: match (cli.scenario.is_empty(), compare) {
+            (false, _) => cli.scenario.clone(),
+            (true, Compare::Direct) => Scenario::ALL.to_vec(),
+            (true, Compare::Aip) => Compare::AIP_SCENARIOS.to_vec(),
         },
         loads,
         duration: seconds(cli.duration, "duration")?,
@@ -206,7 +234,8 @@ fn plan(cli: &Cli) -> Result<Plan, String> {
         },
         sidecar: sidecar_choice(cli)?,
         pool: cli.pool.max(1),
-    })
+        compare,
+    }])
 }
 
 fn sidecar_choice(cli: &Cli) -> Result<SidecarChoice, String> {
