@@ -8,11 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Transaction;
-use rusqlite::types::Value as SqlValue;
-
 use extdb_contract::pb::{self, AggregateFunction, value::Kind};
 
+use super::db::{DbValue, Tx};
 use super::error::StoreError;
 use super::paging::{CursorKey, OffsetPage};
 use super::schema::{self, CollectionDef};
@@ -130,17 +128,18 @@ fn push_operation(
 }
 
 /// AggregateItems.
-pub(crate) fn aggregate(
-    tx: &Transaction<'_>,
+pub(crate) async fn aggregate<T: Tx>(
+    tx: &mut T,
     request: pb::AggregateItemsRequest,
     key: &CursorKey,
 ) -> Result<pb::AggregateItemsResponse, StoreError> {
     let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
 
-    let mut inner = Sql::new();
-    let mut group_by = Sql::new();
+    let dialect = tx.dialect();
+    let mut inner = Sql::new(dialect);
+    let mut group_by = Sql::new(dialect);
     let mut columns: Vec<RowColumn> = Vec::new();
     inner.push("SELECT ");
     for (i, path) in request.grouping_fields.iter().enumerate() {
@@ -203,25 +202,26 @@ pub(crate) fn aggregate(
             });
         }
     }
-    let mut filtered = Sql::new();
+    let mut filtered = Sql::new(dialect);
     filtered
         .push("SELECT * FROM (")
         .append(&inner)
         .push(") AS g WHERE ");
     sql::push_filter(&mut filtered, request.final_filter.as_ref(), &rows_resolver)?;
 
-    let mut query = Sql::new();
+    let mut query = Sql::new(dialect);
     query.append(&filtered);
     sql::push_order_by(&mut query, &keys, false)?;
-    let mut rows = page.fetch(tx, query, |row| {
-        let mut fields = BTreeMap::new();
-        for (i, column) in columns.iter().enumerate() {
-            let raw: SqlValue = row.get(i)?;
-            fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
-        }
-        Ok(pb::Item { fields })
-    })?;
-    let paging_metadata = page.finish(tx, &mut rows, &filtered)?;
+    let mut rows = page
+        .fetch(tx, query, |row| {
+            let mut fields = BTreeMap::new();
+            for (column, raw) in columns.iter().zip(row) {
+                fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
+            }
+            Ok(pb::Item { fields })
+        })
+        .await?;
+    let paging_metadata = page.finish(tx, &mut rows, &filtered).await?;
     Ok(pb::AggregateItemsResponse {
         rows,
         paging_metadata: Some(paging_metadata),
@@ -229,18 +229,18 @@ pub(crate) fn aggregate(
 }
 
 /// A distinct value as SQLite's `json_each` reports it.
-fn json_element(type_name: &str, value: SqlValue) -> Result<pb::Value, StoreError> {
+fn json_element(type_name: &str, value: DbValue) -> Result<pb::Value, StoreError> {
     let kind = match (type_name, value) {
-        ("text", SqlValue::Text(s)) => Kind::StringValue(s),
-        ("integer", SqlValue::Integer(n)) => {
+        ("text", DbValue::Text(s)) => Kind::StringValue(s),
+        ("integer", DbValue::Int(n)) => {
             #[allow(clippy::cast_precision_loss)]
             let n = n as f64;
             Kind::NumberValue(n)
         }
-        ("real", SqlValue::Real(n)) => Kind::NumberValue(n),
+        ("real", DbValue::Real(n)) => Kind::NumberValue(n),
         ("true", _) => Kind::BoolValue(true),
         ("false", _) => Kind::BoolValue(false),
-        ("object" | "array", SqlValue::Text(text)) => {
+        ("object" | "array", DbValue::Text(text)) => {
             let json = serde_json::from_str(&text)
                 .map_err(|e| StoreError::Internal(format!("stored JSON: {e}")))?;
             return Ok(values::json_to_value(json));
@@ -256,14 +256,15 @@ fn json_element(type_name: &str, value: SqlValue) -> Result<pb::Value, StoreErro
 
 /// QueryDistinctValues: distinct non-null values of a field or path, array
 /// values unwound, sorted.
-pub(crate) fn distinct(
-    tx: &Transaction<'_>,
+pub(crate) async fn distinct<T: Tx>(
+    tx: &mut T,
     request: pb::QueryDistinctValuesRequest,
     key: &CursorKey,
 ) -> Result<pb::QueryDistinctValuesResponse, StoreError> {
     let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
+    let dialect = tx.dialect();
     let target = def.resolve(&request.field_path)?;
     let Some(column) = target.column.clone() else {
         return Err(StoreError::bad_request(format!(
@@ -274,7 +275,7 @@ pub(crate) fn distinct(
     let descending = request.order == pb::SortOrder::Desc as i32;
     let scalar = target.json_path.is_none() && target.kind.is_scalar();
 
-    let mut values_sql = Sql::new();
+    let mut values_sql = Sql::new(dialect);
     if scalar {
         values_sql
             .push("SELECT DISTINCT NULL AS type, ")
@@ -316,25 +317,27 @@ pub(crate) fn distinct(
         values_sql.push(" AND j.type <> 'null'");
     }
 
-    let mut query = Sql::new();
+    let mut query = Sql::new(dialect);
     query
         .push("SELECT type, value FROM (")
         .append(&values_sql)
-        .push(")");
+        .push(") AS d");
     query.push(if descending {
         " ORDER BY value DESC, type DESC"
     } else {
         " ORDER BY value ASC, type ASC"
     });
-    let mut distinct_values = page.fetch(tx, query, |row| {
-        let type_name: Option<String> = row.get(0)?;
-        let raw: SqlValue = row.get(1)?;
-        match type_name {
-            None => values::from_sql(target.kind, raw),
-            Some(type_name) => json_element(&type_name, raw),
-        }
-    })?;
-    let paging_metadata = page.finish(tx, &mut distinct_values, &values_sql)?;
+    let mut distinct_values = page
+        .fetch(tx, query, |row| {
+            let mut row = row.into_iter();
+            let (type_name, raw) = (row.next(), row.next().unwrap_or(DbValue::Null));
+            match type_name {
+                Some(DbValue::Text(type_name)) => json_element(&type_name, raw),
+                _ => values::from_sql(target.kind, raw),
+            }
+        })
+        .await?;
+    let paging_metadata = page.finish(tx, &mut distinct_values, &values_sql).await?;
     Ok(pb::QueryDistinctValuesResponse {
         distinct_values,
         paging_metadata: Some(paging_metadata),

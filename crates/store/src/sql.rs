@@ -17,13 +17,12 @@
 //! balanced trees: SQLite refuses expressions more than 1000 deep, and
 //! `a OR b OR c ...` is as deep as it is long.
 
-use rusqlite::types::Value as SqlValue;
-
 use extdb_contract::limits::{
     MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_LIST_OPERAND, MAX_VALUE_DEPTH,
 };
 use extdb_contract::pb::{self, Operator, filter, value::Kind};
 
+use super::db::{DbValue, Dialect};
 use super::error::StoreError;
 use super::matcher::{Pattern, PatternPart};
 use super::values::{self, StorageKind};
@@ -58,16 +57,39 @@ impl Ident {
     }
 }
 
-/// SQL text plus its bound parameters, in order.
-#[derive(Debug, Default)]
+/// SQL text plus its bound parameters, in order, for one dialect. The text
+/// marks each parameter with `?` (no fragment or name holds one otherwise);
+/// a backend whose placeholders differ renders them when it runs it.
+#[derive(Debug, Clone)]
 pub(crate) struct Sql {
+    dialect: Dialect,
     text: String,
-    params: Vec<SqlValue>,
+    params: Vec<DbValue>,
 }
 
 impl Sql {
-    pub(crate) fn new() -> Self {
-        Self::default()
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            text: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// A whole statement without parameters or names.
+    pub(crate) fn fixed(dialect: Dialect, text: &'static str) -> Self {
+        let mut sql = Self::new(dialect);
+        sql.push(text);
+        sql
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// `TRUE` / `FALSE`, which both dialects read as a condition.
+    pub(crate) fn push_bool(&mut self, value: bool) -> &mut Self {
+        self.push(if value { "TRUE" } else { "FALSE" })
     }
 
     /// Appends a fixed SQL fragment.
@@ -93,14 +115,14 @@ impl Sql {
     }
 
     /// Appends a `?` placeholder bound to `value`.
-    pub(crate) fn param(&mut self, value: impl Into<SqlValue>) -> &mut Self {
+    pub(crate) fn param(&mut self, value: impl Into<DbValue>) -> &mut Self {
         self.text.push('?');
         self.params.push(value.into());
         self
     }
 
     /// Appends `?, ?, ...` for each value.
-    pub(crate) fn param_list(&mut self, values: impl IntoIterator<Item = SqlValue>) -> &mut Self {
+    pub(crate) fn param_list(&mut self, values: impl IntoIterator<Item = DbValue>) -> &mut Self {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
@@ -121,8 +143,24 @@ impl Sql {
         &self.text
     }
 
-    pub(crate) fn params(&self) -> rusqlite::ParamsFromIter<std::slice::Iter<'_, SqlValue>> {
-        rusqlite::params_from_iter(self.params.iter())
+    pub(crate) fn values(&self) -> &[DbValue] {
+        &self.params
+    }
+
+    /// The text with `$1, $2, ...` for the `?` marks (PostgreSQL).
+    pub(crate) fn numbered_text(&self) -> String {
+        let mut text = String::with_capacity(self.text.len() + self.params.len() * 2);
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                n += 1;
+                text.push('$');
+                text.push_str(&n.to_string());
+            } else {
+                text.push(c);
+            }
+        }
+        text
     }
 
     pub(crate) fn check_size(&self) -> Result<(), StoreError> {
@@ -362,7 +400,7 @@ pub(crate) fn push_filter(
 ) -> Result<(), StoreError> {
     match filter {
         None => {
-            sql.push("1");
+            sql.push("TRUE");
         }
         Some(filter) => {
             check_limits(filter)?;
@@ -488,10 +526,10 @@ fn push_balanced(
 fn push_node(sql: &mut Sql, node: &pb::Filter, resolver: &dyn Resolve) -> Result<(), StoreError> {
     match &node.kind {
         None => {
-            sql.push("1");
+            sql.push("TRUE");
         }
-        Some(filter::Kind::And(list)) => push_list(sql, &list.filters, " AND ", "1", resolver)?,
-        Some(filter::Kind::Or(list)) => push_list(sql, &list.filters, " OR ", "0", resolver)?,
+        Some(filter::Kind::And(list)) => push_list(sql, &list.filters, " AND ", "TRUE", resolver)?,
+        Some(filter::Kind::Or(list)) => push_list(sql, &list.filters, " OR ", "FALSE", resolver)?,
         Some(filter::Kind::Not(inner)) => {
             sql.push("(NOT ");
             push_node(sql, inner, resolver)?;
@@ -613,7 +651,7 @@ fn push_condition(
         Operator::HasAll => {
             let list = operand_list(condition, op)?;
             if list.is_empty() {
-                sql.push("0");
+                sql.push("FALSE");
             } else {
                 // On a scalar field: equal to every element, so to the only
                 // distinct one (data-operations §4.2).
@@ -688,7 +726,7 @@ fn push_condition(
         }
         // Refused above; kept total without a panic.
         Operator::Unspecified => {
-            sql.push("0");
+            sql.push("FALSE");
         }
     }
     Ok(())
@@ -723,11 +761,11 @@ fn push_is_null(sql: &mut Sql, target: &Target) -> Result<(), StoreError> {
 
 /// The JSON type names a scalar operand can equal, and its SQL form as
 /// `json_extract` returns it.
-fn json_scalar(value: &pb::Value) -> Option<(&'static str, SqlValue)> {
+fn json_scalar(value: &pb::Value) -> Option<(&'static str, DbValue)> {
     match value.kind.as_ref()? {
-        Kind::StringValue(s) => Some(("('text')", SqlValue::Text(s.clone()))),
-        Kind::NumberValue(n) if n.is_finite() => Some(("('integer', 'real')", SqlValue::Real(*n))),
-        Kind::BoolValue(b) => Some(("('true', 'false')", SqlValue::Integer(i64::from(*b)))),
+        Kind::StringValue(s) => Some(("('text')", DbValue::Text(s.clone()))),
+        Kind::NumberValue(n) if n.is_finite() => Some(("('integer', 'real')", DbValue::Real(*n))),
+        Kind::BoolValue(b) => Some(("('true', 'false')", DbValue::Bool(*b))),
         _ => None,
     }
 }
@@ -752,7 +790,7 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
             }
             // A value of another type never equals the field.
             Err(_) => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         },
         Some(path) => push_path_compare(sql, column, path, value, " = ")?,
@@ -791,7 +829,7 @@ fn push_path_compare(
             // Stored as {"$date": ISO}; ISO strings of one shape order like
             // the instants they denote.
             let Some(ms) = values::timestamp_to_millis(ts) else {
-                sql.push("0");
+                sql.push("FALSE");
                 return Ok(());
             };
             let date_path = format!("{path}.\"$date\"");
@@ -831,12 +869,12 @@ fn push_path_compare(
                         .push("))");
                 }
                 Err(_) => {
-                    sql.push("0");
+                    sql.push("FALSE");
                 }
             }
         }
         _ => {
-            sql.push("0");
+            sql.push("FALSE");
         }
     }
     Ok(())
@@ -851,7 +889,7 @@ fn push_compare(
 ) -> Result<(), StoreError> {
     let column = target.column()?;
     let Some(value) = value else {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     };
     match &target.json_path {
@@ -866,7 +904,7 @@ fn push_compare(
                     .push(")");
             }
             _ => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         },
         Some(path) => push_path_compare(sql, column, path, value, op)?,
@@ -877,13 +915,13 @@ fn push_compare(
 /// IN: equal to any element (null element = null or missing).
 fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     let column = target.column()?;
     if target.json_path.is_none() && target.kind.is_scalar() {
         // Plain `IN (...)` on a typed column: index-friendly.
-        let stored: Vec<SqlValue> = list
+        let stored: Vec<DbValue> = list
             .iter()
             .filter(|v| !values::is_null(Some(v)))
             .filter_map(|v| values::to_sql(target.kind, Some(v)).ok())
@@ -891,7 +929,7 @@ fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<
         let has_null = list.iter().any(|v| values::is_null(Some(v)));
         sql.push("(");
         if stored.is_empty() {
-            sql.push("0");
+            sql.push("FALSE");
         } else {
             sql.push("(")
                 .column(column)
@@ -919,7 +957,7 @@ fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<
 /// element with it.
 fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     let column = target.column()?;
@@ -965,7 +1003,7 @@ fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(
 /// Whether the `json_each` row `j` equals any listed value.
 fn push_element_matches(sql: &mut Sql, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     sql.push("(");
@@ -995,7 +1033,7 @@ fn push_element_match(sql: &mut Sql, element: &pb::Value) -> Result<(), StoreErr
                         .push(")");
                 }
                 None => {
-                    sql.push("0");
+                    sql.push("FALSE");
                 }
             },
             Some(Kind::ObjectValue(_) | Kind::ListValue(_)) => {
@@ -1006,12 +1044,12 @@ fn push_element_match(sql: &mut Sql, element: &pb::Value) -> Result<(), StoreErr
                             .push("))");
                     }
                     Err(_) => {
-                        sql.push("0");
+                        sql.push("FALSE");
                     }
                 }
             }
             _ => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         }
     }
@@ -1067,7 +1105,7 @@ pub(crate) fn push_order_by(
 pub(crate) fn push_keyset(
     sql: &mut Sql,
     keys: &[SortTarget],
-    anchor: &[SqlValue],
+    anchor: &[DbValue],
     reverse: bool,
 ) -> Result<(), StoreError> {
     if anchor.len() != keys.len() || keys.is_empty() {
@@ -1085,7 +1123,7 @@ pub(crate) fn push_keyset(
         }
         let ascending = key.descending == reverse;
         match (ascending, value) {
-            (true, SqlValue::Null) => {
+            (true, DbValue::Null) => {
                 key.target.push_value(sql)?;
                 sql.push(" IS NOT NULL");
             }
@@ -1096,8 +1134,8 @@ pub(crate) fn push_keyset(
                 key.target.push_value(sql)?;
                 sql.push(" > ").param(value.clone()).push(")");
             }
-            (false, SqlValue::Null) => {
-                sql.push("0");
+            (false, DbValue::Null) => {
+                sql.push("FALSE");
             }
             (false, _) => {
                 sql.push("(");
