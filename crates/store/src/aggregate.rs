@@ -10,7 +10,14 @@ use std::collections::BTreeMap;
 
 use extdb_contract::pb::{self, AggregateFunction, value::Kind};
 
-use super::db::{DbValue, Tx};
+use super::db::{DbValue, Dialect, Tx};
+
+/// `GROUP BY` positions (a grouping field per position, at most
+/// [`ORDINALS`]`.len()`).
+const ORDINALS: [&str; 32] = [
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+];
 use super::error::StoreError;
 use super::paging::{CursorKey, OffsetPage};
 use super::schema::{self, CollectionDef};
@@ -64,6 +71,10 @@ fn push_group_expr(sql: &mut Sql, target: &Target) -> Result<StorageKind, StoreE
             sql.column(column);
             Ok(target.kind)
         }
+        Some(path) if sql.dialect() == Dialect::Postgres => {
+            sql::pg::push_json(sql, column, path);
+            Ok(StorageKind::Any)
+        }
         Some(path) => {
             sql.push("(")
                 .column(column)
@@ -112,14 +123,22 @@ fn push_operation(
             operation.item_field_name
         )));
     }
+    let postgres = sql.dialect() == Dialect::Postgres;
     sql.push(match function {
         AggregateFunction::Average => "AVG(",
-        // TOTAL: 0 rather than NULL for a group without values.
+        // 0 rather than NULL for a group without values.
+        AggregateFunction::Sum if postgres => "COALESCE(SUM(",
         AggregateFunction::Sum => "TOTAL(",
+        // PostgreSQL has no MIN / MAX of booleans.
+        AggregateFunction::Min if postgres && field.kind == StorageKind::Bool => "bool_and(",
+        AggregateFunction::Max if postgres && field.kind == StorageKind::Bool => "bool_or(",
         AggregateFunction::Min => "MIN(",
         _ => "MAX(",
     });
     sql.push("t.").ident(column).push(")");
+    if postgres && function == AggregateFunction::Sum {
+        sql.push(", 0)");
+    }
     Ok(if numeric_only {
         StorageKind::Number
     } else {
@@ -185,7 +204,28 @@ pub(crate) async fn aggregate<T: Tx>(
     inner.push(" FROM ").ident(&def.table).push(" AS t WHERE ");
     sql::push_filter(&mut inner, request.initial_filter.as_ref(), &def)?;
     if !request.grouping_fields.is_empty() {
-        inner.push(" GROUP BY ").append(&group_by);
+        match dialect {
+            Dialect::Sqlite => {
+                inner.push(" GROUP BY ").append(&group_by);
+            }
+            // By position: the grouping expressions bind their paths as
+            // parameters, and PostgreSQL does not see `$1` and `$7` as the
+            // same expression.
+            Dialect::Postgres => {
+                inner.push(" GROUP BY ");
+                for i in 0..request.grouping_fields.len() {
+                    if i > 0 {
+                        inner.push(", ");
+                    }
+                    inner.push(
+                        ORDINALS
+                            .get(i)
+                            .copied()
+                            .ok_or_else(|| StoreError::bad_request("too many grouping fields"))?,
+                    );
+                }
+            }
+        }
     }
 
     let rows_resolver = GroupRows {
@@ -230,6 +270,12 @@ pub(crate) async fn aggregate<T: Tx>(
 
 /// A distinct value as SQLite's `json_each` reports it.
 fn json_element(type_name: &str, value: DbValue) -> Result<pb::Value, StoreError> {
+    if let DbValue::Json(text) = value {
+        // PostgreSQL: the element itself, as JSONB.
+        let json = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Internal(format!("stored JSON: {e}")))?;
+        return Ok(values::json_to_value(json));
+    }
     let kind = match (type_name, value) {
         ("text", DbValue::Text(s)) => Kind::StringValue(s),
         ("integer", DbValue::Int(n)) => {
@@ -295,6 +341,7 @@ pub(crate) async fn distinct<T: Tx>(
             None => {
                 sql.column(&column);
             }
+            Some(path) if dialect == Dialect::Postgres => sql::pg::push_json(sql, &column, path),
             Some(path) => {
                 sql.push("(")
                     .column(&column)
@@ -303,18 +350,33 @@ pub(crate) async fn distinct<T: Tx>(
                     .push(")");
             }
         };
-        values_sql
-            .push("SELECT DISTINCT j.type AS type, j.value AS value FROM ")
-            .ident(&def.table)
-            .push(" AS t, json_each(CASE json_type(");
-        push_json(&mut values_sql);
-        values_sql.push(") WHEN 'array' THEN ");
-        push_json(&mut values_sql);
-        values_sql.push(" ELSE json_array(json(");
-        push_json(&mut values_sql);
-        values_sql.push(")) END) AS j WHERE ");
-        sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
-        values_sql.push(" AND j.type <> 'null'");
+        if dialect == Dialect::Postgres {
+            values_sql
+                .push("SELECT DISTINCT jsonb_typeof(j.value) AS type, j.value AS value FROM ")
+                .ident(&def.table)
+                .push(" AS t, jsonb_array_elements(CASE jsonb_typeof(");
+            push_json(&mut values_sql);
+            values_sql.push(") WHEN 'array' THEN ");
+            push_json(&mut values_sql);
+            values_sql.push(" ELSE jsonb_build_array(");
+            push_json(&mut values_sql);
+            values_sql.push(") END) AS j(value) WHERE ");
+            sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
+            values_sql.push(" AND jsonb_typeof(j.value) <> 'null'");
+        } else {
+            values_sql
+                .push("SELECT DISTINCT j.type AS type, j.value AS value FROM ")
+                .ident(&def.table)
+                .push(" AS t, json_each(CASE json_type(");
+            push_json(&mut values_sql);
+            values_sql.push(") WHEN 'array' THEN ");
+            push_json(&mut values_sql);
+            values_sql.push(" ELSE json_array(json(");
+            push_json(&mut values_sql);
+            values_sql.push(")) END) AS j WHERE ");
+            sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
+            values_sql.push(" AND j.type <> 'null'");
+        }
     }
 
     let mut query = Sql::new(dialect);

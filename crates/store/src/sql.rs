@@ -27,6 +27,8 @@ use super::error::StoreError;
 use super::matcher::{Pattern, PatternPart};
 use super::values::{self, StorageKind};
 
+pub(crate) mod pg;
+
 /// SQLite's limit on bound parameters is 32766; stay below it with an
 /// INVALID_ARGUMENT instead of a database error.
 const MAX_PARAMS: usize = 30_000;
@@ -189,8 +191,28 @@ pub(crate) struct Target {
     /// (MULTI_REFERENCE), which cannot be filtered or sorted.
     pub column: Option<Column>,
     pub kind: StorageKind,
-    /// JSON path (`$."a"."b"`) into the column for dotted paths.
-    pub json_path: Option<String>,
+    /// JSON path into the column for dotted paths.
+    pub json_path: Option<JsonPath>,
+}
+
+/// A dotted path into a JSON column: SQLite's path text (`$."a"."b"`) and
+/// the segments (PostgreSQL binds each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonPath {
+    sqlite: String,
+    pub segments: Vec<String>,
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sqlite)
+    }
+}
+
+impl From<JsonPath> for DbValue {
+    fn from(path: JsonPath) -> Self {
+        DbValue::Text(path.sqlite)
+    }
 }
 
 /// Resolves field paths for one statement (a collection's items, or the
@@ -205,7 +227,7 @@ pub(crate) trait Resolve {
 /// its end, `\` as an escape and NUL as the end of the path, so a segment
 /// with any of them (or a control character, or none at all) would make a
 /// malformed or different path: such paths are refused.
-pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<String, StoreError> {
+pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<JsonPath, StoreError> {
     let mut path = String::from("$");
     for segment in segments {
         if segment.is_empty()
@@ -222,7 +244,10 @@ pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<String, S
         path.push_str(segment);
         path.push('"');
     }
-    Ok(path)
+    Ok(JsonPath {
+        sqlite: path,
+        segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+    })
 }
 
 const ALL_OPERATORS: &[Operator] = &[
@@ -362,6 +387,9 @@ impl Target {
     /// Appends the value expression: the column, or the JSON value at the
     /// path (an SQL scalar for JSON scalars).
     pub(crate) fn push_value(&self, sql: &mut Sql) -> Result<(), StoreError> {
+        if sql.dialect() == Dialect::Postgres {
+            return pg::push_value(sql, self);
+        }
         let column = self.column()?;
         match &self.json_path {
             None => {
@@ -679,6 +707,9 @@ fn push_condition(
         }
         Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             let needle = operand_string(condition, op)?;
+            if sql.dialect() == Dialect::Postgres {
+                return pg::push_text_op(sql, target, op, needle);
+            }
             sql.push(match op {
                 Operator::Contains => "extdb_contains(",
                 Operator::StartsWith => "extdb_starts_with(",
@@ -733,6 +764,9 @@ fn push_condition(
 }
 
 fn push_matches(sql: &mut Sql, target: &Target, pattern: &Pattern) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_matches(sql, target, pattern);
+    }
     let json = serde_json::to_string(pattern)
         .map_err(|e| StoreError::Internal(format!("pattern encoding: {e}")))?;
     sql.push("extdb_matches(");
@@ -743,6 +777,9 @@ fn push_matches(sql: &mut Sql, target: &Target, pattern: &Pattern) -> Result<(),
 
 /// `value IS NULL` (null or missing), two-valued.
 fn push_is_null(sql: &mut Sql, target: &Target) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_is_null(sql, target);
+    }
     let column = target.column()?;
     match &target.json_path {
         None => {
@@ -781,6 +818,9 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
     let column = target.column()?;
     match &target.json_path {
         None => match values::to_sql(target.kind, Some(value)) {
+            Ok(stored) if sql.dialect() == Dialect::Postgres => {
+                pg::push_column_eq(sql, column, stored);
+            }
             Ok(stored) => {
                 sql.push("(")
                     .column(column)
@@ -803,10 +843,14 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
 fn push_path_compare(
     sql: &mut Sql,
     column: &Column,
-    path: &str,
+    path: &JsonPath,
     value: &pb::Value,
     op: &'static str,
 ) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_path_compare(sql, column, path, value, op);
+    }
+    let path = path.sqlite.as_str();
     if let Some((types, operand)) = json_scalar(value) {
         sql.push("(IFNULL(json_type(")
             .column(column)
@@ -961,6 +1005,40 @@ fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(
         return Ok(());
     }
     let column = target.column()?;
+    if sql.dialect() == Dialect::Postgres {
+        return match (&target.json_path, target.kind) {
+            (None, StorageKind::Array) => pg::push_array_has_some(
+                sql,
+                &mut |sql| {
+                    sql.column(column);
+                },
+                list,
+            ),
+            (None, StorageKind::Any) => {
+                sql.push("(");
+                pg::push_array_has_some(
+                    sql,
+                    &mut |sql| {
+                        sql.column(column);
+                    },
+                    list,
+                )?;
+                sql.push(" OR ");
+                push_any_equal(sql, target, list)?;
+                sql.push(")");
+                Ok(())
+            }
+            (None, _) => push_any_equal(sql, target, list),
+            (Some(path), _) => {
+                sql.push("(");
+                pg::push_array_has_some(sql, &mut |sql| pg::push_json(sql, column, path), list)?;
+                sql.push(" OR ");
+                push_any_equal(sql, target, list)?;
+                sql.push(")");
+                Ok(())
+            }
+        };
+    }
     match (&target.json_path, target.kind) {
         (None, StorageKind::Array) => {
             sql.push("EXISTS (SELECT 1 FROM json_each(")
@@ -1090,10 +1168,13 @@ pub(crate) fn push_order_by(
     for (i, key) in keys.iter().enumerate() {
         sql.push(if i == 0 { " ORDER BY " } else { ", " });
         key.target.push_value(sql)?;
-        sql.push(if key.descending != reverse {
-            " DESC"
-        } else {
-            " ASC"
+        let descending = key.descending != reverse;
+        sql.push(match (sql.dialect(), descending) {
+            (Dialect::Sqlite, true) => " DESC",
+            (Dialect::Sqlite, false) => " ASC",
+            // SQLite's NULL order, which the keyset conditions rely on.
+            (Dialect::Postgres, true) => " DESC NULLS LAST",
+            (Dialect::Postgres, false) => " ASC NULLS FIRST",
         });
     }
     Ok(())
@@ -1119,7 +1200,12 @@ pub(crate) fn push_keyset(
         sql.push("(");
         for (key, value) in keys.iter().zip(anchor).take(i) {
             key.target.push_value(sql)?;
-            sql.push(" IS ").param(value.clone()).push(" AND ");
+            sql.push(match sql.dialect() {
+                Dialect::Sqlite => " IS ",
+                Dialect::Postgres => " IS NOT DISTINCT FROM ",
+            })
+            .param(value.clone())
+            .push(" AND ");
         }
         let ascending = key.descending == reverse;
         match (ascending, value) {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aggregate;
+mod backend;
 mod binary;
 mod chaos;
 mod collections;
