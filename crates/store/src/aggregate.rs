@@ -102,7 +102,13 @@ fn push_operation(
             ))
         })?;
     if function == AggregateFunction::Count {
-        sql.push("COUNT(*)");
+        // A NUMBER like every other number (PostgreSQL's COUNT is BIGINT,
+        // which a final filter's operand would have to match).
+        sql.push(if sql.dialect() == Dialect::Postgres {
+            "CAST(COUNT(*) AS DOUBLE PRECISION)"
+        } else {
+            "COUNT(*)"
+        });
         return Ok(StorageKind::Number);
     }
     let field = def.require_field(&operation.item_field_name)?;

@@ -106,8 +106,15 @@ impl StoreError {
     fn postgres_code(error: &tokio_postgres::Error) -> Code {
         use tokio_postgres::error::SqlState;
         match error.code() {
-            // No SQLSTATE: the connection failed or closed.
-            None => Code::Unavailable,
+            // No SQLSTATE: the connection failed or closed, or a value did
+            // not convert (a bug: internal).
+            None if error.is_closed()
+                || std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>()) =>
+            {
+                Code::Unavailable
+            }
+            None => Code::Internal,
+            Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE => Code::InvalidArgument,
             Some(code) if *code == SqlState::QUERY_CANCELED => Code::DeadlineExceeded,
             Some(code)
                 if code.code().starts_with("08")
@@ -241,6 +248,11 @@ impl From<StoreError> for Status {
                 tracing::warn!(error = ?error.to_string(), "reference store: database failure");
                 match StoreError::postgres_code(e) {
                     Code::DeadlineExceeded => Status::deadline_exceeded("database timeout"),
+                    Code::InvalidArgument => Status::with_error_details(
+                        Code::InvalidArgument,
+                        "text holding NUL characters cannot be stored in PostgreSQL",
+                        info("BAD_REQUEST", &[]),
+                    ),
                     _ => Status::unavailable("database unavailable"),
                 }
             }

@@ -31,9 +31,9 @@ async fn postgres_url() -> Option<String> {
                     !required,
                     "EXTDB_REQUIRE_POSTGRES=1 but EXTDB_TEST_POSTGRES names no database"
                 );
-                eprintln!(
+                say(
                     "\n*** PostgreSQL store tests SKIPPED: EXTDB_TEST_POSTGRES is not set; \
-                     the suite runs on SQLite ***\n"
+                     the suite runs on SQLite ***\n",
                 );
                 return None;
             };
@@ -47,19 +47,26 @@ async fn postgres_url() -> Option<String> {
                         "EXTDB_REQUIRE_POSTGRES=1 but PostgreSQL (EXTDB_TEST_POSTGRES) is \
                          unreachable"
                     );
-                    eprintln!(
+                    say(
                         "\n*** PostgreSQL store tests SKIPPED: EXTDB_TEST_POSTGRES is \
-                         unreachable; the suite runs on SQLite ***\n"
+                         unreachable; the suite runs on SQLite ***\n",
                     );
                     return None;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            eprintln!("store suite: running on PostgreSQL");
+            say("store suite: running on PostgreSQL (EXTDB_TEST_POSTGRES)");
             Some(url)
         })
         .await
         .clone()
+}
+
+/// Writes past the test harness's output capture (which takes only
+/// `print!` / `eprint!`), so that the line shows even when tests pass.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn options(schema: &str) -> PostgresOptions {
@@ -145,4 +152,9 @@ pub async fn start() -> TestStore {
         db @ TestDb::Postgres { .. } => db.serve(db.open()).await,
         TestDb::Sqlite { .. } => TestStore::start().await,
     }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub async fn is_postgres() -> bool {
+    postgres_url().await.is_some()
 }

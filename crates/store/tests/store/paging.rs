@@ -174,7 +174,23 @@ async fn huge_limits_are_capped_at_1000() {
 async fn hostile_input_is_data_not_sql() {
     let store = crate::backend::start().await;
     let mut c = store.client.clone();
-    let evil = "x\"; DROP TABLE extdb_collections; --'\0)";
+    let mut evil = "x\"; DROP TABLE extdb_collections; --'\0)";
+    if crate::backend::is_postgres().await {
+        // PostgreSQL text cannot hold NUL: refused as the caller's mistake,
+        // nothing created.
+        let status = c
+            .create_collection(pb::CreateCollectionRequest {
+                collection: Some(pb::Collection {
+                    id: evil.to_owned(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        evil = "x\"; DROP TABLE extdb_collections; --')";
+    }
     create_collection(
         &mut c,
         evil,
