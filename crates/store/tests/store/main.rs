@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aggregate;
+mod availability;
 mod backend;
 mod binary;
 mod chaos;
