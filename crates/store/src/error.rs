@@ -93,13 +93,23 @@ fn describe(problems: &[FieldProblem]) -> String {
 }
 
 impl StoreError {
-    /// A failure that a new attempt of the whole transaction may not meet:
-    /// a serialization failure or a deadlock (nothing was committed).
+    /// A failure that a new attempt of the whole transaction may not meet
+    /// (nothing was committed): a serialization failure or a deadlock, or
+    /// a table or column that a concurrent schema change dropped after
+    /// this call read the collection's metadata (the retry reads it anew).
     pub(crate) fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
-        matches!(self, Self::Postgres(e)
-            if e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE)
-                || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED))
+        let Self::Postgres(e) = self else {
+            return false;
+        };
+        [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_COLUMN,
+        ]
+        .iter()
+        .any(|code| e.code() == Some(code))
     }
 
     /// How a PostgreSQL failure reaches the caller.

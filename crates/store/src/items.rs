@@ -476,7 +476,13 @@ pub(crate) async fn insert<T: Tx>(
         let mut sql = head.clone();
         sql.param_list(prepared.values).push(")");
         if let Err(message) = tx.execute_element(&sql).await? {
-            results.push(failed(unique_violation_error(Some(&message))));
+            // An item inserted meanwhile by a concurrent call (PostgreSQL
+            // runs writes concurrently) conflicts on `_id`: it exists now.
+            results.push(failed(if exists(tx, &def, &prepared.id).await? {
+                item_error::already_exists(&prepared.id)
+            } else {
+                unique_violation_error(Some(&message))
+            }));
             continue;
         }
         match fetch(tx, &def, &prepared.id).await? {

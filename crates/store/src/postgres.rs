@@ -123,8 +123,6 @@ pub(crate) struct Database {
     /// Migrations are applied (once per process, at the first connection).
     migrated: AtomicBool,
     migrating: tokio::sync::Mutex<()>,
-    /// The last call or probe reached the database.
-    reachable: AtomicBool,
 }
 
 /// Whether a call reads or writes.
@@ -181,19 +179,14 @@ impl Database {
             default_statement_timeout: options.default_statement_timeout,
             migrated: AtomicBool::new(false),
             migrating: tokio::sync::Mutex::new(()),
-            reachable: AtomicBool::new(false),
         })
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        let client = self.pool.get().await.map_err(|e| {
-            self.reachable.store(false, Ordering::Relaxed);
-            match e {
-                PoolError::Backend(e) => StoreError::from(e),
-                other => StoreError::Unavailable(format!("no database connection: {other}")),
-            }
-        })?;
-        Ok(client)
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => StoreError::from(e),
+            other => StoreError::Unavailable(format!("no database connection: {other}")),
+        })
     }
 
     /// Applies the migrations not applied yet, under the migration lock.
@@ -244,7 +237,6 @@ impl Database {
         if !self.migrated.load(Ordering::Acquire) {
             self.migrate(&mut client).await?;
         }
-        self.reachable.store(true, Ordering::Relaxed);
         if client.statement_cache.size() > MAX_CACHED_STATEMENTS {
             client.statement_cache.clear();
         }
@@ -256,12 +248,10 @@ impl Database {
 
     /// Whether the database answers now (readiness).
     pub(crate) async fn probe(&self) -> bool {
-        let ok = match self.session(None).await {
+        match self.session(None).await {
             Ok(session) => session.client.simple_query("SELECT 1").await.is_ok(),
             Err(_) => false,
-        };
-        self.reachable.store(ok, Ordering::Relaxed);
-        ok
+        }
     }
 }
 

@@ -290,3 +290,6 @@ pub(super) fn push_matches(
     sql.push(" ~ ").param(regex(pattern)).push(", FALSE)");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
