@@ -28,9 +28,9 @@ use bytes::{BufMut, BytesMut};
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{IsolationLevel, NoTls};
 
 use super::db::{DbValue, Dialect, Row, Tx};
 use super::error::StoreError;
@@ -241,15 +241,19 @@ impl Database {
             client.statement_cache.clear();
         }
         Ok(Session {
-            client,
+            client: Some(client),
             statement_timeout: deadline.or(self.default_statement_timeout),
+            in_transaction: false,
         })
     }
 
     /// Whether the database answers now (readiness).
     pub(crate) async fn probe(&self) -> bool {
         match self.session(None).await {
-            Ok(session) => session.client.simple_query("SELECT 1").await.is_ok(),
+            Ok(session) => match session.client() {
+                Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
+                Err(_) => false,
+            },
             Err(_) => false,
         }
     }
@@ -257,55 +261,90 @@ impl Database {
 
 /// A pooled connection serving one call.
 pub(crate) struct Session {
-    client: Object,
+    /// `None` once discarded.
+    client: Option<Object>,
     statement_timeout: Option<Duration>,
+    /// A transaction may be open on the connection: it must not go back
+    /// to the pool like that (see `Drop`).
+    in_transaction: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Dropped inside a transaction (the call was cancelled, or its end
+        // failed): the connection is closed instead of pooled, which ends
+        // the transaction on the server.
+        if self.in_transaction
+            && let Some(client) = self.client.take()
+        {
+            drop(Object::take(client));
+        }
+    }
 }
 
 impl Session {
-    /// Opens the call's transaction.
+    fn client(&self) -> Result<&Object, StoreError> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| StoreError::Internal("connection already discarded".to_owned()))
+    }
+
+    /// Opens the call's transaction: BEGIN and its statement timeout in
+    /// one round trip.
     pub(crate) async fn begin(&mut self, access: Access) -> Result<PgTx<'_>, StoreError> {
-        let builder = self.client.build_transaction();
-        let tx = match access {
-            Access::read => builder
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true),
-            Access::write => builder.isolation_level(IsolationLevel::ReadCommitted),
-        }
-        .start()
-        .await?;
-        if let Some(timeout) = self.statement_timeout {
+        let begin = match access {
+            Access::read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            Access::write => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        let text = match self.statement_timeout {
             // An integer of ms, formatted here: nothing from the caller.
-            let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
-            tx.batch_execute(&format!("SET LOCAL statement_timeout = {ms}"))
-                .await?;
-        }
-        Ok(PgTx { tx })
+            Some(timeout) => format!(
+                "{begin}; SET LOCAL statement_timeout = {}",
+                timeout.as_millis().clamp(1, i32::MAX as u128)
+            ),
+            None => begin.to_owned(),
+        };
+        self.in_transaction = true;
+        self.client()?.batch_execute(&text).await?;
+        Ok(PgTx { session: self })
     }
 }
 
 /// An open PostgreSQL transaction.
 pub(crate) struct PgTx<'a> {
-    tx: deadpool_postgres::Transaction<'a>,
+    session: &'a mut Session,
 }
 
 impl PgTx<'_> {
-    /// Commits after success, rolls back after a failure.
+    /// Commits after success, rolls back after a failure. The session goes
+    /// back to the pool only when either went through.
     pub(crate) async fn finish<T>(self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        match result {
-            Ok(value) => {
-                self.tx.commit().await?;
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.session.client()?.batch_execute(end).await;
+        match (result, ended) {
+            (Ok(value), Ok(())) => {
+                self.session.in_transaction = false;
                 Ok(value)
             }
-            Err(e) => {
+            (Ok(_), Err(e)) => Err(e.into()),
+            (Err(e), ended) => {
                 // The connection may be gone; the call's error says more.
-                let _ = self.tx.rollback().await;
+                self.session.in_transaction = ended.is_err();
                 Err(e)
             }
         }
     }
 
     async fn statement(&self, sql: &Sql) -> Result<tokio_postgres::Statement, StoreError> {
-        Ok(self.tx.prepare_cached(&sql.numbered_text()).await?)
+        Ok(self
+            .session
+            .client()?
+            .prepare_cached(&sql.numbered_text())
+            .await?)
+    }
+
+    fn client(&self) -> Result<&Object, StoreError> {
+        self.session.client()
     }
 }
 
@@ -329,27 +368,30 @@ impl Tx for PgTx<'_> {
 
     async fn rows(&mut self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
         let statement = self.statement(sql).await?;
-        let rows = self.tx.query(&statement, &params(sql)).await?;
+        let rows = self.client()?.query(&statement, &params(sql)).await?;
         rows.iter().map(read_row).collect()
     }
 
     async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
         let statement = self.statement(sql).await?;
-        Ok(self.tx.execute(&statement, &params(sql)).await?)
+        Ok(self.client()?.execute(&statement, &params(sql)).await?)
     }
 
     async fn execute_element(&mut self, sql: &Sql) -> Result<Result<u64, String>, StoreError> {
         // A failed statement aborts a PostgreSQL transaction: the element
         // runs in a savepoint that is rolled back when it fails.
         let statement = self.statement(sql).await?;
-        let savepoint = self.tx.savepoint("element").await?;
-        match savepoint.execute(&statement, &params(sql)).await {
+        let client = self.client()?;
+        client.batch_execute("SAVEPOINT element").await?;
+        match client.execute(&statement, &params(sql)).await {
             Ok(n) => {
-                savepoint.commit().await?;
+                client.batch_execute("RELEASE SAVEPOINT element").await?;
                 Ok(Ok(n))
             }
             Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                savepoint.rollback().await?;
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT element")
+                    .await?;
                 let message = e
                     .as_db_error()
                     .map(|db| db.message().to_owned())
@@ -361,7 +403,7 @@ impl Tx for PgTx<'_> {
     }
 
     async fn lock_schema(&mut self) -> Result<(), StoreError> {
-        self.tx
+        self.client()?
             .execute(
                 "SELECT name FROM extdb_locks WHERE name = 'schema' FOR UPDATE",
                 &[],

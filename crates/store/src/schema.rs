@@ -228,23 +228,28 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, StoreError> {
 
 /// Loads a collection, `None` when it does not exist.
 pub(crate) async fn load<T: Tx>(tx: &mut T, id: &str) -> Result<Option<CollectionDef>, StoreError> {
-    let mut sql = Sql::new(tx.dialect());
-    sql.push("SELECT table_name, definition FROM extdb_collections WHERE id = ")
-        .param(id);
-    let Some(row) = db::first_row(tx, &sql).await? else {
-        return Ok(None);
-    };
-    let (table, definition) = (row.text(0)?, row.blob(1)?);
+    // One statement (one round trip to a database server): the collection
+    // row, repeated on each of its field rows.
     let mut sql = Sql::new(tx.dialect());
     sql.push(
-        "SELECT column_name, relation_table, definition FROM extdb_fields \
-         WHERE collection_id = ",
+        "SELECT c.table_name, c.definition, f.column_name, f.relation_table, f.definition \
+         FROM extdb_collections AS c LEFT JOIN extdb_fields AS f ON f.collection_id = c.id \
+         WHERE c.id = ",
     )
     .param(id)
-    .push(" ORDER BY position");
-    let mut fields = Vec::new();
-    for row in tx.rows(&sql).await? {
-        let (column, relation, definition) = (row.opt_text(0)?, row.opt_text(1)?, row.blob(2)?);
+    .push(" ORDER BY f.position");
+    let rows = tx.rows(&sql).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let (table, definition) = (first.text(0)?, first.blob(1)?);
+    let mut fields = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.value(4)? == &DbValue::Null {
+            // A collection without field rows (never saved by this store).
+            continue;
+        }
+        let (column, relation, definition) = (row.opt_text(2)?, row.opt_text(3)?, row.blob(4)?);
         let field: pb::Field = decode(&definition)?;
         fields.push(FieldDef {
             kind: kind_of(&field),
