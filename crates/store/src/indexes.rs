@@ -8,7 +8,7 @@ use prost::Message;
 
 use extdb_contract::pb::{self, IndexStatus, SortOrder};
 
-use super::db::{self, DbValue, RowExt, Tx};
+use super::db::{self, DbValue, Dialect, RowExt, Tx};
 use super::error::StoreError;
 use super::schema::{self, CollectionDef, ID};
 use super::sql::{Ident, Sql};
@@ -163,14 +163,19 @@ pub(crate) async fn create<T: Tx>(
         if i > 0 {
             ddl.push(", ");
         }
-        ddl.ident(column.1);
-        if index.case_insensitive && column.0.kind == StorageKind::Text {
-            ddl.push(match tx.dialect() {
-                super::db::Dialect::Sqlite => " COLLATE NOCASE",
-                // No case-insensitive collation on every engine: the index
-                // orders by the column as is.
-                super::db::Dialect::Postgres => "",
-            });
+        let folded = index.case_insensitive && column.0.kind == StorageKind::Text;
+        match (tx.dialect(), folded) {
+            (Dialect::Sqlite, true) => {
+                ddl.ident(column.1).push(" COLLATE NOCASE");
+            }
+            // An expression index: a unique one then refuses values that
+            // differ only in case, as SQLite's NOCASE does.
+            (Dialect::Postgres, true) => {
+                ddl.push("(lower(").ident(column.1).push("))");
+            }
+            (_, false) => {
+                ddl.ident(column.1);
+            }
         }
         ddl.push(if field.order == SortOrder::Desc as i32 {
             " DESC"

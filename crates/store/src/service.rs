@@ -366,3 +366,6 @@ impl ExternalDatabase for ReferenceStore {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -634,3 +634,39 @@ async fn health_reports_serving() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_case_insensitive_unique_index_refuses_values_differing_only_in_case() {
+    let store = crate::backend::start().await;
+    let mut c = store.client.clone();
+    create_collection(&mut c, "u", vec![field("email", FieldType::Text)]).await;
+    let mut folded = index("by_email", &["email"], true);
+    folded.case_insensitive = true;
+    let made = create_index(&mut c, "u", folded).await;
+    assert_eq!(made.status, IndexStatus::Active as i32, "{made:?}");
+    let results = c
+        .insert_items(pb::InsertItemsRequest {
+            collection_id: "u".into(),
+            items: vec![
+                item(&[("_id", s("a")), ("email", s("Ann@Example.com"))]),
+                item(&[("_id", s("b")), ("email", s("ann@example.COM"))]),
+                item(&[("_id", s("c")), ("email", s("bob@example.com"))]),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    let reasons: Vec<Option<String>> = results
+        .into_iter()
+        .map(|r| match r.result {
+            Some(pb::item_result::Result::Error(e)) => Some(e.reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![None, Some("VALIDATION_ERROR".to_owned()), None]
+    );
+}
