@@ -28,6 +28,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! On PostgreSQL ([`ReferenceStore::connect_postgres`]) the same core runs
+//! over a connection pool; see the `postgres` module for transactions,
+//! migrations, retries and availability. Behaviour is the same on both,
+//! except that PostgreSQL text cannot hold NUL characters (such values are
+//! INVALID_ARGUMENT there).
+//!
 //! # Choices where the contract leaves room
 //!
 //! * Item keys that are not schema fields are dropped on insert and update

@@ -52,6 +52,8 @@ pub fn store_service(store: ReferenceStore) -> ExternalDatabaseServer<ReferenceS
 /// does not.
 const READY_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 const NOT_READY_PROBE_INTERVAL: Duration = Duration::from_millis(250);
+/// How long serving waits for the first readiness answer.
+const FIRST_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Routes serving the store and `grpc.health.v1`, for embedding in a
 /// server of one's own. Health reports SERVING for the overall server and
@@ -60,7 +62,12 @@ const NOT_READY_PROBE_INTERVAL: Duration = Duration::from_millis(250);
 /// the routes are dropped).
 pub async fn store_routes(store: ReferenceStore) -> Routes {
     let (reporter, health) = tonic_health::server::health_reporter();
-    if store.is_ready().await {
+    // A first answer before serving, bounded: an unreachable database must
+    // not hold the server's start (the background probe takes over).
+    let ready = tokio::time::timeout(FIRST_PROBE_TIMEOUT, store.is_ready())
+        .await
+        .unwrap_or(false);
+    if ready {
         reporter
             .set_serving::<ExternalDatabaseServer<ReferenceStore>>()
             .await;
