@@ -25,12 +25,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
-};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::db::{DbValue, Dialect, Row, Tx};
 use super::error::StoreError;
@@ -59,6 +59,11 @@ pub struct PostgresOptions {
     /// Schema holding the store's tables (created when missing); `None`:
     /// the connection's `search_path`.
     pub schema: Option<String>,
+    /// With `sslmode=require` in the URL the connection is TLS (rustls),
+    /// the server's certificate checked against the system's roots and the
+    /// PEM certificates in this file, if given. Without `sslmode=require`
+    /// no TLS is used.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for PostgresOptions {
@@ -69,6 +74,7 @@ impl Default for PostgresOptions {
             acquire_timeout: Duration::from_secs(5),
             default_statement_timeout: Some(Duration::from_secs(30)),
             schema: None,
+            ca_file: None,
         }
     }
 }
@@ -158,13 +164,16 @@ impl Database {
         if let Some(schema) = &options.schema {
             config.options(format!("-c search_path={}", quote_ident(schema)?));
         }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = if config.get_ssl_mode() == SslMode::Require {
+            Manager::from_config(config, tls(options.ca_file.as_deref())?, manager_config)
+        } else {
+            // `prefer` (the default) with no TLS connector is plain TCP.
+            config.ssl_mode(SslMode::Disable);
+            Manager::from_config(config, NoTls, manager_config)
+        };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .wait_timeout(Some(options.acquire_timeout))
@@ -183,10 +192,13 @@ impl Database {
     }
 
     async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
-            PoolError::Backend(e) => StoreError::from(e),
-            other => StoreError::Unavailable(format!("no database connection: {other}")),
-        })
+        // Whatever keeps a connection from opening (refused, TLS, a wrong
+        // password) is the database being unavailable to the caller; the
+        // log says why.
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))
     }
 
     /// Applies the migrations not applied yet, under the migration lock.
@@ -257,6 +269,36 @@ impl Database {
             Err(_) => false,
         }
     }
+}
+
+/// The TLS connector of `sslmode=require`: rustls with the system's roots
+/// plus those in `ca_file`.
+fn tls(ca_file: Option<&std::path::Path>) -> Result<MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    // Unreadable system certificates are skipped: a CA file may suffice.
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(path) = ca_file {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| StoreError::bad_request(format!("CA file {}: {e}", path.display())))?;
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| StoreError::bad_request(format!("CA file {}: {e}", path.display())))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StoreError::Internal(format!("TLS: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// A pooled connection serving one call.

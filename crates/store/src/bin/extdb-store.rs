@@ -52,6 +52,10 @@ struct Args {
     /// missing; default: the connection's search_path).
     #[arg(long)]
     pg_schema: Option<String>,
+    /// PostgreSQL: PEM file of certificates trusted for the server, beside
+    /// the system's (TLS is used with `sslmode=require` in the URL).
+    #[arg(long)]
+    pg_ca_file: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
@@ -143,6 +147,7 @@ async fn main() -> ExitCode {
             default_statement_timeout: (args.pg_statement_timeout_ms > 0)
                 .then(|| std::time::Duration::from_millis(args.pg_statement_timeout_ms)),
             schema: args.pg_schema.clone(),
+            ca_file: args.pg_ca_file.clone(),
         };
         ReferenceStore::connect_postgres(&args.db, &options)
     } else {

@@ -180,3 +180,54 @@ async fn not_ready_until_the_database_answers_unavailable_while_lost_then_recove
     assert_eq!(items.len(), 1);
     relay.stop();
 }
+
+/// The self-signed certificate (for `localhost`) Debian's PostgreSQL serves
+/// TLS with.
+const SERVER_CERT: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+
+/// `EXTDB_TEST_POSTGRES` on `localhost` (the certificate's name) with
+/// `sslmode=require`.
+fn tls_url(url: &str) -> String {
+    let (relayed, upstream) = via_port(url, 0);
+    let relayed = relayed.replace("127.0.0.1:0", &format!("localhost:{}", upstream.port()));
+    let separator = if relayed.contains('?') { '&' } else { '?' };
+    format!("{relayed}{separator}sslmode=require")
+}
+
+#[tokio::test]
+async fn tls_is_used_with_sslmode_require_and_a_server_not_matching_its_certificate_is_refused() {
+    if !crate::backend::is_postgres().await {
+        return;
+    }
+    if !std::path::Path::new(SERVER_CERT).exists() {
+        eprintln!("no {SERVER_CERT}: the PostgreSQL TLS test cannot run here");
+        return;
+    }
+    let url = tls_url(&std::env::var("EXTDB_TEST_POSTGRES").unwrap());
+    let options = |ca_file: Option<&str>| PostgresOptions {
+        max_connections: 2,
+        connect_timeout: Duration::from_secs(2),
+        acquire_timeout: Duration::from_secs(2),
+        schema: Some(format!("tls_{}", std::process::id())),
+        ca_file: ca_file.map(Into::into),
+        ..PostgresOptions::default()
+    };
+    // The server's certificate is trusted: calls work over TLS.
+    let trusted = ReferenceStore::connect_postgres(&url, &options(Some(SERVER_CERT))).unwrap();
+    let served = TestStore::serve(trusted, std::path::Path::new("tls")).await;
+    let mut c = served.client.clone();
+    create_collection(&mut c, "over_tls", vec![]).await;
+    assert_eq!(list(&mut c).await.unwrap(), vec!["over_tls".to_owned()]);
+
+    // The certificate does not name the host (127.0.0.1, not localhost):
+    // verified and refused, no silent fall-back to plain TCP; the database
+    // is unavailable.
+    let mismatched = url.replace("@localhost:", "@127.0.0.1:");
+    assert_ne!(mismatched, url);
+    let untrusted =
+        ReferenceStore::connect_postgres(&mismatched, &options(Some(SERVER_CERT))).unwrap();
+    assert!(!untrusted.is_ready().await);
+    let served = TestStore::serve(untrusted, std::path::Path::new("tls")).await;
+    let mut c = served.client.clone();
+    assert_eq!(list(&mut c).await.unwrap_err().code(), Code::Unavailable);
+}
