@@ -592,3 +592,41 @@ async fn data_survives_a_restart() {
     );
     store.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_inserts_of_one_id_store_it_once_and_answer_already_exists() {
+    let store = crate::backend::start().await;
+    let mut c = store.client.clone();
+    create_collection(&mut c, "race", vec![field("n", FieldType::Number)]).await;
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = store.client.clone();
+            tokio::spawn(async move {
+                c.insert_items(pb::InsertItemsRequest {
+                    collection_id: "race".into(),
+                    items: vec![item(&[("_id", s("same")), ("n", n(f64::from(i)))])],
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .results
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for call in calls {
+        match call.await.unwrap().remove(0).result {
+            Some(pb::item_result::Result::Item(_)) => stored += 1,
+            Some(pb::item_result::Result::Error(e)) => {
+                assert_eq!(e.reason, "ITEM_ALREADY_EXISTS", "{e:?}");
+            }
+            None => panic!("no result"),
+        }
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(
+        query(&mut c, query_request("race", None)).await.items.len(),
+        1
+    );
+}
