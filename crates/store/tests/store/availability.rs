@@ -231,3 +231,70 @@ async fn tls_is_used_with_sslmode_require_and_a_server_not_matching_its_certific
     let mut c = served.client.clone();
     assert_eq!(list(&mut c).await.unwrap_err().code(), Code::Unavailable);
 }
+
+#[tokio::test]
+async fn the_callers_deadline_cancels_the_query_on_the_server() {
+    if !crate::backend::is_postgres().await {
+        return;
+    }
+    let url = std::env::var("EXTDB_TEST_POSTGRES").unwrap();
+    let schema = format!("deadline_{}", std::process::id());
+    let options = PostgresOptions {
+        max_connections: 2,
+        schema: Some(schema.clone()),
+        ..PostgresOptions::default()
+    };
+    let store = ReferenceStore::connect_postgres(&url, &options).unwrap();
+    assert!(store.is_ready().await, "migrations applied");
+    let served = TestStore::serve(store, std::path::Path::new("deadline")).await;
+
+    // Another session holds the schema lock: a schema change waits on it.
+    let (holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    holder
+        .batch_execute(&format!(
+            "SET search_path = \"{schema}\"; BEGIN; \
+             SELECT name FROM extdb_locks WHERE name = 'schema' FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+
+    let mut request = tonic::Request::new(pb::CreateCollectionRequest {
+        collection: Some(pb::Collection {
+            id: "late".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    request.set_timeout(Duration::from_millis(300));
+    let mut c = served.client.clone();
+    let status = c.create_collection(request).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+
+    // The store's statement stops waiting on the server soon after the
+    // deadline (its statement_timeout, or the abandoned call closing its
+    // connection), though the lock is still held: without either it would
+    // wait for the lock for the default 30 s.
+    let waiting = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE application_name = 'extdb-store' AND wait_event_type = 'Lock'";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let n: i64 = holder.query_one(waiting, &[]).await.unwrap().get(0);
+        if n == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the store's query still waits on the server"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    // Nothing was created by the cancelled call.
+    assert!(list(&mut c).await.unwrap().is_empty());
+}
