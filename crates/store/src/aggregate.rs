@@ -8,11 +8,16 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Transaction;
-use rusqlite::types::Value as SqlValue;
-
 use extdb_contract::pb::{self, AggregateFunction, value::Kind};
 
+use super::db::{DbValue, Dialect, Tx};
+
+/// `GROUP BY` positions (a grouping field per position, at most
+/// [`ORDINALS`]`.len()`).
+const ORDINALS: [&str; 32] = [
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+];
 use super::error::StoreError;
 use super::paging::{CursorKey, OffsetPage};
 use super::schema::{self, CollectionDef};
@@ -66,6 +71,10 @@ fn push_group_expr(sql: &mut Sql, target: &Target) -> Result<StorageKind, StoreE
             sql.column(column);
             Ok(target.kind)
         }
+        Some(path) if sql.dialect() == Dialect::Postgres => {
+            sql::pg::push_json(sql, column, path);
+            Ok(StorageKind::Any)
+        }
         Some(path) => {
             sql.push("(")
                 .column(column)
@@ -93,7 +102,13 @@ fn push_operation(
             ))
         })?;
     if function == AggregateFunction::Count {
-        sql.push("COUNT(*)");
+        // A NUMBER like every other number (PostgreSQL's COUNT is BIGINT,
+        // which a final filter's operand would have to match).
+        sql.push(if sql.dialect() == Dialect::Postgres {
+            "CAST(COUNT(*) AS DOUBLE PRECISION)"
+        } else {
+            "COUNT(*)"
+        });
         return Ok(StorageKind::Number);
     }
     let field = def.require_field(&operation.item_field_name)?;
@@ -114,14 +129,22 @@ fn push_operation(
             operation.item_field_name
         )));
     }
+    let postgres = sql.dialect() == Dialect::Postgres;
     sql.push(match function {
         AggregateFunction::Average => "AVG(",
-        // TOTAL: 0 rather than NULL for a group without values.
+        // 0 rather than NULL for a group without values.
+        AggregateFunction::Sum if postgres => "COALESCE(SUM(",
         AggregateFunction::Sum => "TOTAL(",
+        // PostgreSQL has no MIN / MAX of booleans.
+        AggregateFunction::Min if postgres && field.kind == StorageKind::Bool => "bool_and(",
+        AggregateFunction::Max if postgres && field.kind == StorageKind::Bool => "bool_or(",
         AggregateFunction::Min => "MIN(",
         _ => "MAX(",
     });
     sql.push("t.").ident(column).push(")");
+    if postgres && function == AggregateFunction::Sum {
+        sql.push(", 0)");
+    }
     Ok(if numeric_only {
         StorageKind::Number
     } else {
@@ -130,17 +153,18 @@ fn push_operation(
 }
 
 /// AggregateItems.
-pub(crate) fn aggregate(
-    tx: &Transaction<'_>,
+pub(crate) async fn aggregate<T: Tx>(
+    tx: &mut T,
     request: pb::AggregateItemsRequest,
     key: &CursorKey,
 ) -> Result<pb::AggregateItemsResponse, StoreError> {
     let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
 
-    let mut inner = Sql::new();
-    let mut group_by = Sql::new();
+    let dialect = tx.dialect();
+    let mut inner = Sql::new(dialect);
+    let mut group_by = Sql::new(dialect);
     let mut columns: Vec<RowColumn> = Vec::new();
     inner.push("SELECT ");
     for (i, path) in request.grouping_fields.iter().enumerate() {
@@ -186,7 +210,28 @@ pub(crate) fn aggregate(
     inner.push(" FROM ").ident(&def.table).push(" AS t WHERE ");
     sql::push_filter(&mut inner, request.initial_filter.as_ref(), &def)?;
     if !request.grouping_fields.is_empty() {
-        inner.push(" GROUP BY ").append(&group_by);
+        match dialect {
+            Dialect::Sqlite => {
+                inner.push(" GROUP BY ").append(&group_by);
+            }
+            // By position: the grouping expressions bind their paths as
+            // parameters, and PostgreSQL does not see `$1` and `$7` as the
+            // same expression.
+            Dialect::Postgres => {
+                inner.push(" GROUP BY ");
+                for i in 0..request.grouping_fields.len() {
+                    if i > 0 {
+                        inner.push(", ");
+                    }
+                    inner.push(
+                        ORDINALS
+                            .get(i)
+                            .copied()
+                            .ok_or_else(|| StoreError::bad_request("too many grouping fields"))?,
+                    );
+                }
+            }
+        }
     }
 
     let rows_resolver = GroupRows {
@@ -203,25 +248,26 @@ pub(crate) fn aggregate(
             });
         }
     }
-    let mut filtered = Sql::new();
+    let mut filtered = Sql::new(dialect);
     filtered
         .push("SELECT * FROM (")
         .append(&inner)
         .push(") AS g WHERE ");
     sql::push_filter(&mut filtered, request.final_filter.as_ref(), &rows_resolver)?;
 
-    let mut query = Sql::new();
+    let mut query = Sql::new(dialect);
     query.append(&filtered);
     sql::push_order_by(&mut query, &keys, false)?;
-    let mut rows = page.fetch(tx, query, |row| {
-        let mut fields = BTreeMap::new();
-        for (i, column) in columns.iter().enumerate() {
-            let raw: SqlValue = row.get(i)?;
-            fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
-        }
-        Ok(pb::Item { fields })
-    })?;
-    let paging_metadata = page.finish(tx, &mut rows, &filtered)?;
+    let mut rows = page
+        .fetch(tx, query, |row| {
+            let mut fields = BTreeMap::new();
+            for (column, raw) in columns.iter().zip(row) {
+                fields.insert(column.name.clone(), values::from_sql(column.kind, raw)?);
+            }
+            Ok(pb::Item { fields })
+        })
+        .await?;
+    let paging_metadata = page.finish(tx, &mut rows, &filtered).await?;
     Ok(pb::AggregateItemsResponse {
         rows,
         paging_metadata: Some(paging_metadata),
@@ -229,18 +275,24 @@ pub(crate) fn aggregate(
 }
 
 /// A distinct value as SQLite's `json_each` reports it.
-fn json_element(type_name: &str, value: SqlValue) -> Result<pb::Value, StoreError> {
+fn json_element(type_name: &str, value: DbValue) -> Result<pb::Value, StoreError> {
+    if let DbValue::Json(text) = value {
+        // PostgreSQL: the element itself, as JSONB.
+        let json = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Internal(format!("stored JSON: {e}")))?;
+        return Ok(values::json_to_value(json));
+    }
     let kind = match (type_name, value) {
-        ("text", SqlValue::Text(s)) => Kind::StringValue(s),
-        ("integer", SqlValue::Integer(n)) => {
+        ("text", DbValue::Text(s)) => Kind::StringValue(s),
+        ("integer", DbValue::Int(n)) => {
             #[allow(clippy::cast_precision_loss)]
             let n = n as f64;
             Kind::NumberValue(n)
         }
-        ("real", SqlValue::Real(n)) => Kind::NumberValue(n),
+        ("real", DbValue::Real(n)) => Kind::NumberValue(n),
         ("true", _) => Kind::BoolValue(true),
         ("false", _) => Kind::BoolValue(false),
-        ("object" | "array", SqlValue::Text(text)) => {
+        ("object" | "array", DbValue::Text(text)) => {
             let json = serde_json::from_str(&text)
                 .map_err(|e| StoreError::Internal(format!("stored JSON: {e}")))?;
             return Ok(values::json_to_value(json));
@@ -256,14 +308,15 @@ fn json_element(type_name: &str, value: SqlValue) -> Result<pb::Value, StoreErro
 
 /// QueryDistinctValues: distinct non-null values of a field or path, array
 /// values unwound, sorted.
-pub(crate) fn distinct(
-    tx: &Transaction<'_>,
+pub(crate) async fn distinct<T: Tx>(
+    tx: &mut T,
     request: pb::QueryDistinctValuesRequest,
     key: &CursorKey,
 ) -> Result<pb::QueryDistinctValuesResponse, StoreError> {
     let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
+    let dialect = tx.dialect();
     let target = def.resolve(&request.field_path)?;
     let Some(column) = target.column.clone() else {
         return Err(StoreError::bad_request(format!(
@@ -274,7 +327,7 @@ pub(crate) fn distinct(
     let descending = request.order == pb::SortOrder::Desc as i32;
     let scalar = target.json_path.is_none() && target.kind.is_scalar();
 
-    let mut values_sql = Sql::new();
+    let mut values_sql = Sql::new(dialect);
     if scalar {
         values_sql
             .push("SELECT DISTINCT NULL AS type, ")
@@ -294,6 +347,7 @@ pub(crate) fn distinct(
             None => {
                 sql.column(&column);
             }
+            Some(path) if dialect == Dialect::Postgres => sql::pg::push_json(sql, &column, path),
             Some(path) => {
                 sql.push("(")
                     .column(&column)
@@ -302,39 +356,56 @@ pub(crate) fn distinct(
                     .push(")");
             }
         };
-        values_sql
-            .push("SELECT DISTINCT j.type AS type, j.value AS value FROM ")
-            .ident(&def.table)
-            .push(" AS t, json_each(CASE json_type(");
-        push_json(&mut values_sql);
-        values_sql.push(") WHEN 'array' THEN ");
-        push_json(&mut values_sql);
-        values_sql.push(" ELSE json_array(json(");
-        push_json(&mut values_sql);
-        values_sql.push(")) END) AS j WHERE ");
-        sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
-        values_sql.push(" AND j.type <> 'null'");
+        if dialect == Dialect::Postgres {
+            values_sql
+                .push("SELECT DISTINCT jsonb_typeof(j.value) AS type, j.value AS value FROM ")
+                .ident(&def.table)
+                .push(" AS t, jsonb_array_elements(CASE jsonb_typeof(");
+            push_json(&mut values_sql);
+            values_sql.push(") WHEN 'array' THEN ");
+            push_json(&mut values_sql);
+            values_sql.push(" ELSE jsonb_build_array(");
+            push_json(&mut values_sql);
+            values_sql.push(") END) AS j(value) WHERE ");
+            sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
+            values_sql.push(" AND jsonb_typeof(j.value) <> 'null'");
+        } else {
+            values_sql
+                .push("SELECT DISTINCT j.type AS type, j.value AS value FROM ")
+                .ident(&def.table)
+                .push(" AS t, json_each(CASE json_type(");
+            push_json(&mut values_sql);
+            values_sql.push(") WHEN 'array' THEN ");
+            push_json(&mut values_sql);
+            values_sql.push(" ELSE json_array(json(");
+            push_json(&mut values_sql);
+            values_sql.push(")) END) AS j WHERE ");
+            sql::push_filter(&mut values_sql, request.filter.as_ref(), &def)?;
+            values_sql.push(" AND j.type <> 'null'");
+        }
     }
 
-    let mut query = Sql::new();
+    let mut query = Sql::new(dialect);
     query
         .push("SELECT type, value FROM (")
         .append(&values_sql)
-        .push(")");
+        .push(") AS d");
     query.push(if descending {
         " ORDER BY value DESC, type DESC"
     } else {
         " ORDER BY value ASC, type ASC"
     });
-    let mut distinct_values = page.fetch(tx, query, |row| {
-        let type_name: Option<String> = row.get(0)?;
-        let raw: SqlValue = row.get(1)?;
-        match type_name {
-            None => values::from_sql(target.kind, raw),
-            Some(type_name) => json_element(&type_name, raw),
-        }
-    })?;
-    let paging_metadata = page.finish(tx, &mut distinct_values, &values_sql)?;
+    let mut distinct_values = page
+        .fetch(tx, query, |row| {
+            let mut row = row.into_iter();
+            let (type_name, raw) = (row.next(), row.next().unwrap_or(DbValue::Null));
+            match type_name {
+                Some(DbValue::Text(type_name)) => json_element(&type_name, raw),
+                _ => values::from_sql(target.kind, raw),
+            }
+        })
+        .await?;
+    let paging_metadata = page.finish(tx, &mut distinct_values, &values_sql).await?;
     Ok(pb::QueryDistinctValuesResponse {
         distinct_values,
         paging_metadata: Some(paging_metadata),

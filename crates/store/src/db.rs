@@ -1,151 +1,160 @@
-//! The SQLite file: one writer connection behind a mutex, a small pool of
-//! read-only connections, WAL mode so readers never block the writer. Every
-//! call runs on tokio's blocking pool inside one transaction: a read sees one
-//! snapshot (metadata and items agree), a write is atomic.
+//! The seam between the storage-independent core and the databases.
+//!
+//! The core (schema, items, aggregate, references, indexes) is written once,
+//! as async functions over a [`Tx`]: an open transaction that runs [`Sql`]
+//! and returns rows of [`DbValue`]s. Each backend implements [`Tx`] and says
+//! which [`Dialect`] it speaks; the SQL builder asks the dialect where the
+//! two differ (JSON access, text matching, DDL types). Backends:
+//!
+//! * [`super::sqlite`]: one file, a writer behind a mutex and a pool of
+//!   readers; its `Tx` calls are synchronous, the core's futures complete on
+//!   their first poll on tokio's blocking pool.
+//! * [`super::postgres`]: a deadpool of tokio-postgres connections.
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::future::Future;
 
 use super::error::StoreError;
-use super::matcher;
+use super::sql::Sql;
 
-/// Read connections kept open between calls.
-const MAX_IDLE_READERS: usize = 8;
-/// How long a connection waits for a lock held by another process.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Metadata of the store itself. Items live in one table per collection
-/// (`items_<n>`), multi-references in one table per field (`refs_<n>`); all
-/// generated names come from `extdb_meta.next_name`, never from requests.
-const METADATA_DDL: &str = "
-CREATE TABLE IF NOT EXISTS extdb_meta (
-    key   TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) STRICT;
-INSERT OR IGNORE INTO extdb_meta (key, value) VALUES ('next_name', 1);
-CREATE TABLE IF NOT EXISTS extdb_collections (
-    id         TEXT PRIMARY KEY,
-    table_name TEXT NOT NULL UNIQUE,
-    -- prost-encoded extdb.v1.Collection without fields (display name, permissions)
-    definition BLOB NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS extdb_fields (
-    collection_id  TEXT NOT NULL REFERENCES extdb_collections (id) ON DELETE CASCADE,
-    key            TEXT NOT NULL,
-    position       INTEGER NOT NULL,
-    -- column of the items table; NULL for MULTI_REFERENCE fields
-    column_name    TEXT,
-    -- relation table of a MULTI_REFERENCE field
-    relation_table TEXT,
-    -- prost-encoded extdb.v1.Field (type, display name, options)
-    definition     BLOB NOT NULL,
-    PRIMARY KEY (collection_id, key)
-) STRICT;
-CREATE TABLE IF NOT EXISTS extdb_indexes (
-    collection_id TEXT NOT NULL REFERENCES extdb_collections (id) ON DELETE CASCADE,
-    name          TEXT NOT NULL,
-    sql_name      TEXT NOT NULL UNIQUE,
-    -- prost-encoded extdb.v1.Index as requested
-    definition    BLOB NOT NULL,
-    PRIMARY KEY (collection_id, name)
-) STRICT;
-";
-
-/// The database behind a [`super::ReferenceStore`].
-#[derive(Debug)]
-pub(crate) struct Database {
-    path: PathBuf,
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+/// The SQL dialect a backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
-    matcher::register(conn)?;
-    Ok(())
+/// A value bound to or read from a statement. Backends map each variant to
+/// their own types (SQLite: `Bool` is an INTEGER, `Json` TEXT; PostgreSQL:
+/// BOOLEAN, JSONB, and an `Int` bound where a TIMESTAMPTZ is expected is ms
+/// since the epoch).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum DbValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Bool(bool),
+    Text(String),
+    /// JSON text (objects, arrays, ANY values).
+    Json(String),
+    Blob(Vec<u8>),
 }
 
-impl Database {
-    /// Opens (creating if needed) the database file and its metadata tables.
-    pub(crate) fn open(path: &Path) -> Result<Self, StoreError> {
-        let writer = Connection::open(path)?;
-        // WAL: readers see a snapshot while the writer works; NORMAL sync is
-        // durable across process crashes (the WAL is fsynced at checkpoints).
-        writer.pragma_update(None, "journal_mode", "WAL")?;
-        writer.pragma_update(None, "synchronous", "NORMAL")?;
-        configure(&writer)?;
-        writer.execute_batch(METADATA_DDL)?;
-        Ok(Self {
-            path: path.to_owned(),
-            writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-        })
+impl From<String> for DbValue {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<&str> for DbValue {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<i64> for DbValue {
+    fn from(value: i64) -> Self {
+        Self::Int(value)
+    }
+}
+
+impl From<Vec<u8>> for DbValue {
+    fn from(value: Vec<u8>) -> Self {
+        Self::Blob(value)
+    }
+}
+
+impl<T: Into<DbValue>> From<Option<T>> for DbValue {
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Self::Null, Into::into)
+    }
+}
+
+/// One result row.
+pub(crate) type Row = Vec<DbValue>;
+
+fn column_error(what: &str) -> StoreError {
+    StoreError::Internal(format!("unexpected column value, expected {what}"))
+}
+
+/// Typed reads of a column of a [`Row`].
+pub(crate) trait RowExt {
+    fn value(&self, index: usize) -> Result<&DbValue, StoreError>;
+
+    fn text(&self, index: usize) -> Result<String, StoreError> {
+        match self.value(index)? {
+            DbValue::Text(s) => Ok(s.clone()),
+            _ => Err(column_error("text")),
+        }
     }
 
-    fn open_reader(&self) -> Result<Connection, StoreError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        configure(&conn)?;
-        Ok(conn)
+    fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
+        match self.value(index)? {
+            DbValue::Null => Ok(None),
+            DbValue::Text(s) => Ok(Some(s.clone())),
+            _ => Err(column_error("text or null")),
+        }
     }
 
-    /// Runs `work` in a read transaction on the blocking pool.
-    pub(crate) async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
-        let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let pooled = db
-                .readers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop();
-            let mut conn = match pooled {
-                Some(conn) => conn,
-                None => db.open_reader()?,
-            };
-            let result = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                let value = work(&tx)?;
-                tx.commit()?;
-                Ok(value)
-            })();
-            let mut readers = db.readers.lock().unwrap_or_else(PoisonError::into_inner);
-            if readers.len() < MAX_IDLE_READERS {
-                readers.push(conn);
-            }
-            result
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+    fn int(&self, index: usize) -> Result<i64, StoreError> {
+        match self.value(index)? {
+            DbValue::Int(n) => Ok(*n),
+            DbValue::Bool(b) => Ok(i64::from(*b)),
+            _ => Err(column_error("an integer")),
+        }
     }
 
-    /// Runs `work` in a write transaction on the blocking pool; it commits
-    /// only when `work` succeeds.
-    pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
-        let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StoreError::Internal(format!("write task failed: {e}")))?
+    fn bool(&self, index: usize) -> Result<bool, StoreError> {
+        Ok(self.int(index)? != 0)
     }
+
+    fn blob(&self, index: usize) -> Result<Vec<u8>, StoreError> {
+        match self.value(index)? {
+            DbValue::Blob(b) => Ok(b.clone()),
+            _ => Err(column_error("bytes")),
+        }
+    }
+}
+
+impl RowExt for [DbValue] {
+    fn value(&self, index: usize) -> Result<&DbValue, StoreError> {
+        self.get(index)
+            .ok_or_else(|| column_error("another column"))
+    }
+}
+
+/// An open transaction of a backend. Every call of the core runs in one:
+/// a read sees one snapshot (metadata and items agree), a write is atomic.
+pub(crate) trait Tx {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a statement and returns all its rows.
+    fn rows(&mut self, sql: &Sql) -> impl Future<Output = Result<Vec<Row>, StoreError>>;
+
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &Sql) -> impl Future<Output = Result<u64, StoreError>>;
+
+    /// Runs a statement whose constraint violation (a unique index) is the
+    /// fault of one element of a bulk write, not of the call:
+    /// `Ok(Err(message))` then, and the transaction goes on as if the
+    /// statement had not run.
+    fn execute_element(
+        &mut self,
+        sql: &Sql,
+    ) -> impl Future<Output = Result<Result<u64, String>, StoreError>>;
+
+    /// Serializes schema changes: every call that changes collections,
+    /// fields or indexes takes this lock first.
+    fn lock_schema(&mut self) -> impl Future<Output = Result<(), StoreError>>;
+}
+
+/// The first row of a statement, if any.
+pub(crate) async fn first_row<T: Tx>(tx: &mut T, sql: &Sql) -> Result<Option<Row>, StoreError> {
+    Ok(tx.rows(sql).await?.into_iter().next())
+}
+
+/// The first row of a statement that always returns one.
+pub(crate) async fn one_row<T: Tx>(tx: &mut T, sql: &Sql) -> Result<Row, StoreError> {
+    first_row(tx, sql)
+        .await?
+        .ok_or_else(|| StoreError::Internal("a statement returned no row".to_owned()))
 }

@@ -69,6 +69,15 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
+    /// PostgreSQL failed: unreachable (UNAVAILABLE), out of time
+    /// (DEADLINE_EXCEEDED), or else an internal error.
+    #[error("database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+
+    /// The database cannot be reached now (no connection in time).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+
     /// Anything else that should not happen (corrupt metadata, a failed
     /// background task).
     #[error("internal error: {0}")]
@@ -84,6 +93,50 @@ fn describe(problems: &[FieldProblem]) -> String {
 }
 
 impl StoreError {
+    /// A failure that a new attempt of the whole transaction may not meet
+    /// (nothing was committed): a serialization failure or a deadlock, or
+    /// a table or column that a concurrent schema change dropped after
+    /// this call read the collection's metadata (the retry reads it anew).
+    pub(crate) fn is_retryable(&self) -> bool {
+        use tokio_postgres::error::SqlState;
+        let Self::Postgres(e) = self else {
+            return false;
+        };
+        [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_COLUMN,
+        ]
+        .iter()
+        .any(|code| e.code() == Some(code))
+    }
+
+    /// How a PostgreSQL failure reaches the caller.
+    fn postgres_code(error: &tokio_postgres::Error) -> Code {
+        use tokio_postgres::error::SqlState;
+        match error.code() {
+            // No SQLSTATE: the connection failed or closed, or a value did
+            // not convert (a bug: internal).
+            None if error.is_closed()
+                || std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>()) =>
+            {
+                Code::Unavailable
+            }
+            None => Code::Internal,
+            Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE => Code::InvalidArgument,
+            Some(code) if *code == SqlState::QUERY_CANCELED => Code::DeadlineExceeded,
+            Some(code)
+                if code.code().starts_with("08")
+                    || code.code().starts_with("53")
+                    || code.code().starts_with("57P") =>
+            {
+                Code::Unavailable
+            }
+            Some(_) => Code::Internal,
+        }
+    }
+
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(message.into())
     }
@@ -197,7 +250,23 @@ impl From<StoreError> for Status {
                 Status::with_error_details(Code::InvalidArgument, message, info("BAD_REQUEST", &[]))
             }
             StoreError::IndexNotFound(_) => Status::not_found(message),
-            StoreError::Sqlite(_) | StoreError::Internal(_) => {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = ?error.to_string(), "reference store: database unavailable");
+                Status::unavailable("database unavailable")
+            }
+            StoreError::Postgres(e) if StoreError::postgres_code(e) != Code::Internal => {
+                tracing::warn!(error = ?error.to_string(), "reference store: database failure");
+                match StoreError::postgres_code(e) {
+                    Code::DeadlineExceeded => Status::deadline_exceeded("database timeout"),
+                    Code::InvalidArgument => Status::with_error_details(
+                        Code::InvalidArgument,
+                        "text holding NUL characters cannot be stored in PostgreSQL",
+                        info("BAD_REQUEST", &[]),
+                    ),
+                    _ => Status::unavailable("database unavailable"),
+                }
+            }
+            StoreError::Sqlite(_) | StoreError::Postgres(_) | StoreError::Internal(_) => {
                 // Debug-escaped: SQLite's messages can quote caller text
                 // (a path, a value), which must not forge log lines.
                 tracing::error!(error = ?error.to_string(), "reference store failure");

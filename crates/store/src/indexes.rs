@@ -5,10 +5,10 @@
 //! kept of it.
 
 use prost::Message;
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use extdb_contract::pb::{self, IndexStatus, SortOrder};
 
+use super::db::{self, DbValue, Dialect, RowExt, Tx};
 use super::error::StoreError;
 use super::schema::{self, CollectionDef, ID};
 use super::sql::{Ident, Sql};
@@ -38,15 +38,20 @@ fn primary_index() -> pb::Index {
     }
 }
 
-fn stored_indexes(tx: &Transaction<'_>, collection_id: &str) -> Result<Vec<pb::Index>, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT definition FROM extdb_indexes WHERE collection_id = ? ORDER BY rowid",
-    )?;
-    let rows = stmt
-        .query_map([collection_id], |row| row.get::<_, Vec<u8>>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    rows.iter()
-        .map(|bytes| {
+async fn stored_indexes<T: Tx>(
+    tx: &mut T,
+    collection_id: &str,
+) -> Result<Vec<pb::Index>, StoreError> {
+    let mut sql = Sql::new(tx.dialect());
+    // `sql_name` is `idx_<n>`, n growing: ordered by creation.
+    sql.push("SELECT definition FROM extdb_indexes WHERE collection_id = ")
+        .param(collection_id)
+        .push(" ORDER BY length(sql_name), sql_name");
+    tx.rows(&sql)
+        .await?
+        .iter()
+        .map(|row| {
+            let bytes = row.blob(0)?;
             let mut index = pb::Index::decode(bytes.as_slice())
                 .map_err(|e| StoreError::Internal(format!("corrupt index metadata: {e}")))?;
             index.status = IndexStatus::Active as i32;
@@ -56,13 +61,13 @@ fn stored_indexes(tx: &Transaction<'_>, collection_id: &str) -> Result<Vec<pb::I
 }
 
 /// ListIndexes: the primary key first, then the created indexes.
-pub(crate) fn list(
-    tx: &Transaction<'_>,
+pub(crate) async fn list<T: Tx>(
+    tx: &mut T,
     collection_id: &str,
 ) -> Result<Vec<pb::Index>, StoreError> {
-    schema::require(tx, collection_id)?;
+    schema::require(tx, collection_id).await?;
     let mut indexes = vec![primary_index()];
-    indexes.extend(stored_indexes(tx, collection_id)?);
+    indexes.extend(stored_indexes(tx, collection_id).await?);
     Ok(indexes)
 }
 
@@ -118,13 +123,14 @@ fn check(def: &CollectionDef, existing: &[pb::Index], index: &pb::Index) -> Opti
 }
 
 /// CreateIndex.
-pub(crate) fn create(
-    tx: &Transaction<'_>,
+pub(crate) async fn create<T: Tx>(
+    tx: &mut T,
     collection_id: &str,
     index: pb::Index,
 ) -> Result<pb::Index, StoreError> {
-    let def = schema::require(tx, collection_id)?;
-    let existing = stored_indexes(tx, collection_id)?;
+    tx.lock_schema().await?;
+    let def = schema::require(tx, collection_id).await?;
+    let existing = stored_indexes(tx, collection_id).await?;
     let mut index = pb::Index {
         status: IndexStatus::Unspecified as i32,
         failure: None,
@@ -133,8 +139,8 @@ pub(crate) fn create(
     if let Some(reason) = check(&def, &existing, &index) {
         return Ok(failed(index, reason));
     }
-    let sql_name = schema::next_name(tx, "idx")?;
-    let mut ddl = Sql::new();
+    let sql_name = schema::next_name(tx, "idx").await?;
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push(if index.unique {
         "CREATE UNIQUE INDEX "
     } else {
@@ -157,9 +163,19 @@ pub(crate) fn create(
         if i > 0 {
             ddl.push(", ");
         }
-        ddl.ident(column.1);
-        if index.case_insensitive && column.0.kind == StorageKind::Text {
-            ddl.push(" COLLATE NOCASE");
+        let folded = index.case_insensitive && column.0.kind == StorageKind::Text;
+        match (tx.dialect(), folded) {
+            (Dialect::Sqlite, true) => {
+                ddl.ident(column.1).push(" COLLATE NOCASE");
+            }
+            // An expression index: a unique one then refuses values that
+            // differ only in case, as SQLite's NOCASE does.
+            (Dialect::Postgres, true) => {
+                ddl.push("(lower(").ident(column.1).push("))");
+            }
+            (_, false) => {
+                ddl.ident(column.1);
+            }
         }
         ddl.push(if field.order == SortOrder::Desc as i32 {
             " DESC"
@@ -168,65 +184,67 @@ pub(crate) fn create(
         });
     }
     ddl.push(")");
-    if let Err(error) = tx.execute(ddl.text(), []) {
-        let message = match &error {
-            rusqlite::Error::SqliteFailure(e, _)
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                "the collection holds duplicate values for this unique index".to_owned()
-            }
-            _ => return Err(error.into()),
-        };
-        return Ok(failed(index, message));
+    if tx.execute_element(&ddl).await?.is_err() {
+        return Ok(failed(
+            index,
+            "the collection holds duplicate values for this unique index".to_owned(),
+        ));
     }
-    tx.execute(
-        "INSERT INTO extdb_indexes (collection_id, name, sql_name, definition) VALUES (?1, ?2, ?3, ?4)",
-        params![collection_id, index.name, sql_name.as_str(), index.encode_to_vec()],
-    )?;
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("INSERT INTO extdb_indexes (collection_id, name, sql_name, definition) VALUES (")
+        .param_list([
+            collection_id.into(),
+            index.name.as_str().into(),
+            sql_name.as_str().into(),
+            DbValue::Blob(index.encode_to_vec()),
+        ])
+        .push(")");
+    tx.execute(&sql).await?;
     index.status = IndexStatus::Active as i32;
     Ok(index)
 }
 
 /// RemoveIndex.
-pub(crate) fn remove(
-    tx: &Transaction<'_>,
+pub(crate) async fn remove<T: Tx>(
+    tx: &mut T,
     collection_id: &str,
     name: &str,
 ) -> Result<(), StoreError> {
-    schema::require(tx, collection_id)?;
+    tx.lock_schema().await?;
+    schema::require(tx, collection_id).await?;
     if name == PRIMARY_INDEX_NAME {
         return Err(StoreError::bad_request(
             "the primary key index cannot be removed",
         ));
     }
-    let sql_name: Option<String> = tx
-        .query_row(
-            "SELECT sql_name FROM extdb_indexes WHERE collection_id = ? AND name = ?",
-            params![collection_id, name],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let Some(sql_name) = sql_name else {
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("SELECT sql_name FROM extdb_indexes WHERE collection_id = ")
+        .param(collection_id)
+        .push(" AND name = ")
+        .param(name);
+    let Some(row) = db::first_row(tx, &sql).await? else {
         return Err(StoreError::IndexNotFound(name.to_owned()));
     };
-    drop_index(tx, collection_id, name, &sql_name)
+    drop_index(tx, collection_id, name, &row.text(0)?).await
 }
 
 /// Drops the SQLite index `sql_name` of the collection's index `name`, and
 /// forgets the index.
-pub(crate) fn drop_index(
-    tx: &Transaction<'_>,
+pub(crate) async fn drop_index<T: Tx>(
+    tx: &mut T,
     collection_id: &str,
     name: &str,
     sql_name: &str,
 ) -> Result<(), StoreError> {
-    let mut ddl = Sql::new();
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push("DROP INDEX IF EXISTS ")
         .ident(&Ident::new(sql_name)?);
-    tx.execute(ddl.text(), [])?;
-    tx.execute(
-        "DELETE FROM extdb_indexes WHERE collection_id = ? AND name = ?",
-        params![collection_id, name],
-    )?;
+    tx.execute(&ddl).await?;
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("DELETE FROM extdb_indexes WHERE collection_id = ")
+        .param(collection_id)
+        .push(" AND name = ")
+        .param(name);
+    tx.execute(&sql).await?;
     Ok(())
 }

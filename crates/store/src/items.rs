@@ -2,12 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{ErrorCode, OptionalExtension, Row, Transaction};
-
 use extdb_contract::limits::MAX_VALUE_DEPTH;
 use extdb_contract::pb::{self, item_result, value::Kind};
 
+use super::db::{self, DbValue, RowExt, Tx};
 use super::error::{StoreError, item_error};
 use super::paging::{self, CursorKey, Direction, KeysetCursor, PageRequest, QUERY_OP};
 use super::references;
@@ -33,12 +31,12 @@ fn column_count(def: &CollectionDef) -> usize {
 /// Builds an item from a row selected with [`push_columns`]: every schema
 /// field is present, null when it has no value (MULTI_REFERENCE fields are
 /// null: their references are read with QueryReferencedItems).
-pub(crate) fn row_to_item(def: &CollectionDef, row: &Row<'_>) -> Result<pb::Item, StoreError> {
+pub(crate) fn row_to_item(def: &CollectionDef, row: &[DbValue]) -> Result<pb::Item, StoreError> {
     let mut fields = BTreeMap::new();
     let mut index = 0;
     for field in &def.fields {
         let value = if field.column.is_some() {
-            let raw: SqlValue = row.get(index)?;
+            let raw = row.value(index)?.clone();
             index += 1;
             values::from_sql(field.kind, raw)?
         } else {
@@ -50,22 +48,20 @@ pub(crate) fn row_to_item(def: &CollectionDef, row: &Row<'_>) -> Result<pb::Item
 }
 
 /// Reads one item by `_id`.
-pub(crate) fn fetch(
-    tx: &Transaction<'_>,
+pub(crate) async fn fetch<T: Tx>(
+    tx: &mut T,
     def: &CollectionDef,
     id: &str,
 ) -> Result<Option<pb::Item>, StoreError> {
-    let mut sql = Sql::new();
+    let mut sql = Sql::new(tx.dialect());
     sql.push("SELECT ");
     push_columns(&mut sql, def);
     sql.push(" FROM ")
         .ident(&def.table)
         .push(" AS t WHERE t.\"_id\" = ")
-        .param(id.to_owned());
-    let mut stmt = tx.prepare_cached(sql.text())?;
-    let mut rows = stmt.query(sql.params())?;
-    match rows.next()? {
-        Some(row) => Ok(Some(row_to_item(def, row)?)),
+        .param(id);
+    match db::first_row(tx, &sql).await? {
+        Some(row) => Ok(Some(row_to_item(def, &row)?)),
         None => Ok(None),
     }
 }
@@ -156,27 +152,27 @@ fn sort_with_tiebreaker(
     Ok(keys)
 }
 
-fn count_matching(
-    tx: &Transaction<'_>,
+async fn count_matching<T: Tx>(
+    tx: &mut T,
     def: &CollectionDef,
     filter: Option<&pb::Filter>,
 ) -> Result<u64, StoreError> {
-    let mut sql = Sql::new();
+    let mut sql = Sql::new(tx.dialect());
     sql.push("SELECT COUNT(*) FROM ")
         .ident(&def.table)
         .push(" AS t WHERE ");
     sql::push_filter(&mut sql, filter, def)?;
-    let count: i64 = tx.query_row(sql.text(), sql.params(), |row| row.get(0))?;
+    let count = db::one_row(tx, &sql).await?.int(0)?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// CountItems.
-pub(crate) fn count(
-    tx: &Transaction<'_>,
+pub(crate) async fn count<T: Tx>(
+    tx: &mut T,
     request: &pb::CountItemsRequest,
 ) -> Result<u64, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
-    count_matching(tx, &def, request.filter.as_ref())
+    let def = schema::require(tx, &request.collection_id).await?;
+    count_matching(tx, &def, request.filter.as_ref()).await
 }
 
 /// The query part of a QueryItems request that a cursor carries.
@@ -191,8 +187,8 @@ fn cursor_query(request: &pb::QueryItemsRequest) -> pb::QueryItemsRequest {
 }
 
 /// QueryItems.
-pub(crate) fn query(
-    tx: &Transaction<'_>,
+pub(crate) async fn query<T: Tx>(
+    tx: &mut T,
     request: &pb::QueryItemsRequest,
     key: &CursorKey,
 ) -> Result<pb::QueryItemsResponse, StoreError> {
@@ -213,20 +209,20 @@ pub(crate) fn query(
             let anchor = token
                 .k
                 .iter()
-                .map(paging::json_to_sql)
+                .map(|v| paging::json_to_sql(v, tx.dialect()))
                 .collect::<Result<Vec<_>, _>>()?;
             (query, Some((token.d, anchor)))
         }
         _ => (cursor_query(request), None),
     };
-    let def = schema::require(tx, &query.collection_id)?;
+    let def = schema::require(tx, &query.collection_id).await?;
     check_projection(&def, &query.fields)?;
     let keys = sort_with_tiebreaker(&def, &query.sort)?;
     let limit = page.limit();
     let reverse = matches!(position, Some((Direction::Prev, _)));
     let keyset = matches!(page, PageRequest::Cursor { .. });
 
-    let mut sql = Sql::new();
+    let mut sql = Sql::new(tx.dialect());
     sql.push("SELECT ");
     push_columns(&mut sql, &def);
     if keyset {
@@ -251,21 +247,15 @@ pub(crate) fn query(
     sql.check_size()?;
 
     let columns = column_count(&def);
-    let mut rows: Vec<(pb::Item, Vec<SqlValue>)> = Vec::new();
-    {
-        let mut stmt = tx.prepare(sql.text())?;
-        let mut result = stmt.query(sql.params())?;
-        while let Some(row) = result.next()? {
-            let item = row_to_item(&def, row)?;
-            let key_values = if keyset {
-                (0..keys.len())
-                    .map(|i| row.get::<_, SqlValue>(columns + i))
-                    .collect::<Result<Vec<_>, _>>()?
-            } else {
-                Vec::new()
-            };
-            rows.push((item, key_values));
-        }
+    let mut rows: Vec<(pb::Item, Vec<DbValue>)> = Vec::new();
+    for mut row in tx.rows(&sql).await? {
+        let item = row_to_item(&def, &row)?;
+        let key_values = if keyset {
+            row.split_off(columns.min(row.len()))
+        } else {
+            Vec::new()
+        };
+        rows.push((item, key_values));
     }
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let has_more = rows.len() > limit;
@@ -275,7 +265,7 @@ pub(crate) fn query(
     }
 
     let cursors = if keyset {
-        let token = |direction: Direction, keys: &[SqlValue]| {
+        let token = |direction: Direction, keys: &[DbValue]| {
             paging::encode(
                 key,
                 QUERY_OP,
@@ -307,12 +297,12 @@ pub(crate) fn query(
     };
 
     let total = if request.return_total_count {
-        Some(count_matching(tx, &def, query.filter.as_ref())?)
+        Some(count_matching(tx, &def, query.filter.as_ref()).await?)
     } else {
         None
     };
     let mut items: Vec<pb::Item> = rows.into_iter().map(|(item, _)| item).collect();
-    references::include_referenced(tx, &def, &mut items, &query.include_referenced_items)?;
+    references::include_referenced(tx, &def, &mut items, &query.include_referenced_items).await?;
     let items = items
         .into_iter()
         .map(|item| project(item, &query.fields))
@@ -327,7 +317,7 @@ pub(crate) fn query(
 /// to value, plus which system fields the item gave.
 struct PreparedItem {
     id: String,
-    values: Vec<SqlValue>,
+    values: Vec<DbValue>,
     created_given: bool,
     owner_given: bool,
     updated_given: bool,
@@ -366,10 +356,10 @@ fn prepare(
     for (field, _) in def.column_fields() {
         let key = field.key();
         let value = match key {
-            ID => Ok(SqlValue::Text(id.clone())),
+            ID => Ok(DbValue::Text(id.clone())),
             CREATED_DATE | UPDATED_DATE => match given(key) {
                 Some(v) => values::to_sql(StorageKind::DateTime, Some(v)),
-                None => Ok(SqlValue::Integer(now)),
+                None => Ok(DbValue::Int(now)),
             },
             _ => {
                 let given = item.fields.get(key);
@@ -383,7 +373,7 @@ fn prepare(
                              (MAX_VALUE_DEPTH)"
                         ),
                     ));
-                    column_values.push(SqlValue::Null);
+                    column_values.push(DbValue::Null);
                     continue;
                 }
                 values::to_sql(field.kind, given)
@@ -404,7 +394,7 @@ fn prepare(
                             .trim_start_matches("FIELD_TYPE_")
                     ),
                 ));
-                column_values.push(SqlValue::Null);
+                column_values.push(DbValue::Null);
             }
         }
     }
@@ -420,23 +410,16 @@ fn prepare(
     })
 }
 
-fn exists(tx: &Transaction<'_>, def: &CollectionDef, id: &str) -> Result<bool, StoreError> {
-    let mut sql = Sql::new();
+async fn exists<T: Tx>(tx: &mut T, def: &CollectionDef, id: &str) -> Result<bool, StoreError> {
+    let mut sql = Sql::new(tx.dialect());
     sql.push("SELECT 1 FROM ")
         .ident(&def.table)
-        .push(" WHERE \"_id\" = ?");
-    Ok(tx
-        .prepare_cached(sql.text())?
-        .query_row([id], |_| Ok(()))
-        .optional()?
-        .is_some())
+        .push(" WHERE \"_id\" = ")
+        .param(id);
+    Ok(db::first_row(tx, &sql).await?.is_some())
 }
 
 /// A unique-index violation is the item's fault, not the call's.
-fn unique_violation(error: &rusqlite::Error) -> bool {
-    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
-}
-
 fn unique_violation_error(message: Option<&str>) -> pb::ItemError {
     item_error::validation(vec![(
         String::new(),
@@ -461,25 +444,21 @@ fn failed(error: pb::ItemError) -> pb::ItemResult {
 }
 
 /// InsertItems: one result per item, in order.
-pub(crate) fn insert(
-    tx: &Transaction<'_>,
+pub(crate) async fn insert<T: Tx>(
+    tx: &mut T,
     request: &pb::InsertItemsRequest,
 ) -> Result<Vec<pb::ItemResult>, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
     let now = values::now_millis();
-    let mut sql = Sql::new();
-    sql.push("INSERT INTO ").ident(&def.table).push(" (");
+    let mut head = Sql::new(tx.dialect());
+    head.push("INSERT INTO ").ident(&def.table).push(" (");
     for (i, (_, column)) in def.column_fields().enumerate() {
         if i > 0 {
-            sql.push(", ");
+            head.push(", ");
         }
-        sql.ident(column);
+        head.ident(column);
     }
-    sql.push(") VALUES (");
-    for i in 0..column_count(&def) {
-        sql.push(if i > 0 { ", ?" } else { "?" });
-    }
-    sql.push(")");
+    head.push(") VALUES (");
 
     let mut results = Vec::with_capacity(request.items.len());
     for item in &request.items {
@@ -490,22 +469,23 @@ pub(crate) fn insert(
                 continue;
             }
         };
-        if exists(tx, &def, &prepared.id)? {
+        if exists(tx, &def, &prepared.id).await? {
             results.push(failed(item_error::already_exists(&prepared.id)));
             continue;
         }
-        let inserted = tx
-            .prepare_cached(sql.text())?
-            .execute(rusqlite::params_from_iter(prepared.values.iter()));
-        match inserted {
-            Ok(_) => {}
-            Err(e) if unique_violation(&e) => {
-                results.push(failed(unique_violation_error(sqlite_message(&e))));
-                continue;
-            }
-            Err(e) => return Err(e.into()),
+        let mut sql = head.clone();
+        sql.param_list(prepared.values).push(")");
+        if let Err(message) = tx.execute_element(&sql).await? {
+            // An item inserted meanwhile by a concurrent call (PostgreSQL
+            // runs writes concurrently) conflicts on `_id`: it exists now.
+            results.push(failed(if exists(tx, &def, &prepared.id).await? {
+                item_error::already_exists(&prepared.id)
+            } else {
+                unique_violation_error(Some(&message))
+            }));
+            continue;
         }
-        match fetch(tx, &def, &prepared.id)? {
+        match fetch(tx, &def, &prepared.id).await? {
             Some(stored) => results.push(ok_item(stored)),
             None => return Err(StoreError::Internal("inserted item vanished".to_owned())),
         }
@@ -513,20 +493,13 @@ pub(crate) fn insert(
     Ok(results)
 }
 
-fn sqlite_message(error: &rusqlite::Error) -> Option<&str> {
-    match error {
-        rusqlite::Error::SqliteFailure(_, message) => message.as_deref(),
-        _ => None,
-    }
-}
-
 /// UpdateItems: replace each item whole; `_createdDate` and `_owner` are
 /// kept when not given, `_updatedDate` becomes now unless given.
-pub(crate) fn update(
-    tx: &Transaction<'_>,
+pub(crate) async fn update<T: Tx>(
+    tx: &mut T,
     request: &pb::UpdateItemsRequest,
 ) -> Result<Vec<pb::ItemResult>, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
     let now = values::now_millis();
     let mut results = Vec::with_capacity(request.items.len());
     for item in &request.items {
@@ -537,7 +510,7 @@ pub(crate) fn update(
                 continue;
             }
         };
-        let mut sql = Sql::new();
+        let mut sql = Sql::new(tx.dialect());
         sql.push("UPDATE ").ident(&def.table).push(" SET ");
         let mut first = true;
         for ((field, column), value) in def.column_fields().zip(&prepared.values) {
@@ -556,47 +529,45 @@ pub(crate) fn update(
             }
             first = false;
             let value = if field.key() == UPDATED_DATE && !prepared.updated_given {
-                SqlValue::Integer(now)
+                DbValue::Int(now)
             } else {
                 value.clone()
             };
             sql.ident(column).push(" = ").param(value);
         }
         sql.push(" WHERE \"_id\" = ").param(prepared.id.clone());
-        match tx.prepare_cached(sql.text())?.execute(sql.params()) {
+        match tx.execute_element(&sql).await? {
             Ok(0) => results.push(failed(item_error::not_found(&prepared.id))),
-            Ok(_) => match fetch(tx, &def, &prepared.id)? {
+            Ok(_) => match fetch(tx, &def, &prepared.id).await? {
                 Some(stored) => results.push(ok_item(stored)),
                 None => return Err(StoreError::Internal("updated item vanished".to_owned())),
             },
-            Err(e) if unique_violation(&e) => {
-                results.push(failed(unique_violation_error(sqlite_message(&e))))
-            }
-            Err(e) => return Err(e.into()),
+            Err(message) => results.push(failed(unique_violation_error(Some(&message)))),
         }
     }
     Ok(results)
 }
 
 /// RemoveItems: each removed item as it was; its references go with it.
-pub(crate) fn remove(
-    tx: &Transaction<'_>,
+pub(crate) async fn remove<T: Tx>(
+    tx: &mut T,
     request: &pb::RemoveItemsRequest,
 ) -> Result<Vec<pb::ItemResult>, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
-    let referencing = references::tables_referencing(tx, &def.id)?;
-    let mut delete = Sql::new();
-    delete
-        .push("DELETE FROM ")
-        .ident(&def.table)
-        .push(" WHERE \"_id\" = ?");
+    let def = schema::require(tx, &request.collection_id).await?;
+    let referencing = references::tables_referencing(tx, &def.id).await?;
     let mut results = Vec::with_capacity(request.item_ids.len());
     for id in &request.item_ids {
-        match fetch(tx, &def, id)? {
+        match fetch(tx, &def, id).await? {
             None => results.push(failed(item_error::not_found(id))),
             Some(item) => {
-                tx.prepare_cached(delete.text())?.execute([id])?;
-                references::forget_item(tx, &def, &referencing, id)?;
+                let mut delete = Sql::new(tx.dialect());
+                delete
+                    .push("DELETE FROM ")
+                    .ident(&def.table)
+                    .push(" WHERE \"_id\" = ")
+                    .param(id.as_str());
+                tx.execute(&delete).await?;
+                references::forget_item(tx, &def, &referencing, id).await?;
                 results.push(ok_item(item));
             }
         }
@@ -605,11 +576,11 @@ pub(crate) fn remove(
 }
 
 /// TruncateItems: every item and every reference from or to them.
-pub(crate) fn truncate(tx: &Transaction<'_>, collection_id: &str) -> Result<(), StoreError> {
-    let def = schema::require(tx, collection_id)?;
-    let mut sql = Sql::new();
+pub(crate) async fn truncate<T: Tx>(tx: &mut T, collection_id: &str) -> Result<(), StoreError> {
+    let def = schema::require(tx, collection_id).await?;
+    let mut sql = Sql::new(tx.dialect());
     sql.push("DELETE FROM ").ident(&def.table);
-    tx.execute(sql.text(), [])?;
-    references::forget_all(tx, &def)?;
+    tx.execute(&sql).await?;
+    references::forget_all(tx, &def).await?;
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! The reference store: the whole `extdb.v1.ExternalDatabase` contract on
-//! SQLite.
+//! SQLite (embedded, a file) or PostgreSQL (a server).
 //!
 //! It is the embedded default backend of the sidecar, the backend of the
 //! docker-compose example, the conformance oracle of the tests, and the model
 //! implementation for backend teams. Read it in this order:
 //!
+//! * `db`: the seam between the storage-independent core and the two
+//!   backends, `sqlite` and `postgres`.
 //! * `values`: how each field type is stored so that values round-trip.
 //! * `schema`: collections as STRICT tables, metadata, capabilities,
 //!   create / update / delete.
@@ -25,6 +27,12 @@
 //! serve_store(store, listener, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! On PostgreSQL ([`ReferenceStore::connect_postgres`]) the same core runs
+//! over a connection pool; see the `postgres` module for transactions,
+//! migrations, retries and availability. Behaviour is the same on both,
+//! except that PostgreSQL text cannot hold NUL characters (such values are
+//! INVALID_ARGUMENT there).
 //!
 //! # Choices where the contract leaves room
 //!
@@ -55,11 +63,13 @@ mod indexes;
 mod items;
 mod matcher;
 mod paging;
+mod postgres;
 mod references;
 mod schema;
 mod server;
 mod service;
 mod sql;
+mod sqlite;
 mod values;
 
 use std::path::Path;
@@ -69,6 +79,7 @@ pub use error::{ERROR_DOMAIN, FieldProblem, StoreError};
 pub use extdb_contract::limits::MAX_FILTER_DEPTH;
 pub use indexes::{MAX_INDEXES, MAX_REGULAR_INDEXES, MAX_UNIQUE_INDEXES, PRIMARY_INDEX_NAME};
 pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, MIN_CURSOR_KEY_BYTES};
+pub use postgres::PostgresOptions;
 pub use server::{
     MAX_LOCAL_ERROR_RESET_STREAMS, MAX_PENDING_ACCEPT_RESET_STREAMS, serve_store, serve_store_on,
     store_routes, store_service,
@@ -76,26 +87,77 @@ pub use server::{
 
 use extdb_contract::pb::PagingMode;
 
-/// A store on one SQLite file. Cheap to clone: clones share the database.
-/// Implements the generated server trait
+/// The database a store runs on.
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(Arc<sqlite::Database>),
+    Postgres(Arc<postgres::Database>),
+}
+
+/// A store on one SQLite file or one PostgreSQL database. Cheap to clone:
+/// clones share the database. Implements the generated server trait
 /// [`extdb_contract::pb::external_database_server::ExternalDatabase`].
 #[derive(Debug, Clone)]
 pub struct ReferenceStore {
-    db: Arc<db::Database>,
+    backend: Backend,
     paging_mode: PagingMode,
     cursor_key: paging::CursorKey,
 }
 
+/// Whether `database` names a PostgreSQL database (a `postgres://` or
+/// `postgresql://` URL) rather than a SQLite file.
+pub fn is_postgres_url(database: &str) -> bool {
+    database.starts_with("postgres://") || database.starts_with("postgresql://")
+}
+
 impl ReferenceStore {
-    /// Opens the store in the SQLite file at `path`, creating it if needed.
-    /// Data persists across restarts.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+    fn with_backend(backend: Backend) -> Result<Self, StoreError> {
         Ok(Self {
-            db: Arc::new(db::Database::open(path.as_ref())?),
+            backend,
             paging_mode: PagingMode::Offset,
             // Random per instance: see `with_cursor_key` for what it implies.
             cursor_key: paging::CursorKey::random()?,
         })
+    }
+
+    /// Opens the store in the SQLite file at `path`, creating it if needed.
+    /// Data persists across restarts.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::with_backend(Backend::Sqlite(Arc::new(sqlite::Database::open(
+            path.as_ref(),
+        )?)))
+    }
+
+    /// The store on the PostgreSQL database at `url`
+    /// (`postgres://user:password@host:port/database`). Connects lazily:
+    /// the store starts while the database is unreachable, reports
+    /// not-ready ([`ReferenceStore::is_ready`], gRPC health NOT_SERVING) and
+    /// answers UNAVAILABLE until it connects. The store's own tables are
+    /// created or migrated at the first connection.
+    pub fn connect_postgres(url: &str, options: &PostgresOptions) -> Result<Self, StoreError> {
+        Self::with_backend(Backend::Postgres(Arc::new(postgres::Database::connect(
+            url, options,
+        )?)))
+    }
+
+    /// [`ReferenceStore::connect_postgres`] with default options for a
+    /// `postgres://` URL, else [`ReferenceStore::open`] on a SQLite file.
+    pub fn open_database(database: &str) -> Result<Self, StoreError> {
+        if is_postgres_url(database) {
+            Self::connect_postgres(database, &PostgresOptions::default())
+        } else {
+            Self::open(database)
+        }
+    }
+
+    /// Whether the database answers now (always, for SQLite). For
+    /// PostgreSQL this runs a probe query, applying migrations first if
+    /// the database was never reached.
+    pub async fn is_ready(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(_) => true,
+            Backend::Postgres(db) => db.probe().await,
+        }
     }
 
     /// Sets the paging mode collections advertise (OFFSET or CURSOR). The
@@ -123,5 +185,26 @@ impl ReferenceStore {
         }
         self.cursor_key = paging::CursorKey::new(key);
         Ok(self)
+    }
+}
+
+/// Probes a PostgreSQL store's database without keeping it alive.
+pub(crate) struct ReadinessProbe(std::sync::Weak<postgres::Database>);
+
+impl ReadinessProbe {
+    /// Whether the database answers; `None` once the store is gone.
+    pub(crate) async fn probe(&self) -> Option<bool> {
+        let db = self.0.upgrade()?;
+        Some(db.probe().await)
+    }
+}
+
+impl ReferenceStore {
+    /// A background probe for stores whose database can come and go.
+    pub(crate) fn readiness_probe(&self) -> Option<ReadinessProbe> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(db) => Some(ReadinessProbe(Arc::downgrade(db))),
+        }
     }
 }

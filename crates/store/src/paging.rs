@@ -33,13 +33,12 @@ use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use prost::Message;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Row, Transaction};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value as Json;
 
 use extdb_contract::pb;
 
+use super::db::{self, DbValue, Dialect, Row, RowExt, Tx};
 use super::error::StoreError;
 use super::sql::Sql;
 
@@ -234,24 +233,41 @@ pub(crate) struct OffsetCursor {
     pub o: u64,
 }
 
-pub(crate) fn sql_to_json(value: &SqlValue) -> Json {
+/// A sort-key value in a cursor. JSON values (sort keys on dotted paths
+/// into PostgreSQL JSONB) are wrapped as `{"j": value}`.
+pub(crate) fn sql_to_json(value: &DbValue) -> Json {
     match value {
-        SqlValue::Null | SqlValue::Blob(_) => Json::Null,
-        SqlValue::Integer(n) => Json::from(*n),
-        SqlValue::Real(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
-        SqlValue::Text(s) => Json::String(s.clone()),
+        DbValue::Null | DbValue::Blob(_) => Json::Null,
+        DbValue::Int(n) => Json::from(*n),
+        DbValue::Real(n) => serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number),
+        DbValue::Bool(b) => Json::Bool(*b),
+        DbValue::Text(s) => Json::String(s.clone()),
+        DbValue::Json(text) => {
+            let inner = serde_json::from_str(text).unwrap_or(Json::Null);
+            serde_json::json!({ "j": inner })
+        }
     }
 }
 
-pub(crate) fn json_to_sql(value: &Json) -> Result<SqlValue, StoreError> {
+/// The value of [`sql_to_json`]'s output, as bound in `dialect` (SQLite
+/// reads booleans as integers).
+pub(crate) fn json_to_sql(value: &Json, dialect: Dialect) -> Result<DbValue, StoreError> {
     Ok(match value {
-        Json::Null => SqlValue::Null,
+        Json::Null => DbValue::Null,
         Json::Number(n) => match n.as_i64() {
-            Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+            Some(i) => DbValue::Int(i),
+            None => DbValue::Real(n.as_f64().unwrap_or(0.0)),
         },
-        Json::String(s) => SqlValue::Text(s.clone()),
-        _ => return Err(invalid_cursor()),
+        Json::String(s) => DbValue::Text(s.clone()),
+        Json::Bool(b) => match dialect {
+            Dialect::Sqlite => DbValue::Int(i64::from(*b)),
+            Dialect::Postgres => DbValue::Bool(*b),
+        },
+        Json::Object(object) => match object.get("j") {
+            Some(inner) if object.len() == 1 => DbValue::Json(inner.to_string()),
+            _ => return Err(invalid_cursor()),
+        },
+        Json::Array(_) => return Err(invalid_cursor()),
     })
 }
 
@@ -347,42 +363,40 @@ impl<M: OffsetPaged> OffsetPage<M> {
 
     /// Runs an ordered query for the rows of the page and one row more, which
     /// tells whether another page follows (see [`Self::finish`]).
-    pub(crate) fn fetch<T>(
+    pub(crate) async fn fetch<R, X: Tx>(
         &self,
-        tx: &Transaction<'_>,
+        tx: &mut X,
         mut query: Sql,
-        mut read_row: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
-    ) -> Result<Vec<T>, StoreError> {
+        mut read_row: impl FnMut(Row) -> Result<R, StoreError>,
+    ) -> Result<Vec<R>, StoreError> {
         query
             .push(" LIMIT ")
             .param(i64::from(self.limit) + 1)
             .push(" OFFSET ")
             .param(i64::try_from(self.offset).unwrap_or(i64::MAX));
         query.check_size()?;
-        let mut stmt = tx.prepare(query.text())?;
-        let mut result = stmt.query(query.params())?;
-        let mut rows = Vec::new();
-        while let Some(row) = result.next()? {
-            rows.push(read_row(row)?);
-        }
-        Ok(rows)
+        tx.rows(&query)
+            .await?
+            .into_iter()
+            .map(&mut read_row)
+            .collect()
     }
 
     /// Cuts the rows fetched with [`Self::fetch`] to the page, and
     /// returns its paging metadata: the number of rows `matching` selects
     /// when the total was asked for, the cursors around the page in cursor
     /// mode.
-    pub(crate) fn finish<T>(
+    pub(crate) async fn finish<R, X: Tx>(
         &self,
-        tx: &Transaction<'_>,
-        rows: &mut Vec<T>,
+        tx: &mut X,
+        rows: &mut Vec<R>,
         matching: &Sql,
     ) -> Result<pb::PagingMetadata, StoreError> {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let has_more = rows.len() > limit;
         rows.truncate(limit);
         let total = if self.return_total {
-            Some(count_rows(tx, matching)?)
+            Some(count_rows(tx, matching).await?)
         } else {
             None
         };
@@ -418,9 +432,13 @@ impl<M: OffsetPaged> OffsetPage<M> {
 }
 
 /// How many rows a query selects.
-fn count_rows(tx: &Transaction<'_>, query: &Sql) -> Result<u64, StoreError> {
-    let mut count = Sql::new();
-    count.push("SELECT COUNT(*) FROM (").append(query).push(")");
-    let n: i64 = tx.query_row(count.text(), count.params(), |row| row.get(0))?;
+async fn count_rows<T: Tx>(tx: &mut T, query: &Sql) -> Result<u64, StoreError> {
+    let mut count = Sql::new(tx.dialect());
+    // PostgreSQL wants every subquery in FROM named.
+    count
+        .push("SELECT COUNT(*) FROM (")
+        .append(query)
+        .push(") AS counted");
+    let n = db::one_row(tx, &count).await?.int(0)?;
     Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -4,10 +4,10 @@
 //! item removes its references, in both directions.
 
 use prost::Message;
-use rusqlite::{Transaction, params};
 
 use extdb_contract::pb::{self, FieldType, reference_result, value::Kind};
 
+use super::db::{self, DbValue, Dialect, RowExt, Tx};
 use super::error::{StoreError, item_error};
 use super::items;
 use super::paging::{self, CursorKey, MAX_LIMIT, OffsetPage};
@@ -17,20 +17,17 @@ use super::values;
 
 /// Relation tables (of any collection) whose field references
 /// `collection_id`.
-pub(crate) fn tables_referencing(
-    tx: &Transaction<'_>,
+pub(crate) async fn tables_referencing<T: Tx>(
+    tx: &mut T,
     collection_id: &str,
 ) -> Result<Vec<Ident>, StoreError> {
-    let mut stmt = tx.prepare_cached(
+    let sql = Sql::fixed(
+        tx.dialect(),
         "SELECT relation_table, definition FROM extdb_fields WHERE relation_table IS NOT NULL",
-    )?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    );
     let mut tables = Vec::new();
-    for (table, definition) in rows {
+    for row in tx.rows(&sql).await? {
+        let (table, definition) = (row.text(0)?, row.blob(1)?);
         let field = pb::Field::decode(definition.as_slice())
             .map_err(|e| StoreError::Internal(format!("corrupt metadata: {e}")))?;
         let references_it = matches!(
@@ -45,36 +42,41 @@ pub(crate) fn tables_referencing(
 }
 
 /// Deletes the references from and to one removed item.
-pub(crate) fn forget_item(
-    tx: &Transaction<'_>,
+pub(crate) async fn forget_item<T: Tx>(
+    tx: &mut T,
     def: &CollectionDef,
     referencing: &[Ident],
     item_id: &str,
 ) -> Result<(), StoreError> {
     for (_, table) in def.relation_fields() {
-        let mut sql = Sql::new();
+        let mut sql = Sql::new(tx.dialect());
         sql.push("DELETE FROM ")
             .ident(table)
-            .push(" WHERE referring_id = ?");
-        tx.prepare_cached(sql.text())?.execute([item_id])?;
+            .push(" WHERE referring_id = ")
+            .param(item_id);
+        tx.execute(&sql).await?;
     }
     for table in referencing {
-        let mut sql = Sql::new();
+        let mut sql = Sql::new(tx.dialect());
         sql.push("DELETE FROM ")
             .ident(table)
-            .push(" WHERE referenced_id = ?");
-        tx.prepare_cached(sql.text())?.execute([item_id])?;
+            .push(" WHERE referenced_id = ")
+            .param(item_id);
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
 
 /// Deletes every reference from and to the items of a truncated collection.
-pub(crate) fn forget_all(tx: &Transaction<'_>, def: &CollectionDef) -> Result<(), StoreError> {
-    let own = def.relation_fields().map(|(_, t)| t.clone());
-    for table in own.chain(tables_referencing(tx, &def.id)?) {
-        let mut sql = Sql::new();
+pub(crate) async fn forget_all<T: Tx>(tx: &mut T, def: &CollectionDef) -> Result<(), StoreError> {
+    let own: Vec<Ident> = def.relation_fields().map(|(_, t)| t.clone()).collect();
+    for table in own
+        .into_iter()
+        .chain(tables_referencing(tx, &def.id).await?)
+    {
+        let mut sql = Sql::new(tx.dialect());
         sql.push("DELETE FROM ").ident(&table);
-        tx.execute(sql.text(), [])?;
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
@@ -95,12 +97,12 @@ fn relation_field<'a>(
 }
 
 /// The referenced collection, when it lives in this store.
-fn referenced_collection(
-    tx: &Transaction<'_>,
+async fn referenced_collection<T: Tx>(
+    tx: &mut T,
     field: &FieldDef,
 ) -> Result<Option<CollectionDef>, StoreError> {
     match field.referenced_collection() {
-        Some(id) => schema::load(tx, id),
+        Some(id) => schema::load(tx, id).await,
         None => Ok(None),
     }
 }
@@ -117,15 +119,15 @@ fn item_value(item: pb::Item) -> pb::Value {
 /// referenced item, MULTI_REFERENCE values the list of referenced items
 /// (by reference creation, at most `limit`, only those matching `filter`).
 /// References into collections this store does not hold stay ids (or null).
-pub(crate) fn include_referenced(
-    tx: &Transaction<'_>,
+pub(crate) async fn include_referenced<T: Tx>(
+    tx: &mut T,
     def: &CollectionDef,
     items: &mut [pb::Item],
     inclusions: &[pb::ReferenceInclusion],
 ) -> Result<(), StoreError> {
     for inclusion in inclusions {
         let field = def.require_field(&inclusion.field_key)?;
-        let Some(target) = referenced_collection(tx, field)? else {
+        let Some(target) = referenced_collection(tx, field).await? else {
             if matches!(
                 field.field_type(),
                 FieldType::Reference | FieldType::MultiReference
@@ -151,7 +153,7 @@ pub(crate) fn include_referenced(
             let Some(Kind::StringValue(lookup_id)) = lookup_id.and_then(|v| v.kind.as_ref()) else {
                 continue;
             };
-            let mut sql = Sql::new();
+            let mut sql = Sql::new(tx.dialect());
             sql.push("SELECT ");
             items::push_columns(&mut sql, &target);
             sql.push(" FROM ").ident(&target.table).push(" AS t");
@@ -172,11 +174,9 @@ pub(crate) fn include_referenced(
                 sql.push(" ORDER BY r.seq");
             }
             sql.push(" LIMIT ").param(limit);
-            let mut stmt = tx.prepare_cached(sql.text())?;
-            let mut rows = stmt.query(sql.params())?;
             let mut found = Vec::new();
-            while let Some(row) = rows.next()? {
-                found.push(item_value(items::row_to_item(&target, row)?));
+            for row in tx.rows(&sql).await? {
+                found.push(item_value(items::row_to_item(&target, &row)?));
             }
             let value = if field.relation.is_some() {
                 pb::Value {
@@ -195,7 +195,7 @@ pub(crate) fn include_referenced(
 }
 
 fn push_reference_filter(sql: &mut Sql, request: &pb::QueryReferencedItemsRequest) {
-    sql.push(" WHERE 1");
+    sql.push(" WHERE TRUE");
     if !request.referring_item_ids.is_empty() {
         sql.push(" AND r.referring_id IN (")
             .param_list(request.referring_item_ids.iter().cloned().map(Into::into))
@@ -209,42 +209,43 @@ fn push_reference_filter(sql: &mut Sql, request: &pb::QueryReferencedItemsReques
 }
 
 /// QueryReferencedItems.
-pub(crate) fn query_referenced(
-    tx: &Transaction<'_>,
+pub(crate) async fn query_referenced<T: Tx>(
+    tx: &mut T,
     request: pb::QueryReferencedItemsRequest,
     key: &CursorKey,
 ) -> Result<pb::QueryReferencedItemsResponse, StoreError> {
     let page = OffsetPage::resolve(request, key)?;
     let request = &page.request;
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
     let (field, table) = relation_field(&def, &request.referring_field_key)?;
-    let target = referenced_collection(tx, field)?;
+    let target = referenced_collection(tx, field).await?;
     if let Some(target) = &target {
         items::check_projection(target, &request.fields_to_return)?;
     }
 
-    let mut matching = Sql::new();
+    let mut matching = Sql::new(tx.dialect());
     matching
         .push("SELECT r.referring_id, r.referenced_id FROM ")
         .ident(table)
         .push(" AS r");
     push_reference_filter(&mut matching, request);
-    let mut query = Sql::new();
+    let mut query = Sql::new(tx.dialect());
     query.append(&matching);
     query.push(if request.order == pb::SortOrder::Desc as i32 {
         " ORDER BY r.seq DESC"
     } else {
         " ORDER BY r.seq ASC"
     });
-    let mut pairs = page.fetch(tx, query, |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-    })?;
-    let paging_metadata = page.finish(tx, &mut pairs, &matching)?;
+    let mut pairs = page
+        .fetch(tx, query, |row| Ok((row.text(0)?, row.text(1)?)))
+        .await?;
+    let paging_metadata = page.finish(tx, &mut pairs, &matching).await?;
 
     let mut results = Vec::with_capacity(pairs.len());
     for (referring, referenced) in pairs {
         let referenced_item = match (&target, request.include_referenced_items) {
-            (Some(target), true) => items::fetch(tx, target, &referenced)?
+            (Some(target), true) => items::fetch(tx, target, &referenced)
+                .await?
                 .map(|item| items::project(item, &request.fields_to_return)),
             _ => None,
         };
@@ -291,84 +292,119 @@ fn empty_ids(reference: &pb::Reference) -> Option<pb::ItemError> {
     (!problems.is_empty()).then(|| item_error::validation(problems))
 }
 
-fn item_exists(tx: &Transaction<'_>, def: &CollectionDef, id: &str) -> Result<bool, StoreError> {
-    let mut sql = Sql::new();
+async fn item_exists<T: Tx>(tx: &mut T, def: &CollectionDef, id: &str) -> Result<bool, StoreError> {
+    let mut sql = Sql::new(tx.dialect());
     sql.push("SELECT COUNT(*) FROM ")
         .ident(&def.table)
-        .push(" WHERE \"_id\" = ?");
-    let n: i64 = tx
-        .prepare_cached(sql.text())?
-        .query_row([id], |row| row.get(0))?;
-    Ok(n > 0)
+        .push(" WHERE \"_id\" = ")
+        .param(id);
+    Ok(db::one_row(tx, &sql).await?.int(0)? > 0)
 }
 
-/// One result per pair, in order: a validation error for a pair with an
-/// empty id; otherwise the pair itself, or the error `apply` gives for it
-/// (`apply` is given the referring and the referenced id).
-fn result_per_pair(
-    references: &[pb::Reference],
-    mut apply: impl FnMut(&str, &str) -> Result<Option<pb::ItemError>, StoreError>,
-) -> Result<Vec<pb::ReferenceResult>, StoreError> {
-    let mut results = Vec::with_capacity(references.len());
-    for reference in references {
-        let failure = match empty_ids(reference) {
-            Some(error) => Some(error),
-            None => apply(&reference.referring_item_id, &reference.referenced_item_id)?,
-        };
-        results.push(match failure {
-            Some(error) => reference_failed(error),
-            None => reference_ok(reference),
-        });
+/// The result of one pair: a validation error for a pair with an empty
+/// id; otherwise the pair itself, or its error.
+fn pair_result(reference: &pb::Reference, failure: Option<pb::ItemError>) -> pb::ReferenceResult {
+    match failure {
+        Some(error) => reference_failed(error),
+        None => reference_ok(reference),
     }
-    Ok(results)
+}
+
+/// Orders references of one field by creation without a sequence: the
+/// microseconds now, then a counter of this process (zero-padded hex, so
+/// text order is creation order; two replicas inserting in the same
+/// microsecond order arbitrarily between them).
+fn next_seq() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let micros = chrono::Utc::now().timestamp_micros();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:016x}{:016x}", micros.max(0), n)
 }
 
 /// InsertReferences: one result per pair, in order. Both items must exist
 /// (the referenced one is checked when its collection is in this store).
-pub(crate) fn insert_references(
-    tx: &Transaction<'_>,
+pub(crate) async fn insert_references<T: Tx>(
+    tx: &mut T,
     request: &pb::InsertReferencesRequest,
 ) -> Result<Vec<pb::ReferenceResult>, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
     let (field, table) = relation_field(&def, &request.referring_field_key)?;
-    let target = referenced_collection(tx, field)?;
-    let mut insert = Sql::new();
-    insert.push("INSERT INTO ").ident(table).push(
-        " (referring_id, referenced_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-    );
+    let target = referenced_collection(tx, field).await?;
     let now = values::now_millis();
-    result_per_pair(&request.references, |referring, referenced| {
-        if !item_exists(tx, &def, referring)? {
-            return Ok(Some(item_error::not_found(referring)));
-        }
-        if let Some(target) = &target
-            && !item_exists(tx, target, referenced)?
+    let mut results = Vec::with_capacity(request.references.len());
+    for reference in &request.references {
+        let (referring, referenced) = (
+            reference.referring_item_id.as_str(),
+            reference.referenced_item_id.as_str(),
+        );
+        let failure = if let Some(error) = empty_ids(reference) {
+            Some(error)
+        } else if !item_exists(tx, &def, referring).await? {
+            Some(item_error::not_found(referring))
+        } else if let Some(target) = &target
+            && !item_exists(tx, target, referenced).await?
         {
-            return Ok(Some(item_error::not_found(referenced)));
-        }
-        let inserted = tx
-            .prepare_cached(insert.text())?
-            .execute(params![referring, referenced, now])?;
-        Ok((inserted == 0).then(|| item_error::reference_already_exists(referring, referenced)))
-    })
+            Some(item_error::not_found(referenced))
+        } else {
+            let mut insert = Sql::new(tx.dialect());
+            insert.push("INSERT INTO ").ident(table);
+            match tx.dialect() {
+                Dialect::Sqlite => {
+                    insert
+                        .push(" (referring_id, referenced_id, created_at) VALUES (")
+                        .param_list([referring.into(), referenced.into(), DbValue::Int(now)]);
+                }
+                Dialect::Postgres => {
+                    insert
+                        .push(" (referring_id, referenced_id, seq, created_at) VALUES (")
+                        .param_list([
+                            referring.into(),
+                            referenced.into(),
+                            next_seq().into(),
+                            DbValue::Int(now),
+                        ]);
+                }
+            }
+            // The conflict target is the pair's own key columns.
+            insert.push(") ON CONFLICT (referring_id, referenced_id) DO NOTHING");
+            let inserted = tx.execute(&insert).await?;
+            (inserted == 0).then(|| item_error::reference_already_exists(referring, referenced))
+        };
+        results.push(pair_result(reference, failure));
+    }
+    Ok(results)
 }
 
 /// RemoveReferences: one result per pair, in order.
-pub(crate) fn remove_references(
-    tx: &Transaction<'_>,
+pub(crate) async fn remove_references<T: Tx>(
+    tx: &mut T,
     request: &pb::RemoveReferencesRequest,
 ) -> Result<Vec<pb::ReferenceResult>, StoreError> {
-    let def = schema::require(tx, &request.collection_id)?;
+    let def = schema::require(tx, &request.collection_id).await?;
     let (_, table) = relation_field(&def, &request.referring_field_key)?;
-    let mut delete = Sql::new();
-    delete
-        .push("DELETE FROM ")
-        .ident(table)
-        .push(" WHERE referring_id = ?1 AND referenced_id = ?2");
-    result_per_pair(&request.references, |referring, referenced| {
-        let removed = tx
-            .prepare_cached(delete.text())?
-            .execute(params![referring, referenced])?;
-        Ok((removed == 0).then(|| item_error::reference_not_found(referring, referenced)))
-    })
+    let mut results = Vec::with_capacity(request.references.len());
+    for reference in &request.references {
+        let (referring, referenced) = (
+            reference.referring_item_id.as_str(),
+            reference.referenced_item_id.as_str(),
+        );
+        let failure = match empty_ids(reference) {
+            Some(error) => Some(error),
+            None => {
+                let mut delete = Sql::new(tx.dialect());
+                delete
+                    .push("DELETE FROM ")
+                    .ident(table)
+                    .push(" WHERE referring_id = ")
+                    .param(referring)
+                    .push(" AND referenced_id = ")
+                    .param(referenced);
+                let removed = tx.execute(&delete).await?;
+                (removed == 0).then(|| item_error::reference_not_found(referring, referenced))
+            }
+        };
+        results.push(pair_result(reference, failure));
+    }
+    Ok(results)
 }

@@ -9,10 +9,10 @@
 //! a relation table `refs_<n>` (see [`super::references`]).
 
 use prost::Message;
-use rusqlite::{OptionalExtension, Transaction, params};
 
 use extdb_contract::pb::{self, DataOperation, FieldType, PagingMode};
 
+use super::db::{self, DbValue, Dialect, RowExt, Tx};
 use super::error::{FieldProblem, StoreError};
 use super::indexes;
 use super::sql::{self, Column, Ident, Resolve, Sql, Target};
@@ -210,12 +210,15 @@ impl Resolve for CollectionDef {
 }
 
 /// A new store-generated name `<prefix>_<n>`.
-pub(crate) fn next_name(tx: &Transaction<'_>, prefix: &'static str) -> Result<Ident, StoreError> {
-    let n: i64 = tx.query_row(
+pub(crate) async fn next_name<T: Tx>(
+    tx: &mut T,
+    prefix: &'static str,
+) -> Result<Ident, StoreError> {
+    let sql = Sql::fixed(
+        tx.dialect(),
         "UPDATE extdb_meta SET value = value + 1 WHERE key = 'next_name' RETURNING value - 1",
-        [],
-        |row| row.get(0),
-    )?;
+    );
+    let n = db::one_row(tx, &sql).await?.int(0)?;
     Ident::new(&format!("{prefix}_{n}"))
 }
 
@@ -224,31 +227,29 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, StoreError> {
 }
 
 /// Loads a collection, `None` when it does not exist.
-pub(crate) fn load(tx: &Transaction<'_>, id: &str) -> Result<Option<CollectionDef>, StoreError> {
-    let Some((table, definition)) = tx
-        .query_row(
-            "SELECT table_name, definition FROM extdb_collections WHERE id = ?",
-            [id],
-            |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)),
-        )
-        .optional()?
-    else {
+pub(crate) async fn load<T: Tx>(tx: &mut T, id: &str) -> Result<Option<CollectionDef>, StoreError> {
+    // One statement (one round trip to a database server): the collection
+    // row, repeated on each of its field rows.
+    let mut sql = Sql::new(tx.dialect());
+    sql.push(
+        "SELECT c.table_name, c.definition, f.column_name, f.relation_table, f.definition \
+         FROM extdb_collections AS c LEFT JOIN extdb_fields AS f ON f.collection_id = c.id \
+         WHERE c.id = ",
+    )
+    .param(id)
+    .push(" ORDER BY f.position");
+    let rows = tx.rows(&sql).await?;
+    let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let mut stmt = tx.prepare_cached(
-        "SELECT column_name, relation_table, definition FROM extdb_fields \
-         WHERE collection_id = ? ORDER BY position",
-    )?;
-    let rows = stmt.query_map([id], |row| {
-        Ok((
-            row.get::<_, Option<String>>(0)?,
-            row.get::<_, Option<String>>(1)?,
-            row.get::<_, Vec<u8>>(2)?,
-        ))
-    })?;
-    let mut fields = Vec::new();
-    for row in rows {
-        let (column, relation, definition) = row?;
+    let (table, definition) = (first.text(0)?, first.blob(1)?);
+    let mut fields = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.value(4)? == &DbValue::Null {
+            // A collection without field rows (never saved by this store).
+            continue;
+        }
+        let (column, relation, definition) = (row.opt_text(2)?, row.opt_text(3)?, row.blob(4)?);
         let field: pb::Field = decode(&definition)?;
         fields.push(FieldDef {
             kind: kind_of(&field),
@@ -266,17 +267,16 @@ pub(crate) fn load(tx: &Transaction<'_>, id: &str) -> Result<Option<CollectionDe
 }
 
 /// Loads a collection or fails with COLLECTION_NOT_FOUND.
-pub(crate) fn require(tx: &Transaction<'_>, id: &str) -> Result<CollectionDef, StoreError> {
-    load(tx, id)?.ok_or_else(|| StoreError::collection_not_found(id))
+pub(crate) async fn require<T: Tx>(tx: &mut T, id: &str) -> Result<CollectionDef, StoreError> {
+    load(tx, id)
+        .await?
+        .ok_or_else(|| StoreError::collection_not_found(id))
 }
 
 /// Ids of every collection, sorted.
-pub(crate) fn list_ids(tx: &Transaction<'_>) -> Result<Vec<String>, StoreError> {
-    let mut stmt = tx.prepare_cached("SELECT id FROM extdb_collections ORDER BY id")?;
-    let ids = stmt
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(ids)
+pub(crate) async fn list_ids<T: Tx>(tx: &mut T) -> Result<Vec<String>, StoreError> {
+    let sql = Sql::fixed(tx.dialect(), "SELECT id FROM extdb_collections ORDER BY id");
+    tx.rows(&sql).await?.iter().map(|row| row.text(0)).collect()
 }
 
 fn validate_id(id: &str) -> Result<(), StoreError> {
@@ -398,12 +398,12 @@ fn system_field(field: pb::Field) -> Result<FieldDef, StoreError> {
 }
 
 /// Allocates the column or relation table of a new user field.
-fn allocate(tx: &Transaction<'_>, field: pb::Field) -> Result<FieldDef, StoreError> {
+async fn allocate<T: Tx>(tx: &mut T, field: pb::Field) -> Result<FieldDef, StoreError> {
     let kind = kind_of(&field);
     let (column, relation) = if kind == StorageKind::Relation {
-        (None, Some(next_name(tx, "refs")?))
+        (None, Some(next_name(tx, "refs").await?))
     } else {
-        (Some(next_name(tx, "f")?), None)
+        (Some(next_name(tx, "f").await?), None)
     };
     Ok(FieldDef {
         field,
@@ -413,82 +413,100 @@ fn allocate(tx: &Transaction<'_>, field: pb::Field) -> Result<FieldDef, StoreErr
     })
 }
 
-fn create_relation_table(tx: &Transaction<'_>, table: &Ident) -> Result<(), StoreError> {
-    let mut ddl = Sql::new();
-    ddl.push("CREATE TABLE ").ident(table).push(
-        " (seq INTEGER PRIMARY KEY AUTOINCREMENT, referring_id TEXT NOT NULL, \
+async fn create_relation_table<T: Tx>(tx: &mut T, table: &Ident) -> Result<(), StoreError> {
+    let mut ddl = Sql::new(tx.dialect());
+    ddl.push("CREATE TABLE ").ident(table);
+    match tx.dialect() {
+        Dialect::Sqlite => ddl.push(
+            " (seq INTEGER PRIMARY KEY AUTOINCREMENT, referring_id TEXT NOT NULL, \
              referenced_id TEXT NOT NULL, created_at INTEGER NOT NULL, \
              UNIQUE (referring_id, referenced_id)) STRICT",
-    );
-    tx.execute(ddl.text(), [])?;
+        ),
+        // Keyed by the pair (no sequence: distributed engines have none
+        // worth using); `seq` orders references by creation (see
+        // `references::next_seq`).
+        Dialect::Postgres => ddl.push(
+            " (referring_id TEXT NOT NULL, referenced_id TEXT NOT NULL, \
+             seq TEXT NOT NULL, created_at BIGINT NOT NULL, \
+             PRIMARY KEY (referring_id, referenced_id))",
+        ),
+    };
+    tx.execute(&ddl).await?;
     let index = Ident::new(&format!("{}_by_referenced", table.as_str()))?;
-    let mut ddl = Sql::new();
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push("CREATE INDEX ")
         .ident(&index)
         .push(" ON ")
         .ident(table)
         .push(" (referenced_id)");
-    tx.execute(ddl.text(), [])?;
+    tx.execute(&ddl).await?;
     Ok(())
 }
 
-fn add_column(
-    tx: &Transaction<'_>,
+async fn add_column<T: Tx>(
+    tx: &mut T,
     table: &Ident,
     column: &Ident,
     kind: StorageKind,
 ) -> Result<(), StoreError> {
-    let mut ddl = Sql::new();
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push("ALTER TABLE ")
         .ident(table)
         .push(" ADD COLUMN ")
         .ident(column)
         .push(" ")
-        .push(kind.column_type());
-    tx.execute(ddl.text(), [])?;
+        .push(kind.column_type(tx.dialect()));
+    tx.execute(&ddl).await?;
     Ok(())
 }
 
-fn drop_column(tx: &Transaction<'_>, table: &Ident, column: &Ident) -> Result<(), StoreError> {
-    let mut ddl = Sql::new();
+async fn drop_column<T: Tx>(tx: &mut T, table: &Ident, column: &Ident) -> Result<(), StoreError> {
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push("ALTER TABLE ")
         .ident(table)
         .push(" DROP COLUMN ")
         .ident(column);
-    tx.execute(ddl.text(), [])?;
+    tx.execute(&ddl).await?;
     Ok(())
 }
 
-fn drop_table(tx: &Transaction<'_>, table: &Ident) -> Result<(), StoreError> {
-    let mut ddl = Sql::new();
+async fn drop_table<T: Tx>(tx: &mut T, table: &Ident) -> Result<(), StoreError> {
+    let mut ddl = Sql::new(tx.dialect());
     ddl.push("DROP TABLE IF EXISTS ").ident(table);
-    tx.execute(ddl.text(), [])?;
+    tx.execute(&ddl).await?;
     Ok(())
 }
 
-fn save(tx: &Transaction<'_>, def: &CollectionDef) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO extdb_collections (id, table_name, definition) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (id) DO UPDATE SET definition = excluded.definition",
-        params![def.id, def.table.as_str(), def.meta.encode_to_vec()],
-    )?;
-    tx.execute(
-        "DELETE FROM extdb_fields WHERE collection_id = ?",
-        [&def.id],
-    )?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO extdb_fields (collection_id, key, position, column_name, relation_table, definition) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
+async fn save<T: Tx>(tx: &mut T, def: &CollectionDef) -> Result<(), StoreError> {
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("INSERT INTO extdb_collections (id, table_name, definition) VALUES (")
+        .param(def.id.as_str())
+        .push(", ")
+        .param(def.table.as_str())
+        .push(", ")
+        .param(def.meta.encode_to_vec())
+        .push(") ON CONFLICT (id) DO UPDATE SET definition = excluded.definition");
+    tx.execute(&sql).await?;
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("DELETE FROM extdb_fields WHERE collection_id = ")
+        .param(def.id.as_str());
+    tx.execute(&sql).await?;
     for (position, field) in def.fields.iter().enumerate() {
-        stmt.execute(params![
-            def.id,
-            field.key(),
-            i64::try_from(position).unwrap_or(i64::MAX),
-            field.column.as_ref().map(Ident::as_str),
-            field.relation.as_ref().map(Ident::as_str),
-            field.field.encode_to_vec(),
-        ])?;
+        let mut sql = Sql::new(tx.dialect());
+        sql.push(
+            "INSERT INTO extdb_fields \
+             (collection_id, key, position, column_name, relation_table, definition) VALUES (",
+        )
+        .param_list([
+            DbValue::from(def.id.as_str()),
+            field.key().into(),
+            DbValue::Int(i64::try_from(position).unwrap_or(i64::MAX)),
+            field.column.as_ref().map(Ident::as_str).into(),
+            field.relation.as_ref().map(Ident::as_str).into(),
+            field.field.encode_to_vec().into(),
+        ])
+        .push(")");
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
@@ -502,12 +520,13 @@ fn meta_of(collection: &pb::Collection) -> pb::Collection {
 }
 
 /// CreateCollection.
-pub(crate) fn create(
-    tx: &Transaction<'_>,
+pub(crate) async fn create<T: Tx>(
+    tx: &mut T,
     collection: &pb::Collection,
 ) -> Result<CollectionDef, StoreError> {
     validate_id(&collection.id)?;
-    if load(tx, &collection.id)?.is_some() {
+    tx.lock_schema().await?;
+    if load(tx, &collection.id).await?.is_some() {
         return Err(StoreError::CollectionAlreadyExists {
             collection_id: collection.id.clone(),
         });
@@ -518,16 +537,17 @@ pub(crate) fn create(
             problems: type_problems,
         });
     }
-    let table = next_name(tx, "items")?;
+    let table = next_name(tx, "items").await?;
     let mut defs = Vec::with_capacity(fields.len());
     for field in fields {
         if is_system(&field.key) {
             defs.push(system_field(field)?);
         } else {
-            defs.push(allocate(tx, field)?);
+            defs.push(allocate(tx, field).await?);
         }
     }
-    let mut ddl = Sql::new();
+    let dialect = tx.dialect();
+    let mut ddl = Sql::new(dialect);
     ddl.push("CREATE TABLE ").ident(&table).push(" (");
     for (i, field) in defs.iter().enumerate() {
         let Some(column) = &field.column else {
@@ -536,18 +556,20 @@ pub(crate) fn create(
         if i > 0 {
             ddl.push(", ");
         }
-        ddl.ident(column).push(" ").push(field.kind.column_type());
+        ddl.ident(column)
+            .push(" ")
+            .push(field.kind.column_type(dialect));
         if field.key() == ID {
             ddl.push(" NOT NULL PRIMARY KEY");
         }
     }
-    ddl.push(") STRICT");
-    tx.execute(ddl.text(), [])?;
-    for (_, relation) in defs
-        .iter()
-        .filter_map(|f| f.relation.as_ref().map(|r| (f, r)))
-    {
-        create_relation_table(tx, relation)?;
+    ddl.push(match dialect {
+        Dialect::Sqlite => ") STRICT",
+        Dialect::Postgres => ")",
+    });
+    tx.execute(&ddl).await?;
+    for relation in defs.iter().filter_map(|f| f.relation.as_ref()) {
+        create_relation_table(tx, relation).await?;
     }
     let def = CollectionDef {
         id: collection.id.clone(),
@@ -555,7 +577,7 @@ pub(crate) fn create(
         meta: meta_of(collection),
         fields: defs,
     };
-    save(tx, &def)?;
+    save(tx, &def).await?;
     Ok(def)
 }
 
@@ -576,12 +598,12 @@ fn convertible(from: StorageKind, to: StorageKind) -> bool {
 /// no references for a MULTI_REFERENCE field): then any type change is
 /// possible, there being nothing to convert (envelope §4.6 refuses only
 /// impossible changes).
-fn holds_no_values(
-    tx: &Transaction<'_>,
+async fn holds_no_values<T: Tx>(
+    tx: &mut T,
     table: &Ident,
     field: &FieldDef,
 ) -> Result<bool, StoreError> {
-    let mut probe = Sql::new();
+    let mut probe = Sql::new(tx.dialect());
     probe.push("SELECT NOT EXISTS (SELECT 1 FROM ");
     if let Some(column) = &field.column {
         probe
@@ -594,15 +616,15 @@ fn holds_no_values(
     } else {
         return Ok(true);
     }
-    Ok(tx.query_row(probe.text(), [], |row| row.get(0))?)
+    db::one_row(tx, &probe).await?.bool(0)
 }
 
 fn convert_value(
     from: StorageKind,
     to: StorageKind,
-    value: rusqlite::types::Value,
-) -> Result<rusqlite::types::Value, StoreError> {
-    use rusqlite::types::Value as V;
+    value: DbValue,
+) -> Result<DbValue, StoreError> {
+    use DbValue as V;
     if value == V::Null || from == to {
         return Ok(value);
     }
@@ -621,27 +643,23 @@ fn convert_value(
 }
 
 /// Drops the store's indexes that use `key`.
-fn drop_indexes_on(tx: &Transaction<'_>, collection_id: &str, key: &str) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT name, sql_name, definition FROM extdb_indexes WHERE collection_id = ?",
-    )?;
-    let indexes = stmt
-        .query_map([collection_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, Vec<u8>>(2)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (name, sql_name, definition) in indexes {
+async fn drop_indexes_on<T: Tx>(
+    tx: &mut T,
+    collection_id: &str,
+    key: &str,
+) -> Result<(), StoreError> {
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("SELECT name, sql_name, definition FROM extdb_indexes WHERE collection_id = ")
+        .param(collection_id);
+    for row in tx.rows(&sql).await? {
+        let (name, sql_name, definition) = (row.text(0)?, row.text(1)?, row.blob(2)?);
         let index: pb::Index = decode(&definition)?;
         let uses_key = index
             .fields
             .iter()
             .any(|f| f.path.split('.').next() == Some(key));
         if uses_key {
-            indexes::drop_index(tx, collection_id, &name, &sql_name)?;
+            indexes::drop_index(tx, collection_id, &name, &sql_name).await?;
         }
     }
     Ok(())
@@ -650,16 +668,19 @@ fn drop_indexes_on(tx: &Transaction<'_>, collection_id: &str, key: &str) -> Resu
 /// UpdateCollection: make the stored fields equal the requested list.
 /// Everything is checked before anything changes; the caller's transaction
 /// makes the change atomic.
-pub(crate) fn update(
-    tx: &Transaction<'_>,
+pub(crate) async fn update<T: Tx>(
+    tx: &mut T,
     collection: &pb::Collection,
 ) -> Result<CollectionDef, StoreError> {
-    let existing = require(tx, &collection.id)?;
+    tx.lock_schema().await?;
+    let existing = require(tx, &collection.id).await?;
     let (fields, mut problems) = normalize_fields(&collection.fields)?;
     for field in fields.iter().filter(|f| !is_system(&f.key)) {
         if let Some(old) = existing.field(&field.key) {
             let new_kind = kind_of(field);
-            if !convertible(old.kind, new_kind) && !holds_no_values(tx, &existing.table, old)? {
+            if !convertible(old.kind, new_kind)
+                && !holds_no_values(tx, &existing.table, old).await?
+            {
                 problems.push(FieldProblem::new(
                     field.key.clone(),
                     format!(
@@ -685,12 +706,12 @@ pub(crate) fn update(
         if fields.iter().any(|f| f.key == old.key()) {
             continue;
         }
-        drop_indexes_on(tx, &existing.id, old.key())?;
+        drop_indexes_on(tx, &existing.id, old.key()).await?;
         if let Some(column) = &old.column {
-            drop_column(tx, &existing.table, column)?;
+            drop_column(tx, &existing.table, column).await?;
         }
         if let Some(relation) = &old.relation {
-            drop_table(tx, relation)?;
+            drop_table(tx, relation).await?;
         }
     }
 
@@ -712,10 +733,10 @@ pub(crate) fn update(
                 // A kind change: a new column filled with converted values
                 // (or a relation table: checked above to have nothing to
                 // convert), the old storage dropped.
-                drop_indexes_on(tx, &existing.id, old.key())?;
-                let def = allocate(tx, field)?;
+                drop_indexes_on(tx, &existing.id, old.key()).await?;
+                let def = allocate(tx, field).await?;
                 if let Some(new_column) = &def.column {
-                    add_column(tx, &existing.table, new_column, new_kind)?;
+                    add_column(tx, &existing.table, new_column, new_kind).await?;
                     if let Some(old_column) = &old.column {
                         copy_converted(
                             tx,
@@ -724,27 +745,28 @@ pub(crate) fn update(
                             old.kind,
                             new_column,
                             new_kind,
-                        )?;
+                        )
+                        .await?;
                     }
                 }
                 if let Some(relation) = &def.relation {
-                    create_relation_table(tx, relation)?;
+                    create_relation_table(tx, relation).await?;
                 }
                 if let Some(old_column) = &old.column {
-                    drop_column(tx, &existing.table, old_column)?;
+                    drop_column(tx, &existing.table, old_column).await?;
                 }
                 if let Some(old_relation) = &old.relation {
-                    drop_table(tx, old_relation)?;
+                    drop_table(tx, old_relation).await?;
                 }
                 defs.push(def);
             }
             None => {
-                let def = allocate(tx, field)?;
+                let def = allocate(tx, field).await?;
                 if let Some(column) = &def.column {
-                    add_column(tx, &existing.table, column, new_kind)?;
+                    add_column(tx, &existing.table, column, new_kind).await?;
                 }
                 if let Some(relation) = &def.relation {
-                    create_relation_table(tx, relation)?;
+                    create_relation_table(tx, relation).await?;
                 }
                 defs.push(def);
             }
@@ -756,60 +778,62 @@ pub(crate) fn update(
         meta: meta_of(collection),
         fields: defs,
     };
-    save(tx, &def)?;
+    save(tx, &def).await?;
     Ok(def)
 }
 
-fn copy_converted(
-    tx: &Transaction<'_>,
+/// Fills `to_column` with the converted values of `from_column`, row by
+/// row (keyed by `_id`, which every items table has).
+async fn copy_converted<T: Tx>(
+    tx: &mut T,
     table: &Ident,
     from_column: &Ident,
     from: StorageKind,
     to_column: &Ident,
     to: StorageKind,
 ) -> Result<(), StoreError> {
-    let mut select = Sql::new();
+    let mut select = Sql::new(tx.dialect());
     select
-        .push("SELECT rowid, ")
+        .push("SELECT \"_id\", ")
         .ident(from_column)
         .push(" FROM ")
         .ident(table)
         .push(" WHERE ")
         .ident(from_column)
         .push(" IS NOT NULL");
-    let mut update = Sql::new();
-    update
-        .push("UPDATE ")
-        .ident(table)
-        .push(" SET ")
-        .ident(to_column)
-        .push(" = ?1 WHERE rowid = ?2");
-    let rows = {
-        let mut stmt = tx.prepare(select.text())?;
-        stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, rusqlite::types::Value>(1)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?
-    };
-    let mut stmt = tx.prepare(update.text())?;
-    for (rowid, value) in rows {
-        stmt.execute(params![convert_value(from, to, value)?, rowid])?;
+    for row in tx.rows(&select).await? {
+        let mut row = row.into_iter();
+        let (Some(id), Some(value)) = (row.next(), row.next()) else {
+            return Err(StoreError::Internal("conversion read no value".to_owned()));
+        };
+        let mut update = Sql::new(tx.dialect());
+        update
+            .push("UPDATE ")
+            .ident(table)
+            .push(" SET ")
+            .ident(to_column)
+            .push(" = ")
+            .param(convert_value(from, to, value)?)
+            .push(" WHERE \"_id\" = ")
+            .param(id);
+        tx.execute(&update).await?;
     }
     Ok(())
 }
 
 /// DeleteCollection: the table, its relation tables and its metadata.
-pub(crate) fn delete(tx: &Transaction<'_>, id: &str) -> Result<(), StoreError> {
-    let def = require(tx, id)?;
+pub(crate) async fn delete<T: Tx>(tx: &mut T, id: &str) -> Result<(), StoreError> {
+    tx.lock_schema().await?;
+    let def = require(tx, id).await?;
     for (_, relation) in def.relation_fields() {
-        drop_table(tx, relation)?;
+        drop_table(tx, relation).await?;
     }
-    drop_table(tx, &def.table)?;
+    drop_table(tx, &def.table).await?;
     // Field and index rows go with the collection (ON DELETE CASCADE); the
-    // SQLite indexes went with the table.
-    tx.execute("DELETE FROM extdb_collections WHERE id = ?", [id])?;
+    // database's indexes went with the table.
+    let mut sql = Sql::new(tx.dialect());
+    sql.push("DELETE FROM extdb_collections WHERE id = ")
+        .param(id);
+    tx.execute(&sql).await?;
     Ok(())
 }

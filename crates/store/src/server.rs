@@ -48,15 +48,77 @@ pub fn store_service(store: ReferenceStore) -> ExternalDatabaseServer<ReferenceS
         .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
 
-/// Routes serving the store and `grpc.health.v1` (reporting SERVING for
-/// the overall server and for `extdb.v1.ExternalDatabase`), for embedding in
-/// a server of one's own.
+/// How often readiness is probed while the database answers, and while it
+/// does not.
+const READY_PROBE_INTERVAL: Duration = Duration::from_secs(2);
+const NOT_READY_PROBE_INTERVAL: Duration = Duration::from_millis(250);
+/// How long serving waits for the first readiness answer.
+const FIRST_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Routes serving the store and `grpc.health.v1`, for embedding in a
+/// server of one's own. Health reports SERVING for the overall server and
+/// for `extdb.v1.ExternalDatabase` while the database answers, NOT_SERVING
+/// while it does not (a PostgreSQL store probes it in the background, until
+/// the routes are dropped).
 pub async fn store_routes(store: ReferenceStore) -> Routes {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_serving::<ExternalDatabaseServer<ReferenceStore>>()
-        .await;
+    // A first answer before serving, bounded: an unreachable database must
+    // not hold the server's start (the background probe takes over).
+    let ready = tokio::time::timeout(FIRST_PROBE_TIMEOUT, store.is_ready())
+        .await
+        .unwrap_or(false);
+    if ready {
+        reporter
+            .set_serving::<ExternalDatabaseServer<ReferenceStore>>()
+            .await;
+    } else {
+        set_health(&reporter, false).await;
+    }
+    if let Some(probe) = store.readiness_probe() {
+        tokio::spawn(watch_readiness(probe, reporter));
+    }
     Routes::new(health).add_service(store_service(store))
+}
+
+async fn set_health(reporter: &tonic_health::server::HealthReporter, ready: bool) {
+    let status = if ready {
+        tonic_health::ServingStatus::Serving
+    } else {
+        tonic_health::ServingStatus::NotServing
+    };
+    reporter.set_service_status("", status).await;
+    reporter
+        .set_service_status(
+            <ExternalDatabaseServer<ReferenceStore> as tonic::server::NamedService>::NAME,
+            status,
+        )
+        .await;
+}
+
+/// Keeps health in step with the database until the store is dropped.
+async fn watch_readiness(
+    probe: super::ReadinessProbe,
+    reporter: tonic_health::server::HealthReporter,
+) {
+    let mut last = None;
+    loop {
+        let Some(ready) = probe.probe().await else {
+            return;
+        };
+        if last != Some(ready) {
+            if last.is_some() {
+                tracing::info!(ready, "store readiness changed");
+            }
+            set_health(&reporter, ready).await;
+            last = Some(ready);
+        }
+        tokio::time::sleep(if ready {
+            READY_PROBE_INTERVAL
+        } else {
+            NOT_READY_PROBE_INTERVAL
+        })
+        .await;
+    }
 }
 
 /// The server settings of every store: see the constants above.

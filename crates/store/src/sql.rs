@@ -17,16 +17,17 @@
 //! balanced trees: SQLite refuses expressions more than 1000 deep, and
 //! `a OR b OR c ...` is as deep as it is long.
 
-use rusqlite::types::Value as SqlValue;
-
 use extdb_contract::limits::{
     MAX_FILTER_DEPTH, MAX_FILTER_NODES, MAX_LIST_OPERAND, MAX_VALUE_DEPTH,
 };
 use extdb_contract::pb::{self, Operator, filter, value::Kind};
 
+use super::db::{DbValue, Dialect};
 use super::error::StoreError;
 use super::matcher::{Pattern, PatternPart};
 use super::values::{self, StorageKind};
+
+pub(crate) mod pg;
 
 /// SQLite's limit on bound parameters is 32766; stay below it with an
 /// INVALID_ARGUMENT instead of a database error.
@@ -58,16 +59,39 @@ impl Ident {
     }
 }
 
-/// SQL text plus its bound parameters, in order.
-#[derive(Debug, Default)]
+/// SQL text plus its bound parameters, in order, for one dialect. The text
+/// marks each parameter with `?` (no fragment or name holds one otherwise);
+/// a backend whose placeholders differ renders them when it runs it.
+#[derive(Debug, Clone)]
 pub(crate) struct Sql {
+    dialect: Dialect,
     text: String,
-    params: Vec<SqlValue>,
+    params: Vec<DbValue>,
 }
 
 impl Sql {
-    pub(crate) fn new() -> Self {
-        Self::default()
+    pub(crate) fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            text: String::new(),
+            params: Vec::new(),
+        }
+    }
+
+    /// A whole statement without parameters or names.
+    pub(crate) fn fixed(dialect: Dialect, text: &'static str) -> Self {
+        let mut sql = Self::new(dialect);
+        sql.push(text);
+        sql
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// `TRUE` / `FALSE`, which both dialects read as a condition.
+    pub(crate) fn push_bool(&mut self, value: bool) -> &mut Self {
+        self.push(if value { "TRUE" } else { "FALSE" })
     }
 
     /// Appends a fixed SQL fragment.
@@ -93,14 +117,14 @@ impl Sql {
     }
 
     /// Appends a `?` placeholder bound to `value`.
-    pub(crate) fn param(&mut self, value: impl Into<SqlValue>) -> &mut Self {
+    pub(crate) fn param(&mut self, value: impl Into<DbValue>) -> &mut Self {
         self.text.push('?');
         self.params.push(value.into());
         self
     }
 
     /// Appends `?, ?, ...` for each value.
-    pub(crate) fn param_list(&mut self, values: impl IntoIterator<Item = SqlValue>) -> &mut Self {
+    pub(crate) fn param_list(&mut self, values: impl IntoIterator<Item = DbValue>) -> &mut Self {
         for (i, value) in values.into_iter().enumerate() {
             if i > 0 {
                 self.push(", ");
@@ -121,8 +145,24 @@ impl Sql {
         &self.text
     }
 
-    pub(crate) fn params(&self) -> rusqlite::ParamsFromIter<std::slice::Iter<'_, SqlValue>> {
-        rusqlite::params_from_iter(self.params.iter())
+    pub(crate) fn values(&self) -> &[DbValue] {
+        &self.params
+    }
+
+    /// The text with `$1, $2, ...` for the `?` marks (PostgreSQL).
+    pub(crate) fn numbered_text(&self) -> String {
+        let mut text = String::with_capacity(self.text.len() + self.params.len() * 2);
+        let mut n = 0;
+        for c in self.text.chars() {
+            if c == '?' {
+                n += 1;
+                text.push('$');
+                text.push_str(&n.to_string());
+            } else {
+                text.push(c);
+            }
+        }
+        text
     }
 
     pub(crate) fn check_size(&self) -> Result<(), StoreError> {
@@ -151,8 +191,28 @@ pub(crate) struct Target {
     /// (MULTI_REFERENCE), which cannot be filtered or sorted.
     pub column: Option<Column>,
     pub kind: StorageKind,
-    /// JSON path (`$."a"."b"`) into the column for dotted paths.
-    pub json_path: Option<String>,
+    /// JSON path into the column for dotted paths.
+    pub json_path: Option<JsonPath>,
+}
+
+/// A dotted path into a JSON column: SQLite's path text (`$."a"."b"`) and
+/// the segments (PostgreSQL binds each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonPath {
+    sqlite: String,
+    pub segments: Vec<String>,
+}
+
+impl std::fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.sqlite)
+    }
+}
+
+impl From<JsonPath> for DbValue {
+    fn from(path: JsonPath) -> Self {
+        DbValue::Text(path.sqlite)
+    }
 }
 
 /// Resolves field paths for one statement (a collection's items, or the
@@ -167,7 +227,7 @@ pub(crate) trait Resolve {
 /// its end, `\` as an escape and NUL as the end of the path, so a segment
 /// with any of them (or a control character, or none at all) would make a
 /// malformed or different path: such paths are refused.
-pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<String, StoreError> {
+pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<JsonPath, StoreError> {
     let mut path = String::from("$");
     for segment in segments {
         if segment.is_empty()
@@ -184,7 +244,10 @@ pub(crate) fn json_path(field_path: &str, segments: &[&str]) -> Result<String, S
         path.push_str(segment);
         path.push('"');
     }
-    Ok(path)
+    Ok(JsonPath {
+        sqlite: path,
+        segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+    })
 }
 
 const ALL_OPERATORS: &[Operator] = &[
@@ -324,6 +387,9 @@ impl Target {
     /// Appends the value expression: the column, or the JSON value at the
     /// path (an SQL scalar for JSON scalars).
     pub(crate) fn push_value(&self, sql: &mut Sql) -> Result<(), StoreError> {
+        if sql.dialect() == Dialect::Postgres {
+            return pg::push_value(sql, self);
+        }
         let column = self.column()?;
         match &self.json_path {
             None => {
@@ -362,7 +428,7 @@ pub(crate) fn push_filter(
 ) -> Result<(), StoreError> {
     match filter {
         None => {
-            sql.push("1");
+            sql.push("TRUE");
         }
         Some(filter) => {
             check_limits(filter)?;
@@ -488,10 +554,10 @@ fn push_balanced(
 fn push_node(sql: &mut Sql, node: &pb::Filter, resolver: &dyn Resolve) -> Result<(), StoreError> {
     match &node.kind {
         None => {
-            sql.push("1");
+            sql.push("TRUE");
         }
-        Some(filter::Kind::And(list)) => push_list(sql, &list.filters, " AND ", "1", resolver)?,
-        Some(filter::Kind::Or(list)) => push_list(sql, &list.filters, " OR ", "0", resolver)?,
+        Some(filter::Kind::And(list)) => push_list(sql, &list.filters, " AND ", "TRUE", resolver)?,
+        Some(filter::Kind::Or(list)) => push_list(sql, &list.filters, " OR ", "FALSE", resolver)?,
         Some(filter::Kind::Not(inner)) => {
             sql.push("(NOT ");
             push_node(sql, inner, resolver)?;
@@ -613,7 +679,7 @@ fn push_condition(
         Operator::HasAll => {
             let list = operand_list(condition, op)?;
             if list.is_empty() {
-                sql.push("0");
+                sql.push("FALSE");
             } else {
                 // On a scalar field: equal to every element, so to the only
                 // distinct one (data-operations §4.2).
@@ -641,6 +707,9 @@ fn push_condition(
         }
         Operator::Contains | Operator::StartsWith | Operator::EndsWith => {
             let needle = operand_string(condition, op)?;
+            if sql.dialect() == Dialect::Postgres {
+                return pg::push_text_op(sql, target, op, needle);
+            }
             sql.push(match op {
                 Operator::Contains => "extdb_contains(",
                 Operator::StartsWith => "extdb_starts_with(",
@@ -688,13 +757,16 @@ fn push_condition(
         }
         // Refused above; kept total without a panic.
         Operator::Unspecified => {
-            sql.push("0");
+            sql.push("FALSE");
         }
     }
     Ok(())
 }
 
 fn push_matches(sql: &mut Sql, target: &Target, pattern: &Pattern) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_matches(sql, target, pattern);
+    }
     let json = serde_json::to_string(pattern)
         .map_err(|e| StoreError::Internal(format!("pattern encoding: {e}")))?;
     sql.push("extdb_matches(");
@@ -705,6 +777,9 @@ fn push_matches(sql: &mut Sql, target: &Target, pattern: &Pattern) -> Result<(),
 
 /// `value IS NULL` (null or missing), two-valued.
 fn push_is_null(sql: &mut Sql, target: &Target) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_is_null(sql, target);
+    }
     let column = target.column()?;
     match &target.json_path {
         None => {
@@ -723,11 +798,11 @@ fn push_is_null(sql: &mut Sql, target: &Target) -> Result<(), StoreError> {
 
 /// The JSON type names a scalar operand can equal, and its SQL form as
 /// `json_extract` returns it.
-fn json_scalar(value: &pb::Value) -> Option<(&'static str, SqlValue)> {
+fn json_scalar(value: &pb::Value) -> Option<(&'static str, DbValue)> {
     match value.kind.as_ref()? {
-        Kind::StringValue(s) => Some(("('text')", SqlValue::Text(s.clone()))),
-        Kind::NumberValue(n) if n.is_finite() => Some(("('integer', 'real')", SqlValue::Real(*n))),
-        Kind::BoolValue(b) => Some(("('true', 'false')", SqlValue::Integer(i64::from(*b)))),
+        Kind::StringValue(s) => Some(("('text')", DbValue::Text(s.clone()))),
+        Kind::NumberValue(n) if n.is_finite() => Some(("('integer', 'real')", DbValue::Real(*n))),
+        Kind::BoolValue(b) => Some(("('true', 'false')", DbValue::Bool(*b))),
         _ => None,
     }
 }
@@ -743,6 +818,9 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
     let column = target.column()?;
     match &target.json_path {
         None => match values::to_sql(target.kind, Some(value)) {
+            Ok(stored) if sql.dialect() == Dialect::Postgres => {
+                pg::push_column_eq(sql, column, stored);
+            }
             Ok(stored) => {
                 sql.push("(")
                     .column(column)
@@ -752,7 +830,7 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
             }
             // A value of another type never equals the field.
             Err(_) => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         },
         Some(path) => push_path_compare(sql, column, path, value, " = ")?,
@@ -765,10 +843,14 @@ fn push_eq(sql: &mut Sql, target: &Target, value: Option<&pb::Value>) -> Result<
 fn push_path_compare(
     sql: &mut Sql,
     column: &Column,
-    path: &str,
+    path: &JsonPath,
     value: &pb::Value,
     op: &'static str,
 ) -> Result<(), StoreError> {
+    if sql.dialect() == Dialect::Postgres {
+        return pg::push_path_compare(sql, column, path, value, op);
+    }
+    let path = path.sqlite.as_str();
     if let Some((types, operand)) = json_scalar(value) {
         sql.push("(IFNULL(json_type(")
             .column(column)
@@ -791,7 +873,7 @@ fn push_path_compare(
             // Stored as {"$date": ISO}; ISO strings of one shape order like
             // the instants they denote.
             let Some(ms) = values::timestamp_to_millis(ts) else {
-                sql.push("0");
+                sql.push("FALSE");
                 return Ok(());
             };
             let date_path = format!("{path}.\"$date\"");
@@ -831,12 +913,12 @@ fn push_path_compare(
                         .push("))");
                 }
                 Err(_) => {
-                    sql.push("0");
+                    sql.push("FALSE");
                 }
             }
         }
         _ => {
-            sql.push("0");
+            sql.push("FALSE");
         }
     }
     Ok(())
@@ -851,7 +933,7 @@ fn push_compare(
 ) -> Result<(), StoreError> {
     let column = target.column()?;
     let Some(value) = value else {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     };
     match &target.json_path {
@@ -866,7 +948,7 @@ fn push_compare(
                     .push(")");
             }
             _ => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         },
         Some(path) => push_path_compare(sql, column, path, value, op)?,
@@ -877,13 +959,13 @@ fn push_compare(
 /// IN: equal to any element (null element = null or missing).
 fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     let column = target.column()?;
     if target.json_path.is_none() && target.kind.is_scalar() {
         // Plain `IN (...)` on a typed column: index-friendly.
-        let stored: Vec<SqlValue> = list
+        let stored: Vec<DbValue> = list
             .iter()
             .filter(|v| !values::is_null(Some(v)))
             .filter_map(|v| values::to_sql(target.kind, Some(v)).ok())
@@ -891,7 +973,7 @@ fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<
         let has_null = list.iter().any(|v| values::is_null(Some(v)));
         sql.push("(");
         if stored.is_empty() {
-            sql.push("0");
+            sql.push("FALSE");
         } else {
             sql.push("(")
                 .column(column)
@@ -919,10 +1001,44 @@ fn push_any_equal(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<
 /// element with it.
 fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     let column = target.column()?;
+    if sql.dialect() == Dialect::Postgres {
+        return match (&target.json_path, target.kind) {
+            (None, StorageKind::Array) => pg::push_array_has_some(
+                sql,
+                &mut |sql| {
+                    sql.column(column);
+                },
+                list,
+            ),
+            (None, StorageKind::Any) => {
+                sql.push("(");
+                pg::push_array_has_some(
+                    sql,
+                    &mut |sql| {
+                        sql.column(column);
+                    },
+                    list,
+                )?;
+                sql.push(" OR ");
+                push_any_equal(sql, target, list)?;
+                sql.push(")");
+                Ok(())
+            }
+            (None, _) => push_any_equal(sql, target, list),
+            (Some(path), _) => {
+                sql.push("(");
+                pg::push_array_has_some(sql, &mut |sql| pg::push_json(sql, column, path), list)?;
+                sql.push(" OR ");
+                push_any_equal(sql, target, list)?;
+                sql.push(")");
+                Ok(())
+            }
+        };
+    }
     match (&target.json_path, target.kind) {
         (None, StorageKind::Array) => {
             sql.push("EXISTS (SELECT 1 FROM json_each(")
@@ -965,7 +1081,7 @@ fn push_has_some(sql: &mut Sql, target: &Target, list: &[pb::Value]) -> Result<(
 /// Whether the `json_each` row `j` equals any listed value.
 fn push_element_matches(sql: &mut Sql, list: &[pb::Value]) -> Result<(), StoreError> {
     if list.is_empty() {
-        sql.push("0");
+        sql.push("FALSE");
         return Ok(());
     }
     sql.push("(");
@@ -995,7 +1111,7 @@ fn push_element_match(sql: &mut Sql, element: &pb::Value) -> Result<(), StoreErr
                         .push(")");
                 }
                 None => {
-                    sql.push("0");
+                    sql.push("FALSE");
                 }
             },
             Some(Kind::ObjectValue(_) | Kind::ListValue(_)) => {
@@ -1006,12 +1122,12 @@ fn push_element_match(sql: &mut Sql, element: &pb::Value) -> Result<(), StoreErr
                             .push("))");
                     }
                     Err(_) => {
-                        sql.push("0");
+                        sql.push("FALSE");
                     }
                 }
             }
             _ => {
-                sql.push("0");
+                sql.push("FALSE");
             }
         }
     }
@@ -1052,10 +1168,13 @@ pub(crate) fn push_order_by(
     for (i, key) in keys.iter().enumerate() {
         sql.push(if i == 0 { " ORDER BY " } else { ", " });
         key.target.push_value(sql)?;
-        sql.push(if key.descending != reverse {
-            " DESC"
-        } else {
-            " ASC"
+        let descending = key.descending != reverse;
+        sql.push(match (sql.dialect(), descending) {
+            (Dialect::Sqlite, true) => " DESC",
+            (Dialect::Sqlite, false) => " ASC",
+            // SQLite's NULL order, which the keyset conditions rely on.
+            (Dialect::Postgres, true) => " DESC NULLS LAST",
+            (Dialect::Postgres, false) => " ASC NULLS FIRST",
         });
     }
     Ok(())
@@ -1067,7 +1186,7 @@ pub(crate) fn push_order_by(
 pub(crate) fn push_keyset(
     sql: &mut Sql,
     keys: &[SortTarget],
-    anchor: &[SqlValue],
+    anchor: &[DbValue],
     reverse: bool,
 ) -> Result<(), StoreError> {
     if anchor.len() != keys.len() || keys.is_empty() {
@@ -1081,11 +1200,16 @@ pub(crate) fn push_keyset(
         sql.push("(");
         for (key, value) in keys.iter().zip(anchor).take(i) {
             key.target.push_value(sql)?;
-            sql.push(" IS ").param(value.clone()).push(" AND ");
+            sql.push(match sql.dialect() {
+                Dialect::Sqlite => " IS ",
+                Dialect::Postgres => " IS NOT DISTINCT FROM ",
+            })
+            .param(value.clone())
+            .push(" AND ");
         }
         let ascending = key.descending == reverse;
         match (ascending, value) {
-            (true, SqlValue::Null) => {
+            (true, DbValue::Null) => {
                 key.target.push_value(sql)?;
                 sql.push(" IS NOT NULL");
             }
@@ -1096,8 +1220,8 @@ pub(crate) fn push_keyset(
                 key.target.push_value(sql)?;
                 sql.push(" > ").param(value.clone()).push(")");
             }
-            (false, SqlValue::Null) => {
-                sql.push("0");
+            (false, DbValue::Null) => {
+                sql.push("FALSE");
             }
             (false, _) => {
                 sql.push("(");

@@ -20,11 +20,11 @@
 //! `{"$date": "<ISO-8601>"}` shape.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::types::Value as SqlValue;
 use serde_json::Value as Json;
 
 use extdb_contract::pb::{self, FieldType, value::Kind};
 
+use super::db::{DbValue, Dialect};
 use super::error::StoreError;
 
 /// How values of a field are stored (see the module docs).
@@ -70,12 +70,21 @@ impl StorageKind {
         }
     }
 
-    /// The column type in `CREATE TABLE ... STRICT`.
-    pub(crate) fn column_type(self) -> &'static str {
-        match self {
-            Self::Text | Self::Object | Self::Array | Self::Any | Self::Relation => "TEXT",
-            Self::Number => "REAL",
-            Self::Bool | Self::DateTime => "INTEGER",
+    /// The column type in `CREATE TABLE` (SQLite: `STRICT` tables).
+    pub(crate) fn column_type(self, dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Sqlite => match self {
+                Self::Text | Self::Object | Self::Array | Self::Any | Self::Relation => "TEXT",
+                Self::Number => "REAL",
+                Self::Bool | Self::DateTime => "INTEGER",
+            },
+            Dialect::Postgres => match self {
+                Self::Text | Self::Relation => "TEXT",
+                Self::Number => "DOUBLE PRECISION",
+                Self::Bool => "BOOLEAN",
+                Self::DateTime => "TIMESTAMPTZ",
+                Self::Object | Self::Array | Self::Any => "JSONB",
+            },
         }
     }
 
@@ -116,53 +125,55 @@ pub(crate) fn is_null(value: Option<&pb::Value>) -> bool {
 }
 
 /// Converts a protocol value to its stored form. Null becomes SQL NULL.
-pub(crate) fn to_sql(kind: StorageKind, value: Option<&pb::Value>) -> Result<SqlValue, Mismatch> {
+pub(crate) fn to_sql(kind: StorageKind, value: Option<&pb::Value>) -> Result<DbValue, Mismatch> {
     let mismatch = || Mismatch {
         expected: expected(kind),
     };
     let Some(inner) = value.and_then(|v| v.kind.as_ref()) else {
-        return Ok(SqlValue::Null);
+        return Ok(DbValue::Null);
     };
     if let Kind::NullValue(_) = inner {
-        return Ok(SqlValue::Null);
+        return Ok(DbValue::Null);
     }
     match (kind, inner) {
-        (StorageKind::Text, Kind::StringValue(s)) => Ok(SqlValue::Text(s.clone())),
-        (StorageKind::Number, Kind::NumberValue(n)) if n.is_finite() => Ok(SqlValue::Real(*n)),
-        (StorageKind::Bool, Kind::BoolValue(b)) => Ok(SqlValue::Integer(i64::from(*b))),
+        (StorageKind::Text, Kind::StringValue(s)) => Ok(DbValue::Text(s.clone())),
+        (StorageKind::Number, Kind::NumberValue(n)) if n.is_finite() => Ok(DbValue::Real(*n)),
+        (StorageKind::Bool, Kind::BoolValue(b)) => Ok(DbValue::Bool(*b)),
         (StorageKind::DateTime, Kind::TimestampValue(ts)) => timestamp_to_millis(ts)
-            .map(SqlValue::Integer)
+            .map(DbValue::Int)
             .ok_or_else(mismatch),
-        (StorageKind::DateTime, Kind::StringValue(s)) => parse_iso_millis(s)
-            .map(SqlValue::Integer)
-            .ok_or_else(mismatch),
+        (StorageKind::DateTime, Kind::StringValue(s)) => {
+            parse_iso_millis(s).map(DbValue::Int).ok_or_else(mismatch)
+        }
         (StorageKind::Object, Kind::ObjectValue(_))
         | (StorageKind::Array, Kind::ListValue(_))
         | (StorageKind::Any, _) => value
             .map(canonical_json)
             .transpose()
             .map_err(|_| mismatch())?
-            .map(SqlValue::Text)
+            .map(DbValue::Json)
             .ok_or_else(mismatch),
         _ => Err(mismatch()),
     }
 }
 
 /// Converts a stored value back to the protocol value.
-pub(crate) fn from_sql(kind: StorageKind, value: SqlValue) -> Result<pb::Value, StoreError> {
+pub(crate) fn from_sql(kind: StorageKind, value: DbValue) -> Result<pb::Value, StoreError> {
     let corrupt = |what: &str| StoreError::Internal(format!("stored value is not {what}"));
     let kind = match (kind, value) {
-        (_, SqlValue::Null) => Kind::NullValue(0),
-        (StorageKind::Text, SqlValue::Text(s)) => Kind::StringValue(s),
-        (StorageKind::Number, SqlValue::Real(n)) => Kind::NumberValue(n),
+        (_, DbValue::Null) => Kind::NullValue(0),
+        (StorageKind::Text, DbValue::Text(s)) => Kind::StringValue(s),
+        (StorageKind::Number, DbValue::Real(n)) => Kind::NumberValue(n),
         // Integral numbers written by other tools still read as numbers.
         #[allow(clippy::cast_precision_loss)]
-        (StorageKind::Number, SqlValue::Integer(n)) => Kind::NumberValue(n as f64),
-        (StorageKind::Bool, SqlValue::Integer(n)) => Kind::BoolValue(n != 0),
-        (StorageKind::DateTime, SqlValue::Integer(ms)) => {
-            Kind::TimestampValue(millis_to_timestamp(ms))
-        }
-        (StorageKind::Object | StorageKind::Array | StorageKind::Any, SqlValue::Text(text)) => {
+        (StorageKind::Number, DbValue::Int(n)) => Kind::NumberValue(n as f64),
+        (StorageKind::Bool, DbValue::Int(n)) => Kind::BoolValue(n != 0),
+        (StorageKind::Bool, DbValue::Bool(b)) => Kind::BoolValue(b),
+        (StorageKind::DateTime, DbValue::Int(ms)) => Kind::TimestampValue(millis_to_timestamp(ms)),
+        (
+            StorageKind::Object | StorageKind::Array | StorageKind::Any,
+            DbValue::Text(text) | DbValue::Json(text),
+        ) => {
             let json: Json = serde_json::from_str(&text).map_err(|_| corrupt("JSON"))?;
             return Ok(json_to_value(json));
         }

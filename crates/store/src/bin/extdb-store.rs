@@ -2,7 +2,11 @@
 //!
 //! ```text
 //! extdb-store --db /data/extdb.sqlite --listen 0.0.0.0:50051
+//! extdb-store --db postgres://extdb:secret@db.internal/extdb --listen 0.0.0.0:50051
 //! ```
+//!
+//! On PostgreSQL the store starts even while the database is unreachable:
+//! health reports NOT_SERVING and calls fail UNAVAILABLE until it connects.
 //!
 //! Serves `extdb.v1.ExternalDatabase` and `grpc.health.v1.Health` until
 //! SIGINT or SIGTERM, then finishes the calls in flight.
@@ -19,18 +23,39 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use extdb_contract::pb::PagingMode;
-use extdb_store::{MIN_CURSOR_KEY_BYTES, ReferenceStore, serve_store};
+use extdb_store::{
+    MIN_CURSOR_KEY_BYTES, PostgresOptions, ReferenceStore, is_postgres_url, serve_store,
+};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "extdb-store",
-    about = "The extdb reference store (SQLite) served over gRPC"
+    about = "The extdb reference store (SQLite or PostgreSQL) served over gRPC"
 )]
 struct Args {
-    /// SQLite database file (created when missing).
+    /// SQLite database file (created when missing), or a PostgreSQL URL
+    /// (`postgres://user:password@host:port/database`).
     #[arg(long)]
-    db: PathBuf,
+    db: String,
+    /// PostgreSQL: connections kept at most.
+    #[arg(long, default_value_t = 16)]
+    pg_max_connections: usize,
+    /// PostgreSQL: ms to open a connection, and to wait for a free one.
+    #[arg(long, default_value_t = 5000)]
+    pg_connect_timeout_ms: u64,
+    /// PostgreSQL: statement timeout in ms when the caller sent no
+    /// deadline (0: the server's setting).
+    #[arg(long, default_value_t = 30_000)]
+    pg_statement_timeout_ms: u64,
+    /// PostgreSQL: schema holding the store's tables (created when
+    /// missing; default: the connection's search_path).
+    #[arg(long)]
+    pg_schema: Option<String>,
+    /// PostgreSQL: PEM file of certificates trusted for the server, beside
+    /// the system's (TLS is used with `sslmode=require` in the URL).
+    #[arg(long)]
+    pg_ca_file: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
@@ -113,10 +138,31 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let store = match ReferenceStore::open(&args.db) {
+    let opened = if is_postgres_url(&args.db) {
+        let timeout = std::time::Duration::from_millis(args.pg_connect_timeout_ms);
+        let options = PostgresOptions {
+            max_connections: args.pg_max_connections,
+            connect_timeout: timeout,
+            acquire_timeout: timeout,
+            default_statement_timeout: (args.pg_statement_timeout_ms > 0)
+                .then(|| std::time::Duration::from_millis(args.pg_statement_timeout_ms)),
+            schema: args.pg_schema.clone(),
+            ca_file: args.pg_ca_file.clone(),
+        };
+        ReferenceStore::connect_postgres(&args.db, &options)
+    } else {
+        ReferenceStore::open(&args.db)
+    };
+    // Never log a URL: it may hold a password.
+    let shown_db = if is_postgres_url(&args.db) {
+        "postgres"
+    } else {
+        args.db.as_str()
+    };
+    let store = match opened {
         Ok(store) => store.with_paging_mode(mode),
         Err(e) => {
-            tracing::error!(db = %args.db.display(), error = %e, "cannot open the store");
+            tracing::error!(db = %shown_db, error = %e, "cannot open the store");
             return ExitCode::FAILURE;
         }
     };
@@ -145,7 +191,7 @@ async fn main() -> ExitCode {
     };
     // Log the bound address: with port 0 the OS picks one.
     let bound = listener.local_addr().unwrap_or(args.listen);
-    tracing::info!(db = %args.db.display(), listen = %bound, "extdb-store serving");
+    tracing::info!(db = %shown_db, listen = %bound, "extdb-store serving");
     match serve_store(store, listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -61,7 +61,7 @@ async fn books(c: &mut Client) {
 
 #[tokio::test]
 async fn aggregate_groups_filters_sorts_and_pages() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     books(&mut c).await;
     let request = pb::AggregateItemsRequest {
@@ -202,7 +202,7 @@ async fn aggregate_groups_filters_sorts_and_pages() {
 
 #[tokio::test]
 async fn distinct_values_unwind_arrays_and_skip_nulls() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     books(&mut c).await;
     let distinct = |field: &str, order: pb::SortOrder, filter: Option<pb::Filter>, paging| {
@@ -282,7 +282,7 @@ fn reasons(results: &[pb::ReferenceResult]) -> Vec<String> {
 
 #[tokio::test]
 async fn multi_references() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "authors", vec![field("name", FieldType::Text)]).await;
     let books = create_collection(

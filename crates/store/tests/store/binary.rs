@@ -61,3 +61,37 @@ fn logs_to_a_pipe_have_no_colour_codes() {
     assert!(line.contains("extdb-store serving"), "{line}");
     assert!(!line.contains('\u{1b}'), "{line:?}");
 }
+
+#[test]
+fn serves_while_its_postgres_is_unreachable_and_never_logs_the_url() {
+    // Nothing listens on port 1: the store starts all the same (not ready).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_extdb-store"))
+        .args([
+            "--db",
+            "postgres://extdb:s3cret@127.0.0.1:1/extdb",
+            "--listen",
+            "127.0.0.1:0",
+            "--pg-connect-timeout-ms",
+            "200",
+        ])
+        .env_remove("EXTDB_STORE_CURSOR_KEY_FILE")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("extdb-store serving") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        log.push_str(&line);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(log.contains("extdb-store serving"), "{log}");
+    assert!(log.contains("db=postgres"), "{log}");
+    assert!(!log.contains("s3cret"), "{log}");
+}

@@ -15,7 +15,7 @@ fn field_of<'a>(collection: &'a pb::Collection, key: &str) -> &'a pb::Field {
 
 #[tokio::test]
 async fn capabilities() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let caps = c
         .get_capabilities(pb::GetCapabilitiesRequest::default())
@@ -41,7 +41,7 @@ async fn capabilities() {
 
 #[tokio::test]
 async fn create_list_and_delete() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let created = create_collection(
         &mut c,
@@ -148,7 +148,7 @@ async fn create_list_and_delete() {
 
 #[tokio::test]
 async fn invalid_definitions_are_rejected() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let create = |fields: Vec<pb::Field>| pb::CreateCollectionRequest {
         collection: Some(pb::Collection {
@@ -194,7 +194,7 @@ async fn invalid_definitions_are_rejected() {
 
 #[tokio::test]
 async fn update_adds_drops_and_converts_fields() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,
@@ -263,7 +263,7 @@ async fn update_adds_drops_and_converts_fields() {
 
 #[tokio::test]
 async fn impossible_changes_fail_and_change_nothing() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let before = create_collection(
         &mut c,
@@ -353,7 +353,7 @@ async fn update_fields(
 
 #[tokio::test]
 async fn type_changes_the_data_allows_succeed() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     // An empty collection: TEXT -> NUMBER, TEXT -> MULTI_REFERENCE.
     create_collection(&mut c, "target", vec![]).await;
@@ -428,7 +428,7 @@ async fn type_changes_the_data_allows_succeed() {
 
 #[tokio::test]
 async fn unknown_field_types_are_refused() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let mut unknown = field("a", FieldType::Text);
     unknown.r#type = 999;
@@ -481,7 +481,7 @@ async fn create_index(c: &mut Client, collection: &str, index: pb::Index) -> pb:
 
 #[tokio::test]
 async fn indexes() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,
@@ -612,7 +612,7 @@ async fn health_reports_serving() {
     use tonic_health::pb::{
         HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
     };
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", store.addr))
         .unwrap()
         .connect()
@@ -633,4 +633,40 @@ async fn health_reports_serving() {
             "{service:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_case_insensitive_unique_index_refuses_values_differing_only_in_case() {
+    let store = crate::backend::start().await;
+    let mut c = store.client.clone();
+    create_collection(&mut c, "u", vec![field("email", FieldType::Text)]).await;
+    let mut folded = index("by_email", &["email"], true);
+    folded.case_insensitive = true;
+    let made = create_index(&mut c, "u", folded).await;
+    assert_eq!(made.status, IndexStatus::Active as i32, "{made:?}");
+    let results = c
+        .insert_items(pb::InsertItemsRequest {
+            collection_id: "u".into(),
+            items: vec![
+                item(&[("_id", s("a")), ("email", s("Ann@Example.com"))]),
+                item(&[("_id", s("b")), ("email", s("ann@example.COM"))]),
+                item(&[("_id", s("c")), ("email", s("bob@example.com"))]),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    let reasons: Vec<Option<String>> = results
+        .into_iter()
+        .map(|r| match r.result {
+            Some(pb::item_result::Result::Error(e)) => Some(e.reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![None, Some("VALIDATION_ERROR".to_owned()), None]
+    );
 }

@@ -6,7 +6,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use extdb_contract::pb::{self, AggregateFunction, FieldType};
-use extdb_store::ReferenceStore;
 use extdb_testkit::builders::*;
 use extdb_testkit::store::*;
 use prost::Message;
@@ -132,7 +131,7 @@ fn referenced_request(collection: &str) -> pb::QueryReferencedItemsRequest {
 
 #[tokio::test]
 async fn forged_cursors_naming_another_collection_are_refused() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     collections(&mut c).await;
 
@@ -250,7 +249,7 @@ async fn follow(c: &mut Client, collection: &str, cursors: &[String; 4]) -> Vec<
 
 #[tokio::test]
 async fn a_valid_cursor_is_refused_on_another_collection_and_when_tampered() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     collections(&mut c).await;
     // A second reference, so that referenced items have a next page.
@@ -306,7 +305,7 @@ async fn a_valid_cursor_is_refused_on_another_collection_and_when_tampered() {
 
 #[tokio::test]
 async fn cursor_pages_still_cover_every_row() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     collections(&mut c).await;
     let mut seen = Vec::new();
@@ -342,47 +341,27 @@ async fn cursor_pages_still_cover_every_row() {
 
 #[tokio::test]
 async fn instances_sharing_a_key_accept_each_others_cursors() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.sqlite");
-    let a = TestStore::serve(
-        ReferenceStore::open(&path)
-            .unwrap()
-            .with_cursor_key(KEY)
-            .unwrap(),
-        &path,
-    )
-    .await;
+    let db = crate::backend::TestDb::new().await;
+    let a = db.serve(db.open().with_cursor_key(KEY).unwrap()).await;
     let mut ca = a.client.clone();
     collections(&mut ca).await;
     let cursors = next_cursors(&mut ca, "public").await;
 
-    // Same file, same key: a replica serves the cursors.
-    let b = TestStore::serve(
-        ReferenceStore::open(&path)
-            .unwrap()
-            .with_cursor_key(KEY)
-            .unwrap(),
-        &path,
-    )
-    .await;
+    // Same database, same key: a replica serves the cursors.
+    let b = db.serve(db.open().with_cursor_key(KEY).unwrap()).await;
     let mut cb = b.client.clone();
     assert_eq!(follow(&mut cb, "public", &cursors).await, vec![Code::Ok; 3]);
 
-    // Same file, another key, or the random default: refused.
-    let other = TestStore::serve(
-        ReferenceStore::open(&path)
-            .unwrap()
-            .with_cursor_key(&[b'x'; 32])
-            .unwrap(),
-        &path,
-    )
-    .await;
+    // Same database, another key, or the random default: refused.
+    let other = db
+        .serve(db.open().with_cursor_key(&[b'x'; 32]).unwrap())
+        .await;
     let mut co = other.client.clone();
     assert_eq!(
         follow(&mut co, "public", &cursors).await,
         vec![Code::InvalidArgument; 3]
     );
-    let random = TestStore::serve(ReferenceStore::open(&path).unwrap(), &path).await;
+    let random = db.serve(db.open()).await;
     let mut cr = random.client.clone();
     assert_eq!(
         follow(&mut cr, "public", &cursors).await,
@@ -390,8 +369,6 @@ async fn instances_sharing_a_key_accept_each_others_cursors() {
     );
 
     // Short keys are refused.
-    let short = ReferenceStore::open(&path)
-        .unwrap()
-        .with_cursor_key(b"short");
+    let short = db.open().with_cursor_key(b"short");
     assert!(short.is_err());
 }

@@ -9,7 +9,7 @@ use tonic::Code;
 const T0: i64 = 1_714_552_200_000; // 2024-05-01T08:30:00.000Z
 
 async fn fixture() -> (TestStore, Client) {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,

@@ -39,7 +39,7 @@ fn errors(results: &[pb::ItemResult]) -> Vec<Option<pb::ItemError>> {
 
 #[tokio::test]
 async fn values_round_trip_exactly_and_missing_fields_are_null() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "all", all_types()).await;
     let full = item(&[
@@ -111,7 +111,7 @@ async fn values_round_trip_exactly_and_missing_fields_are_null() {
 
 #[tokio::test]
 async fn timestamps_keep_milliseconds_and_ids_are_generated() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "c", vec![field("when", FieldType::Datetime)]).await;
     let mut with_nanos = item(&[("when", ts(T0 + 999))]);
@@ -135,7 +135,7 @@ async fn timestamps_keep_milliseconds_and_ids_are_generated() {
 
 #[tokio::test]
 async fn insert_conflicts_and_validation_are_per_item_in_order() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "c", vec![field("num", FieldType::Number)]).await;
     insert_ok(&mut c, "c", vec![item(&[("_id", s("a")), ("num", n(1.0))])]).await;
@@ -191,7 +191,7 @@ async fn insert_conflicts_and_validation_are_per_item_in_order() {
 
 #[tokio::test]
 async fn update_replaces_items_and_keeps_created_date_and_owner() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,
@@ -286,7 +286,7 @@ async fn update_replaces_items_and_keeps_created_date_and_owner() {
 
 #[tokio::test]
 async fn remove_returns_items_as_they_were_and_truncate_empties() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "c", vec![field("title", FieldType::Text)]).await;
     let stored = insert_ok(
@@ -356,7 +356,7 @@ async fn remove_returns_items_as_they_were_and_truncate_empties() {
 
 #[tokio::test]
 async fn projection_sort_total_and_count() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,
@@ -440,7 +440,7 @@ async fn projection_sort_total_and_count() {
 
 #[tokio::test]
 async fn missing_collection_is_not_found_for_every_item_call() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     let expected = (
         "COLLECTION_NOT_FOUND".to_owned(),
@@ -534,9 +534,8 @@ async fn missing_collection_is_not_found_for_every_item_call() {
 
 #[tokio::test]
 async fn data_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("persist.sqlite");
-    let store = TestStore::start_at(&path).await;
+    let db = crate::backend::TestDb::new().await;
+    let store = db.serve(db.open()).await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,
@@ -574,7 +573,7 @@ async fn data_survives_a_restart() {
     drop(c);
     store.stop().await;
 
-    let store = TestStore::start_at(&path).await;
+    let store = db.serve(db.open()).await;
     let mut c = store.client.clone();
     let read = query(&mut c, query_request("keep", None)).await.items;
     assert_eq!(read, stored);
@@ -592,4 +591,42 @@ async fn data_survives_a_restart() {
         vec!["_id_", "by_when"]
     );
     store.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_inserts_of_one_id_store_it_once_and_answer_already_exists() {
+    let store = crate::backend::start().await;
+    let mut c = store.client.clone();
+    create_collection(&mut c, "race", vec![field("n", FieldType::Number)]).await;
+    let calls: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = store.client.clone();
+            tokio::spawn(async move {
+                c.insert_items(pb::InsertItemsRequest {
+                    collection_id: "race".into(),
+                    items: vec![item(&[("_id", s("same")), ("n", n(f64::from(i)))])],
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .results
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for call in calls {
+        match call.await.unwrap().remove(0).result {
+            Some(pb::item_result::Result::Item(_)) => stored += 1,
+            Some(pb::item_result::Result::Error(e)) => {
+                assert_eq!(e.reason, "ITEM_ALREADY_EXISTS", "{e:?}");
+            }
+            None => panic!("no result"),
+        }
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(
+        query(&mut c, query_request("race", None)).await.items.len(),
+        1
+    );
 }

@@ -63,7 +63,7 @@ async fn refused(c: &mut Client, filter: extdb_contract::pb::Filter, wanted: &st
 
 #[tokio::test]
 async fn long_or_chains_and_lists_are_served() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 1100).await;
 
@@ -111,7 +111,7 @@ async fn long_or_chains_and_lists_are_served() {
 
 #[tokio::test]
 async fn filters_past_the_limits_are_invalid_argument_naming_them() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 3).await;
     for (path, op) in [
@@ -153,7 +153,7 @@ async fn filters_past_the_limits_are_invalid_argument_naming_them() {
 
 #[tokio::test]
 async fn no_field_path_makes_a_malformed_json_path() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 3).await;
     for path in [
@@ -190,7 +190,7 @@ async fn no_field_path_makes_a_malformed_json_path() {
 
 #[tokio::test]
 async fn has_all_on_a_scalar_field_equals_its_only_distinct_element() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 4).await;
     let has_all = |values: &[&str]| cond("text", Operator::HasAll, strs(values));
@@ -211,7 +211,7 @@ async fn has_all_on_a_scalar_field_equals_its_only_distinct_element() {
 
 #[tokio::test]
 async fn item_values_past_the_value_depth_fail_that_item() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 0).await;
     let nested = |depth: usize| {

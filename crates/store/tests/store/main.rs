@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod aggregate;
+mod availability;
+mod backend;
 mod binary;
 mod chaos;
 mod collections;

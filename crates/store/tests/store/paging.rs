@@ -44,7 +44,7 @@ fn cursors(response: &pb::QueryItemsResponse) -> (Option<String>, Option<String>
 
 #[tokio::test]
 async fn offset_pages_cover_everything_once() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 23).await;
     let mut seen = Vec::new();
@@ -63,7 +63,7 @@ async fn offset_pages_cover_everything_once() {
 
 #[tokio::test]
 async fn cursor_pages_forward_and_back_lose_nothing_even_with_writes_between() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 23).await;
     let mut request = query_request("p", Some(cond("group", Operator::Ne, s("none"))));
@@ -133,7 +133,7 @@ async fn cursor_pages_forward_and_back_lose_nothing_even_with_writes_between() {
 
 #[tokio::test]
 async fn bad_cursors_are_invalid_argument() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     numbered(&mut c, 3).await;
     for token in ["not base64 !", "eyJ2IjoxfQ"] {
@@ -149,7 +149,7 @@ async fn bad_cursors_are_invalid_argument() {
 
 #[tokio::test]
 async fn huge_limits_are_capped_at_1000() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "big", vec![]).await;
     for chunk in 0..3 {
@@ -172,9 +172,25 @@ async fn huge_limits_are_capped_at_1000() {
 
 #[tokio::test]
 async fn hostile_input_is_data_not_sql() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
-    let evil = "x\"; DROP TABLE extdb_collections; --'\0)";
+    let mut evil = "x\"; DROP TABLE extdb_collections; --'\0)";
+    if crate::backend::is_postgres().await {
+        // PostgreSQL text cannot hold NUL: refused as the caller's mistake,
+        // nothing created.
+        let status = c
+            .create_collection(pb::CreateCollectionRequest {
+                collection: Some(pb::Collection {
+                    id: evil.to_owned(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        evil = "x\"; DROP TABLE extdb_collections; --')";
+    }
     create_collection(
         &mut c,
         evil,
@@ -239,7 +255,7 @@ async fn hostile_input_is_data_not_sql() {
 
 #[tokio::test]
 async fn deep_filters_are_refused_not_a_crash() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "d", vec![field("a", FieldType::Number)]).await;
     insert_ok(&mut c, "d", vec![item(&[("_id", s("1")), ("a", n(1.0))])]).await;
@@ -292,7 +308,7 @@ async fn deep_filters_are_refused_not_a_crash() {
 
 #[tokio::test]
 async fn concurrent_writers_lose_nothing() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(
         &mut c,

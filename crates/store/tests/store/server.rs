@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 #[tokio::test]
 async fn a_six_mib_insert_is_served() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut c = store.client.clone();
     create_collection(&mut c, "big", vec![field("text", FieldType::Text)]).await;
     // tonic's default decoding limit is 4 MiB; the sidecar lets in more.
@@ -91,7 +91,7 @@ impl PausingProxy {
 
 #[tokio::test]
 async fn deadline_cancellations_during_a_pause_do_not_close_the_connection() {
-    let store = TestStore::start().await;
+    let store = crate::backend::start().await;
     let mut direct = store.client.clone();
     create_collection(&mut direct, "c", vec![field("n", FieldType::Number)]).await;
     let proxy = PausingProxy::start(store.addr).await;
