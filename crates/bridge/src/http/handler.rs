@@ -256,11 +256,13 @@ impl Sidecar {
             }
             _ => {}
         }
-        trace.finish(
-            self.metrics.collection_label(facts.collection.as_deref()),
-            facts.request_id.as_deref(),
-            status,
-        );
+        if trace.is_exported() {
+            trace.finish(
+                self.metrics.collection_label(facts.collection.as_deref()),
+                facts.request_id.as_deref(),
+                status,
+            );
+        }
         let trace_id = trace.trace_id();
         let elapsed_us = elapsed.as_micros() as u64;
         let request_id = facts.request_id.as_deref().unwrap_or("-");
