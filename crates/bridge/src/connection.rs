@@ -24,7 +24,7 @@ use clap::{Args, Subcommand, ValueEnum};
 /// `extdb-bridge connection`: the flags shared by every subcommand.
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
-    /// Wix's API host [env: WIX_API_BASE; default https://www.wixapis.com].
+    /// Wix's API host [env: WIX_API_BASE; default `https://www.wixapis.com`].
     #[arg(long, global = true)]
     pub api_base: Option<String>,
     /// An account-level API key with "Manage External Database Connections"
