@@ -419,16 +419,17 @@ async fn exists<T: Tx>(tx: &mut T, def: &CollectionDef, id: &str) -> Result<bool
     Ok(db::first_row(tx, &sql).await?.is_some())
 }
 
-/// A unique-index violation is the item's fault, not the call's.
-fn unique_violation_error(message: Option<&str>) -> pb::ItemError {
-    item_error::validation(vec![(
-        String::new(),
-        String::new(),
-        format!(
-            "the item violates a unique index ({})",
-            message.unwrap_or("constraint failed")
-        ),
-    )])
+/// A unique-index violation is the item's fault, not the call's: another
+/// item already has this value, so it is answered as a duplicate item
+/// (ITEM_ALREADY_EXISTS with the item's id), as Wix's reference adaptor
+/// answers duplicate keys. The database's own message names tables and
+/// columns of the store's layout: logged, never sent.
+fn unique_violation_error(item_id: &str, message: &str) -> pb::ItemError {
+    tracing::debug!(item_id, error = message, "unique index violation");
+    let mut error = item_error::already_exists(item_id);
+    error.message =
+        format!("Item already exists: {item_id} (a unique index already holds one of its values)");
+    error
 }
 
 fn ok_item(item: pb::Item) -> pb::ItemResult {
@@ -481,7 +482,7 @@ pub(crate) async fn insert<T: Tx>(
             results.push(failed(if exists(tx, &def, &prepared.id).await? {
                 item_error::already_exists(&prepared.id)
             } else {
-                unique_violation_error(Some(&message))
+                unique_violation_error(&prepared.id, &message)
             }));
             continue;
         }
@@ -542,7 +543,7 @@ pub(crate) async fn update<T: Tx>(
                 Some(stored) => results.push(ok_item(stored)),
                 None => return Err(StoreError::Internal("updated item vanished".to_owned())),
             },
-            Err(message) => results.push(failed(unique_violation_error(Some(&message)))),
+            Err(message) => results.push(failed(unique_violation_error(&prepared.id, &message))),
         }
     }
     Ok(results)

@@ -538,7 +538,10 @@ async fn indexes() {
         Some(pb::item_result::Result::Item(_))
     ));
     match &results[1].result {
-        Some(pb::item_result::Result::Error(e)) => assert_eq!(e.reason, "VALIDATION_ERROR"),
+        Some(pb::item_result::Result::Error(e)) => {
+            assert_eq!(e.reason, "ITEM_ALREADY_EXISTS");
+            assert_eq!(e.metadata.get("itemId").map(String::as_str), Some("d"));
+        }
         other => panic!("{other:?}"),
     }
 
@@ -667,6 +670,6 @@ async fn a_case_insensitive_unique_index_refuses_values_differing_only_in_case()
         .collect();
     assert_eq!(
         reasons,
-        vec![None, Some("VALIDATION_ERROR".to_owned()), None]
+        vec![None, Some("ITEM_ALREADY_EXISTS".to_owned()), None]
     );
 }
