@@ -488,10 +488,21 @@ async fn stop_releases_the_port() {
         .list_books(support::list("shelves/main"))
         .await
         .expect("serving");
+    // The client's connection is closed first, so no socket of the
+    // server's side is left on the port; the kernel lets go of it
+    // asynchronously, so bind is retried for a bounded while.
+    drop(client);
     library.stop().await;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .expect("the port is free again");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let listener = loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => break listener,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("the port is not free 5 s after stop: {e}"),
+        }
+    };
     drop(listener);
     let again = RunningLibrary::start(LibraryOptions {
         listen: addr,
