@@ -176,10 +176,18 @@ enum Method {
     Aggregate,
 }
 
-impl Method {
+impl CannedAnswers for Answers {
+    type Method = Method;
+    const SERVICE: &'static str = extdb_contract::rpc::SERVICE;
+    const ONLY: &'static str = "the canned backend answers only the benchmarked methods";
+
+    fn build() -> Result<Answers, ApiError> {
+        Answers::build()
+    }
+
     /// The benchmarked RPC a gRPC path names (paths from the contract's
     /// per-RPC table).
-    fn of_path(path: &str) -> Option<Method> {
+    fn method_of(path: &str) -> Option<Method> {
         [
             (<pb::QueryItemsRequest as Rpc>::PATH, Method::Query),
             (<pb::CountItemsRequest as Rpc>::PATH, Method::Count),
@@ -189,50 +197,68 @@ impl Method {
         .into_iter()
         .find_map(|(p, method)| (p == path).then_some(method))
     }
-}
 
-/// The canned backend as a tonic service (add it to a
-/// `tonic::transport::Server`).
-#[derive(Clone)]
-pub struct CannedBackend {
-    answers: Arc<Answers>,
-}
-
-impl CannedBackend {
-    pub fn new() -> Result<CannedBackend, ApiError> {
-        Ok(CannedBackend {
-            answers: Arc::new(Answers::build()?),
-        })
+    fn answer(&self, method: Method, request: &[u8]) -> Result<Bytes, Status> {
+        match method {
+            Method::Query => self.query(request),
+            Method::Insert => self.insert(request),
+            Method::Count => Ok(self.count.clone()),
+            Method::Aggregate => Ok(self.aggregate.clone()),
+        }
     }
 }
 
-impl NamedService for CannedBackend {
-    const NAME: &'static str = extdb_contract::rpc::SERVICE;
+/// What one canned gRPC service answers: the methods it knows, by path, and
+/// the prebuilt bytes of each answer. The contract backend and the canned
+/// library ([`library`]) are served by the same [`CannedServer`].
+trait CannedAnswers: Send + Sync + Sized + 'static {
+    type Method: Copy + Send + 'static;
+    /// The gRPC service's full name.
+    const SERVICE: &'static str;
+    /// The message of the UNIMPLEMENTED answer to any other path.
+    const ONLY: &'static str;
+    fn build() -> Result<Self, ApiError>;
+    fn method_of(path: &str) -> Option<Self::Method>;
+    fn answer(&self, method: Self::Method, request: &[u8]) -> Result<Bytes, Status>;
 }
 
-struct CannedMethod {
-    method: Method,
-    answers: Arc<Answers>,
+/// A canned service as a tonic service (added to a
+/// `tonic::transport::Server` by [`serve`]).
+struct CannedServer<A> {
+    answers: Arc<A>,
 }
 
-impl UnaryService<Bytes> for CannedMethod {
+impl<A> Clone for CannedServer<A> {
+    fn clone(&self) -> Self {
+        CannedServer {
+            answers: self.answers.clone(),
+        }
+    }
+}
+
+impl<A: CannedAnswers> NamedService for CannedServer<A> {
+    const NAME: &'static str = A::SERVICE;
+}
+
+struct CannedMethod<A: CannedAnswers> {
+    method: A::Method,
+    answers: Arc<A>,
+}
+
+impl<A: CannedAnswers> UnaryService<Bytes> for CannedMethod<A> {
     type Response = Bytes;
     type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let body = request.into_inner();
-        let answer = match self.method {
-            Method::Query => self.answers.query(&body),
-            Method::Insert => self.answers.insert(&body),
-            Method::Count => Ok(self.answers.count.clone()),
-            Method::Aggregate => Ok(self.answers.aggregate.clone()),
-        };
+        let answer = self.answers.answer(self.method, &body);
         std::future::ready(answer.map(Response::new))
     }
 }
 
-impl<B> tonic::codegen::Service<http::Request<B>> for CannedBackend
+impl<A, B> tonic::codegen::Service<http::Request<B>> for CannedServer<A>
 where
+    A: CannedAnswers,
     B: hyper::body::Body + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
@@ -245,7 +271,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let method = Method::of_path(req.uri().path());
+        let method = A::method_of(req.uri().path());
         let answers = self.answers.clone();
         Box::pin(async move {
             Ok(match method {
@@ -254,27 +280,35 @@ where
                         .unary(CannedMethod { method, answers }, req)
                         .await
                 }
-                None => {
-                    Status::unimplemented("the canned backend answers only the benchmarked methods")
-                        .into_http()
-                }
+                None => Status::unimplemented(A::ONLY).into_http(),
             })
         })
     }
 }
 
-/// Serves the canned backend on `listener` until `shutdown` resolves.
+/// Serves the canned service `A` on `listener` until `shutdown` resolves.
+async fn serve<A: CannedAnswers>(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let server = CannedServer {
+        answers: Arc::new(A::build().map_err(|e| e.to_string())?),
+    };
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .add_service(server)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Serves the canned contract backend on `listener` until `shutdown`
+/// resolves.
 pub async fn serve_canned(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let backend = CannedBackend::new().map_err(|e| e.to_string())?;
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .add_service(backend)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    serve::<Answers>(listener, shutdown).await
 }
 
 pub mod library;

@@ -9,21 +9,16 @@
 //! PAGE_SIZE) books and no next page token, as the contract backend answers
 //! no cursor. Other methods are UNIMPLEMENTED.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::str::FromStr as _;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use prost::Message as _;
 use serde_json::Value;
 use tokio::net::TcpListener;
-use tonic::server::{Grpc, NamedService, UnaryService};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
-use super::{BoxFuture, encode_failed, prefix};
-use crate::raw::RawCodec;
+use super::{CannedAnswers, encode_failed, prefix};
 use crate::scenarios::{PAGE_SIZE, item_id, new_book};
 use extdb_example_library::pb as library;
 use extdb_protocol::error::ApiError;
@@ -132,8 +127,16 @@ enum Method {
     List,
 }
 
-impl Method {
-    fn of_path(path: &str) -> Option<Method> {
+impl CannedAnswers for Answers {
+    type Method = Method;
+    const SERVICE: &'static str = SERVICE;
+    const ONLY: &'static str = "the canned library answers only GetBook and ListBooks";
+
+    fn build() -> Result<Answers, ApiError> {
+        Answers::build()
+    }
+
+    fn method_of(path: &str) -> Option<Method> {
         let method = path.strip_prefix('/')?.strip_prefix(SERVICE)?;
         match method {
             "/GetBook" => Some(Method::Get),
@@ -141,74 +144,12 @@ impl Method {
             _ => None,
         }
     }
-}
 
-/// The canned library as a tonic service.
-#[derive(Clone)]
-pub struct CannedLibrary {
-    answers: Arc<Answers>,
-}
-
-impl CannedLibrary {
-    pub fn new() -> Result<CannedLibrary, ApiError> {
-        Ok(CannedLibrary {
-            answers: Arc::new(Answers::build()?),
-        })
-    }
-}
-
-impl NamedService for CannedLibrary {
-    const NAME: &'static str = SERVICE;
-}
-
-struct CannedMethod {
-    method: Method,
-    answers: Arc<Answers>,
-}
-
-impl UnaryService<Bytes> for CannedMethod {
-    type Response = Bytes;
-    type Future = std::future::Ready<Result<Response<Bytes>, Status>>;
-
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let body = request.into_inner();
-        let answer = match self.method {
-            Method::Get => Ok(self.answers.one.clone()),
-            Method::List => self.answers.list(&body),
-        };
-        std::future::ready(answer.map(Response::new))
-    }
-}
-
-impl<B> tonic::codegen::Service<http::Request<B>> for CannedLibrary
-where
-    B: hyper::body::Body + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
-{
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let method = Method::of_path(req.uri().path());
-        let answers = self.answers.clone();
-        Box::pin(async move {
-            Ok(match method {
-                Some(method) => {
-                    Grpc::new(RawCodec)
-                        .unary(CannedMethod { method, answers }, req)
-                        .await
-                }
-                None => {
-                    Status::unimplemented("the canned library answers only GetBook and ListBooks")
-                        .into_http()
-                }
-            })
-        })
+    fn answer(&self, method: Method, request: &[u8]) -> Result<Bytes, Status> {
+        match method {
+            Method::Get => Ok(self.one.clone()),
+            Method::List => self.list(request),
+        }
     }
 }
 
@@ -217,13 +158,7 @@ pub async fn serve_canned_library(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let library = CannedLibrary::new().map_err(|e| e.to_string())?;
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .add_service(library)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    super::serve::<Answers>(listener, shutdown).await
 }
 
 #[cfg(test)]
