@@ -4,6 +4,22 @@
 //! requests. The service records every call, so tests also assert what was
 //! (and was not) sent upstream.
 
+/// The requests of one library method received so far, in order:
+/// `requests!(bridge, CreateBook)` is a `Vec<CreateBookRequest>`.
+macro_rules! requests {
+    ($bridge:expr, $method:ident) => {
+        $bridge
+            .library
+            .calls()
+            .into_iter()
+            .filter_map(|call| match call.request {
+                extdb_example_library::CallRequest::$method(request) => Some(request),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+}
+
 mod cli;
 mod compose;
 mod differential;

@@ -374,15 +374,7 @@ async fn bulk_insert_creates_each_item_with_a_retry_safe_request_id() {
         results[4]
     );
     // Nothing was sent for items that failed locally.
-    let creates: Vec<_> = b
-        .library
-        .calls()
-        .into_iter()
-        .filter_map(|c| match c.request {
-            CallRequest::CreateBook(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let creates = requests!(b, CreateBook);
     assert_eq!(
         creates.len(),
         3,
@@ -457,15 +449,7 @@ async fn update_sends_the_mapped_writable_fields_as_the_mask() {
         "{}",
         results[2]
     );
-    let updates: Vec<_> = b
-        .library
-        .calls()
-        .into_iter()
-        .filter_map(|c| match c.request {
-            CallRequest::UpdateBook(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let updates = requests!(b, UpdateBook);
     assert_eq!(updates.len(), 2);
     let mask = &updates[0].update_mask.as_ref().expect("a mask").paths;
     assert!(
@@ -538,12 +522,9 @@ async fn remove_reads_then_deletes_with_the_etag() {
         "{body}"
     );
     let calls = b.library.calls();
-    let delete = calls
-        .iter()
-        .find_map(|c| match &c.request {
-            CallRequest::DeleteBook(r) => Some(r.clone()),
-            _ => None,
-        })
+    let delete = requests!(b, DeleteBook)
+        .into_iter()
+        .next()
         .expect("a delete");
     assert_eq!(delete.name, target.name);
     assert_eq!(delete.etag, target.etag, "the etag read is the etag sent");

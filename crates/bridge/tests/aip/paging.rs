@@ -73,15 +73,7 @@ async fn cursors_walk_every_item_once_across_short_backend_pages() {
     }
     // Every later List call repeated the first call's parameters exactly,
     // which AIP-158 requires (the library refuses otherwise).
-    let lists: Vec<_> = b
-        .library
-        .calls()
-        .into_iter()
-        .filter_map(|c| match c.request {
-            CallRequest::ListBooks(r) => Some(r),
-            _ => None,
-        })
-        .collect();
+    let lists = requests!(b, ListBooks);
     assert!(lists.len() > pages.len(), "short pages took extra calls");
     for list in &lists {
         assert_eq!(list.filter, "page_count >= 50");
