@@ -507,26 +507,16 @@ impl Inner {
             .map_err(ItemFailure::Local)?;
         let mut request = DynamicMessage::new(create.method.input());
         if let Some(id) = &id {
-            // Checks the id fits a name (no `/`).
-            collection
+            // Also checks the id fits a name (no `/`).
+            let name = collection
                 .pattern
                 .name(id, context)
                 .map_err(|e| ItemFailure::Local(e.into()))?;
             match &create.id {
                 Some(field) => request.set_field(field, Value::String(id.clone())),
-                None => {
-                    // Without `{resource}_id` the backend names resources
-                    // itself; the name carries the wanted id as a hint.
-                    resource.set_field(
-                        &collection.name_field,
-                        Value::String(
-                            collection
-                                .pattern
-                                .name(id, context)
-                                .map_err(|e| ItemFailure::Local(e.into()))?,
-                        ),
-                    );
-                }
+                // Without `{resource}_id` the backend names resources
+                // itself; the name carries the wanted id as a hint.
+                None => resource.set_field(&collection.name_field, Value::String(name)),
             }
         }
         if let Some(parent_field) = &create.parent
