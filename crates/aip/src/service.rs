@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use prost_reflect::{DynamicMessage, Value};
 use tonic::{Code, Request, Response, Status, async_trait};
 
+use extdb_contract::limits::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use extdb_contract::pb::external_database_server::ExternalDatabase;
 use extdb_contract::pb::{self, FieldType};
 
@@ -21,9 +22,6 @@ use crate::filter::{self, Pushdown};
 use crate::mapping::{CollectionMap, ID_KEY, ListMethod, Mapping};
 use crate::values::{from_wix, item_of, set_path};
 
-/// Wix's page size when it names none, and the largest (AIP-158's too).
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 1000;
 /// Most List calls one Wix page may take when the backend keeps answering
 /// short pages: a backend answering empty pages with tokens forever must
 /// not hold the call until its deadline.
@@ -215,8 +213,8 @@ impl Inner {
             None => (0, 0, None),
         };
         let limit = match limit {
-            0 => DEFAULT_LIMIT,
-            n => n.min(MAX_LIMIT),
+            0 => DEFAULT_PAGE_LIMIT,
+            n => n.min(MAX_PAGE_LIMIT),
         };
         if cursor.is_none()
             && let Some(ids) = id_lookup(request.filter.as_ref(), &request.sort)

@@ -25,6 +25,13 @@ pub const MAX_FILTER_NODES: usize = 1_000;
 /// Most values in one list operand (`$in`, `$hasSome`, `$hasAll`).
 pub const MAX_LIST_OPERAND: usize = 1_000;
 
+/// Page size when a request names none (or 0): Wix's own SDK default.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+
+/// Largest page an external collection serves; larger requested limits are
+/// capped to it.
+pub const MAX_PAGE_LIMIT: u32 = 1_000;
+
 /// Largest protobuf message either side sends or accepts on the contract.
 /// The sidecar's body cap is at most an eighth of it (a JSON body grows at
 /// most ~8x as protobuf: `1,` is two bytes of JSON and up to ~16 of

@@ -18,10 +18,10 @@ use crate::error::{ApiError, MAX_MESSAGE, clip, violation_list};
 use crate::json::JsonObject;
 use extdb_contract::pb;
 
-/// Page size when Wix sends none (or 0): Wix's own SDK default.
-pub const DEFAULT_LIMIT: u32 = 50;
+/// Page size when Wix sends none (or 0).
+pub const DEFAULT_LIMIT: u32 = extdb_contract::limits::DEFAULT_PAGE_LIMIT;
 /// Largest page an external collection may ask for.
-pub const MAX_LIMIT: u32 = 1000;
+pub const MAX_LIMIT: u32 = extdb_contract::limits::MAX_PAGE_LIMIT;
 
 /// Decodes the `data.request` of an `/v3/items/*` endpoint.
 pub fn decode(

@@ -75,9 +75,9 @@ impl std::fmt::Debug for CursorKey {
 }
 
 /// Page size when the request gives none (or 0).
-pub const DEFAULT_LIMIT: u32 = 50;
+pub const DEFAULT_LIMIT: u32 = extdb_contract::limits::DEFAULT_PAGE_LIMIT;
 /// Largest page served; larger requested limits are capped to it.
-pub const MAX_LIMIT: u32 = 1000;
+pub const MAX_LIMIT: u32 = extdb_contract::limits::MAX_PAGE_LIMIT;
 
 /// The limit to use for a requested one.
 pub(crate) fn effective_limit(requested: u32) -> u32 {
