@@ -46,6 +46,7 @@ mod values;
 
 pub use config::{AipConfig, ConfigProblem};
 pub use descriptors::{DescriptorError, Descriptors, compile_protos};
+pub use health::BackendHealth;
 pub use service::AipService;
 
 /// Why an `aip` upstream cannot start.
@@ -115,6 +116,13 @@ impl AipUpstream {
 
     pub fn service(&self) -> AipService {
         self.service.clone()
+    }
+
+    /// The adapter's `grpc.health.v1` answer (the backend's own health, or
+    /// whether it answers at all), for a host that calls the adapter
+    /// in-process instead of serving it.
+    pub fn health(&self) -> BackendHealth {
+        BackendHealth::new(self.backend_channel.clone())
     }
 
     /// Serves the adapter on already established connections (the

@@ -1,6 +1,6 @@
 //! `kind: aip` upstreams: a backend's own AIP-shaped API, served to the
 //! sidecar through the contract by the in-process adapter of `extdb-aip`
-//! (reached like the embedded store, over in-memory connections).
+//! (called like the embedded store, directly).
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use extdb_aip::{AipStartError, AipUpstream};
 
 use crate::app::StartError;
 use crate::config::UpstreamConfig;
-use crate::upstream::{InProcessIncoming, InProcessServer, backend_channel};
+use crate::upstream::{LocalUpstream, backend_channel};
 
 /// Loads the descriptors and resolves the mapping: everything but serving.
 /// Reflection reaches the backend, bounded by its connect and call
@@ -51,13 +51,12 @@ pub async fn load_aip_upstream(
     Ok(upstream)
 }
 
-/// Starts an `aip` upstream serving on `incoming`.
+/// Starts an `aip` upstream: its adapter, called in-process.
 pub async fn start_aip_upstream(
     name: &str,
     config: &UpstreamConfig,
-    incoming: InProcessIncoming,
     cursor_key: Option<&[u8]>,
-) -> Result<InProcessServer, StartError> {
+) -> Result<LocalUpstream, StartError> {
     let upstream = load_aip_upstream(name, config, cursor_key).await?;
     let descriptors = upstream.descriptors();
     tracing::info!(
@@ -68,10 +67,5 @@ pub async fn start_aip_upstream(
         collections = config.aip.as_ref().map(|a| a.collections.len()).unwrap_or(0),
         "aip upstream mapped (descriptors pinned)"
     );
-    let upstream_name = name.to_owned();
-    Ok(InProcessServer::spawn(move |shutdown| async move {
-        if let Err(e) = upstream.serve_on(incoming.into_stream(), shutdown).await {
-            tracing::error!(upstream = upstream_name, error = %e, "aip adapter stopped");
-        }
-    }))
+    Ok(LocalUpstream::new(upstream.service(), upstream.health()))
 }

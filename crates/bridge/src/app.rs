@@ -16,7 +16,7 @@ use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sideca
 use crate::metrics::{Metrics, MetricsSeed};
 use crate::routing::{CursorSeal, UpstreamRouter};
 use crate::trace::RequestTracer;
-use crate::upstream::{InProcessServer, UpstreamClient, in_process_channel};
+use crate::upstream::UpstreamClient;
 use extdb_auth::{AuthFailure, V3Verifier};
 use extdb_protocol::legacy::LegacyEndpoint;
 use extdb_protocol::{Endpoint, Operation};
@@ -58,14 +58,14 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError>
 /// lazily), binds the protocol and admin listeners and serves until
 /// `shutdown` resolves. Shutdown order: readiness turns false, the protocol
 /// listener serves on for `http.shutdown_delay_ms`, then stops accepting
-/// and drains (up to `shutdown_grace_ms`), then the admin listener and
-/// embedded stores stop.
+/// and drains (up to `shutdown_grace_ms`), then the admin listener stops
+/// (in-process upstreams close with the last request that holds them).
 pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningSidecar, StartError> {
     let metrics = Arc::new(Metrics::new(metrics_seed(config)));
-    let (sidecar, in_process) = build_sidecar(config, metrics.clone()).await?;
+    let sidecar = build_sidecar(config, metrics.clone()).await?;
     let admin = Arc::new(AdminState {
         metrics,
         upstreams: sidecar.router.upstreams().cloned().collect(),
@@ -116,11 +116,6 @@ pub async fn start(
         };
         http::serve(listener, sidecar, front, drain_started, grace).await;
         let _ = admin_stop.send(());
-        // In-process servers (embedded stores, aip adapters) outlive the HTTP drain: in-flight requests may
-        // still be calling them until then.
-        for server in in_process {
-            server.stop().await;
-        }
         tracing::info!("stopped");
     });
     Ok(RunningSidecar {
@@ -166,10 +161,7 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
     }
 }
 
-async fn build_sidecar(
-    config: &Config,
-    metrics: Arc<Metrics>,
-) -> Result<(Sidecar, Vec<InProcessServer>), StartError> {
+async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar, StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
             let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
@@ -186,7 +178,6 @@ async fn build_sidecar(
         .map_err(|problem| StartError::Config(problem.to_string()))?;
     let cursor_key = cursor_key.as_deref();
     let mut upstreams = BTreeMap::new();
-    let mut in_process = Vec::new();
     for (name, up) in &config.upstreams {
         let client = match up.kind {
             UpstreamKind::Grpc => {
@@ -194,18 +185,14 @@ async fn build_sidecar(
                 UpstreamClient::new(name, &endpoint, up, metrics.clone())?
             }
             UpstreamKind::Embedded => {
-                let (channel, incoming) =
-                    in_process_channel(Duration::from_millis(up.connect_timeout_ms));
                 let key = cursor_key.map(|k| derive_key(k, "extdb embedded store cursors", name));
-                in_process.push(start_embedded_store(name, up, incoming, key.as_deref())?);
-                UpstreamClient::with_channel(name, channel, up, metrics.clone())?
+                let store = start_embedded_store(name, up, key.as_deref()).await?;
+                UpstreamClient::local(name, store, up, metrics.clone())?
             }
             UpstreamKind::Aip => {
-                let (channel, incoming) =
-                    in_process_channel(Duration::from_millis(up.connect_timeout_ms));
                 let key = cursor_key.map(|k| derive_key(k, "extdb aip cursors", name));
-                in_process.push(start_aip_upstream(name, up, incoming, key.as_deref()).await?);
-                UpstreamClient::with_channel(name, channel, up, metrics.clone())?
+                let adapter = start_aip_upstream(name, up, key.as_deref()).await?;
+                UpstreamClient::local(name, adapter, up, metrics.clone())?
             }
         };
         upstreams.insert(name.clone(), Arc::new(client));
@@ -232,10 +219,10 @@ async fn build_sidecar(
         body: BodyLimits::new(&config.http),
         tracer: RequestTracer::new(&config.tracing),
     };
-    Ok((sidecar, in_process))
+    Ok(sidecar)
 }
 
-/// A key of its own for one in-process server's cursors, from the
+/// A key of its own for one in-process upstream's cursors, from the
 /// sidecar's configured cursor key: `HMAC(key, "<purpose>: <upstream>")`.
 fn derive_key(key: &[u8], purpose: &str, upstream: &str) -> Vec<u8> {
     aws_lc_rs::hmac::sign(

@@ -1,11 +1,12 @@
-//! `kind: embedded` upstreams: the reference store served inside the
-//! sidecar process, reached through the same gRPC contract as any backend.
+//! `kind: embedded` upstreams: the reference store inside the sidecar
+//! process, called through the same contract as any backend (its service
+//! trait, directly: no gRPC connection in between).
 //! Built with the `embedded-store` feature (on by default); without it such
 //! an upstream is refused at start-up and no SQLite is linked.
 
 use crate::app::StartError;
 use crate::config::UpstreamConfig;
-use crate::upstream::{InProcessIncoming, InProcessServer};
+use crate::upstream::LocalUpstream;
 
 /// Opens an existing store database and closes it again (`check`).
 pub fn open_existing(path: &std::path::Path) -> Result<(), String> {
@@ -26,22 +27,20 @@ pub use with_store::start_embedded_store;
 #[cfg(feature = "embedded-store")]
 mod with_store {
     use extdb_contract::pb::PagingMode;
-    use extdb_store::{ReferenceStore, serve_store_on};
+    use extdb_store::{ReferenceStore, store_health};
 
     use super::*;
     use crate::config::EmbeddedPagingMode;
 
-    /// Opens the store's database and serves it on in-memory connections
-    /// (`incoming`): the sidecar talks to it through the same gRPC contract
-    /// as to any backend, and nothing else can reach it (no port, no socket
-    /// file). `cursor_key` (derived from the sidecar's own, when configured)
-    /// keeps its cursors valid across restarts.
-    pub fn start_embedded_store(
+    /// Opens the store's database: the sidecar calls it through the same
+    /// contract as any backend, and nothing else can reach it (no port, no
+    /// socket file). `cursor_key` (derived from the sidecar's own, when
+    /// configured) keeps its cursors valid across restarts.
+    pub async fn start_embedded_store(
         name: &str,
         config: &UpstreamConfig,
-        incoming: InProcessIncoming,
         cursor_key: Option<&[u8]>,
-    ) -> Result<InProcessServer, StartError> {
+    ) -> Result<LocalUpstream, StartError> {
         let failed = |detail: String| StartError::Embedded {
             name: name.to_owned(),
             detail,
@@ -66,25 +65,19 @@ mod with_store {
                 .with_cursor_key(key)
                 .map_err(|e| failed(format!("cursor key: {e}")))?;
         }
-        let upstream = name.to_owned();
-        let server = InProcessServer::spawn(move |shutdown| async move {
-            if let Err(e) = serve_store_on(store, incoming.into_stream(), shutdown).await {
-                tracing::error!(upstream, error = %e, "embedded store stopped");
-            }
-        });
+        let health = store_health(&store).await;
         tracing::info!(upstream = name, db = %path.display(), "embedded reference store started (in-process)");
-        Ok(server)
+        Ok(LocalUpstream::new(store, health))
     }
 }
 
 /// This build has no reference store in it.
 #[cfg(not(feature = "embedded-store"))]
-pub fn start_embedded_store(
+pub async fn start_embedded_store(
     name: &str,
     _config: &UpstreamConfig,
-    _incoming: InProcessIncoming,
     _cursor_key: Option<&[u8]>,
-) -> Result<InProcessServer, StartError> {
+) -> Result<LocalUpstream, StartError> {
     Err(StartError::Embedded {
         name: name.to_owned(),
         detail: "this build has no embedded store (cargo feature `embedded-store`)".into(),

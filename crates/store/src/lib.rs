@@ -82,7 +82,7 @@ pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, MIN_CURSOR_KEY_BYTES};
 pub use postgres::PostgresOptions;
 pub use server::{
     MAX_LOCAL_ERROR_RESET_STREAMS, MAX_PENDING_ACCEPT_RESET_STREAMS, serve_store, serve_store_on,
-    store_routes, store_service,
+    store_health, store_routes, store_service,
 };
 
 use extdb_contract::pb::PagingMode;

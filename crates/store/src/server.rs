@@ -55,29 +55,32 @@ const NOT_READY_PROBE_INTERVAL: Duration = Duration::from_millis(250);
 /// How long serving waits for the first readiness answer.
 const FIRST_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Routes serving the store and `grpc.health.v1`, for embedding in a
-/// server of one's own. Health reports SERVING for the overall server and
-/// for `extdb.v1.ExternalDatabase` while the database answers, NOT_SERVING
-/// while it does not (a PostgreSQL store probes it in the background, until
-/// the routes are dropped).
-pub async fn store_routes(store: ReferenceStore) -> Routes {
-    let (reporter, health) = tonic_health::server::health_reporter();
+/// The store's `grpc.health.v1` service: SERVING for the overall server
+/// and for `extdb.v1.ExternalDatabase` while the database answers,
+/// NOT_SERVING while it does not (a PostgreSQL store probes it in the
+/// background until the store is dropped). Served by [`store_routes`], or
+/// asked directly by a host that calls the store in-process.
+pub async fn store_health(store: &ReferenceStore) -> tonic_health::server::HealthService {
+    let reporter = tonic_health::server::HealthReporter::new();
     // A first answer before serving, bounded: an unreachable database must
     // not hold the server's start (the background probe takes over).
     let ready = tokio::time::timeout(FIRST_PROBE_TIMEOUT, store.is_ready())
         .await
         .unwrap_or(false);
-    if ready {
-        reporter
-            .set_serving::<ExternalDatabaseServer<ReferenceStore>>()
-            .await;
-    } else {
-        set_health(&reporter, false).await;
-    }
+    set_health(&reporter, ready).await;
+    let health = tonic_health::server::HealthService::from_health_reporter(reporter.clone());
     if let Some(probe) = store.readiness_probe() {
         tokio::spawn(watch_readiness(probe, reporter));
     }
-    Routes::new(health).add_service(store_service(store))
+    health
+}
+
+/// Routes serving the store and its [`store_health`], for embedding in a
+/// server of one's own.
+pub async fn store_routes(store: ReferenceStore) -> Routes {
+    let health = store_health(&store).await;
+    Routes::new(tonic_health::pb::health_server::HealthServer::new(health))
+        .add_service(store_service(store))
 }
 
 async fn set_health(reporter: &tonic_health::server::HealthReporter, ready: bool) {

@@ -1,10 +1,12 @@
 //! The upstream stage: one typed operation -> one gRPC call on a backend,
-//! with a deadline and the calling context as metadata.
+//! with a deadline and the calling context as metadata. The backend is
+//! remote (a channel) or a contract service in this process
+//! ([`LocalUpstream`], called directly).
 
-mod in_process;
+mod local;
 pub mod status;
 
-pub use in_process::{InProcessIncoming, InProcessServer, in_process_channel};
+pub use local::LocalUpstream;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -76,12 +78,23 @@ pub fn backend_channel(
     Ok(ep.connect_lazy())
 }
 
-/// A named backend: a lazily connected channel plus the call settings.
+/// How calls reach a backend.
+#[derive(Clone)]
+enum Transport {
+    /// A lazily connected gRPC channel.
+    Remote {
+        channel: Channel,
+        client: ExternalDatabaseClient<Channel>,
+    },
+    /// A contract service in this process.
+    Local(LocalUpstream),
+}
+
+/// A named backend: how to reach it plus the call settings.
 #[derive(Clone)]
 pub struct UpstreamClient {
     name: String,
-    channel: Channel,
-    client: ExternalDatabaseClient<Channel>,
+    transport: Transport,
     timeout: Duration,
     extra_metadata: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
     metrics: Arc<Metrics>,
@@ -97,14 +110,29 @@ impl UpstreamClient {
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
         let channel = backend_channel(name, endpoint, config)?;
-        Self::with_channel(name, channel, config, metrics)
+        // tonic's default (4 MiB) is below what a page of 1000 rich items
+        // can weigh; both directions use the contract's limit, which the
+        // reference store also accepts.
+        let client = ExternalDatabaseClient::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Self::with_transport(name, Transport::Remote { channel, client }, config, metrics)
     }
 
-    /// Builds the client on a channel made elsewhere (e.g.
-    /// [`in_process_channel`]).
-    pub fn with_channel(
+    /// Builds the client of a contract service in this process (the
+    /// embedded store, an `aip` adapter).
+    pub fn local(
         name: &str,
-        channel: Channel,
+        local: LocalUpstream,
+        config: &UpstreamConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<UpstreamClient, UpstreamSetupError> {
+        Self::with_transport(name, Transport::Local(local), config, metrics)
+    }
+
+    fn with_transport(
+        name: &str,
+        transport: Transport,
         config: &UpstreamConfig,
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
@@ -117,16 +145,9 @@ impl UpstreamClient {
                 .map_err(|e| endpoint_err(format!("metadata value of {k}: {e}")))?;
             extra_metadata.push((key, value));
         }
-        // tonic's default (4 MiB) is below what a page of 1000 rich items
-        // can weigh; both directions use the contract's limit, which the
-        // reference store also accepts.
-        let client = ExternalDatabaseClient::new(channel.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
         Ok(UpstreamClient {
             name: name.to_owned(),
-            channel,
-            client,
+            transport,
             timeout: Duration::from_millis(config.timeout_ms),
             extra_metadata,
             metrics,
@@ -146,12 +167,19 @@ impl UpstreamClient {
     pub async fn check_health(&self, timeout: Duration) -> Result<(), String> {
         use tonic_health::pb::health_check_response::ServingStatus;
         use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-        let mut client = HealthClient::new(self.channel.clone());
         let mut request = tonic::Request::new(HealthCheckRequest {
             service: String::new(),
         });
         request.set_timeout(timeout);
-        match tokio::time::timeout(timeout, client.check(request)).await {
+        let check = async {
+            match &self.transport {
+                Transport::Remote { channel, .. } => {
+                    HealthClient::new(channel.clone()).check(request).await
+                }
+                Transport::Local(local) => local::contained(local.check_health(request)).await,
+            }
+        };
+        match tokio::time::timeout(timeout, check).await {
             Ok(Ok(response)) => {
                 let status = response.into_inner().status;
                 if status == ServingStatus::Serving as i32 {
@@ -202,7 +230,7 @@ impl UpstreamClient {
         idempotent: bool,
         metadata: &MetadataMap,
         wix_collection_id: Option<&str>,
-        send: impl Fn(ExternalDatabaseClient<Channel>, tonic::Request<Req>) -> Fut,
+        send: impl Fn(Transport, tonic::Request<Req>) -> Fut,
     ) -> Result<Rep, ApiError>
     where
         Req: Clone,
@@ -222,7 +250,7 @@ impl UpstreamClient {
             // below enforces it whatever the backend does.
             call.set_timeout(remaining);
             let started = Instant::now();
-            let outcome = tokio::time::timeout(remaining, send(self.client.clone(), call)).await;
+            let outcome = tokio::time::timeout(remaining, send(self.transport.clone(), call)).await;
             let elapsed = started.elapsed().as_secs_f64();
             let status = match outcome {
                 Ok(Ok(response)) => {
@@ -335,7 +363,16 @@ macro_rules! upstream_dispatch {
                             !<pb::$req as Rpc>::ACCESS.is_write(),
                             metadata,
                             wix_collection_id,
-                            |mut client, request| async move { client.$method(request).await },
+                            |transport, request| async move {
+                                match transport {
+                                    Transport::Remote { mut client, .. } => {
+                                        client.$method(request).await
+                                    }
+                                    Transport::Local(local) => {
+                                        local::contained(local.service().$method(request)).await
+                                    }
+                                }
+                            },
                         )
                         .await
                         .map(Reply::$reply),)*

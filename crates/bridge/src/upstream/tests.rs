@@ -93,3 +93,23 @@ async fn a_read_is_not_repeated_after_calm_down_or_a_backend_answer() {
         assert_eq!(outcome.map_err(|e| e.http_status()), Err(503), "{status:?}");
     }
 }
+
+#[tokio::test]
+async fn a_panicking_in_process_call_answers_internal_for_that_call_only() {
+    let panicking = async {
+        if metadata_value("x").is_empty() {
+            return Ok(tonic::Response::new(()));
+        }
+        panic!("the store hit a bug");
+    };
+    let status = local::contained(panicking).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Internal);
+    assert!(
+        status.message().contains("panicked"),
+        "{}",
+        status.message()
+    );
+    // The same path answers normally when the service does.
+    let fine = local::contained(async { Ok(tonic::Response::new(7)) }).await;
+    assert_eq!(fine.unwrap().into_inner(), 7);
+}
