@@ -15,4 +15,5 @@ mod identity;
 mod ops;
 mod oracles;
 mod routing;
+mod spec_vector;
 mod upstream_tls;
