@@ -251,6 +251,9 @@ impl Sidecar {
         );
         match &result {
             Err(ApiError::Unauthorized { reason }) => self.metrics.auth_failure(reason),
+            Err(ApiError::PermissionDenied { .. }) => self
+                .metrics
+                .auth_failure(crate::routing::permissions::DENIED_REASON),
             Err(ApiError::BodyBudgetExhausted { .. }) => {
                 self.metrics.shed(crate::metrics::SHED_BODY_BUDGET)
             }
