@@ -14,6 +14,7 @@ mod http_front;
 mod identity;
 mod ops;
 mod oracles;
+mod permissions;
 mod routing;
 mod spec_vector;
 mod upstream_tls;
