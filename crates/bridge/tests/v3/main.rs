@@ -7,6 +7,7 @@ mod auth;
 mod branches;
 mod cli;
 mod deploy;
+mod drain;
 mod endpoints;
 mod errors;
 mod fault_http;
