@@ -96,3 +96,21 @@ fn unknown_keys_in_a_rule_are_refused() {
     let error = Config::from_yaml(&yaml, &HashMap::new()).unwrap_err();
     assert!(error.to_string().contains("delete"), "{error}");
 }
+
+#[test]
+fn the_readme_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let start = readme
+        .find("\npermissions:")
+        .expect("README shows permissions");
+    let block: String = readme[start + 1..]
+        .lines()
+        .take_while(|line| line.starts_with("permissions:") || line.starts_with(' '))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(block.contains("schema:"), "{block}");
+    let config = Config::from_yaml(&format!("{BASE}{block}"), &HashMap::new())
+        .unwrap_or_else(|e| panic!("{e}\n{block}"));
+    assert_eq!(config.permissions.0["audit_*"].write, Some(vec![]));
+}
