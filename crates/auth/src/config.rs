@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::clock::ClockSource;
+
 /// Clock-skew tolerance for `exp`/`nbf` unless configured (spec §2.7 step 8).
 pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
 
@@ -28,6 +30,11 @@ pub struct V3AuthConfig {
     pub require_exp: bool,
     /// When not empty, only these `data.metadata.instanceId` values pass.
     pub allowed_instance_ids: Vec<String>,
+    /// Where `exp`, `nbf` and `iat` are compared with "now": the system
+    /// clock. Not in the YAML; tests and tools inject a
+    /// [`FixedClock`](crate::FixedClock) to verify recorded tokens.
+    #[serde(skip)]
+    pub clock: ClockSource,
 }
 
 impl Default for V3AuthConfig {
@@ -39,6 +46,7 @@ impl Default for V3AuthConfig {
             max_age_seconds: None,
             require_exp: false,
             allowed_instance_ids: Vec::new(),
+            clock: ClockSource::System,
         }
     }
 }

@@ -5,6 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::clock::ClockSource;
 use super::config::V3AuthConfig;
 use super::keys::{JwsAlgorithm, KeyError, VerifyingKey};
 
@@ -144,6 +145,7 @@ pub struct V3Verifier {
     max_age_seconds: Option<u64>,
     require_exp: bool,
     allowed_instance_ids: Vec<String>,
+    clock: ClockSource,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +182,7 @@ impl V3Verifier {
             max_age_seconds: config.max_age_seconds,
             require_exp: config.require_exp,
             allowed_instance_ids: config.allowed_instance_ids.clone(),
+            clock: config.clock.clone(),
         })
     }
 
@@ -191,6 +194,13 @@ impl V3Verifier {
             .filter(|key| self.audiences_for(key).is_empty())
             .map(|key| key.label.as_str())
             .collect()
+    }
+
+    /// Verifies one v3 request body (the whole POST body) now, as the
+    /// its clock tells: the system's, unless one was injected through
+    /// [`V3AuthConfig::clock`].
+    pub fn verify(&self, body: &[u8]) -> Result<VerifiedRequest, AuthFailure> {
+        self.verify_jws(body, self.clock.now_unix())
     }
 
     /// Verifies one v3 request body (the whole POST body) at `now_unix`.

@@ -3,7 +3,7 @@
 //!
 //! * [`V3AuthConfig`]: the `auth.v3` configuration.
 //! * [`V3Verifier`]: built once from it (keys parsed at load); its
-//!   [`V3Verifier::verify_jws`] turns a request body into a
+//!   [`V3Verifier::verify`] turns a request body into a
 //!   [`VerifiedRequest`] or an [`AuthFailure`] (the front turns it into a
 //!   401, or a 400 when [`AuthFailure::is_request_problem`]).
 //! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
@@ -15,6 +15,7 @@
 //! Crypto is aws-lc-rs (already linked for TLS); the choice is measured in
 //! BENCHMARKS.md.
 
+mod clock;
 mod config;
 mod der;
 mod jws;
@@ -23,6 +24,7 @@ mod secret;
 #[cfg(feature = "sign")]
 mod sign;
 
+pub use clock::{Clock, ClockSource, FixedClock, SystemClock};
 pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
 pub use jws::{AuthFailure, MAX_PAYLOAD_DEPTH, V3Verifier, VerifiedRequest, WIX_ISSUER};
 pub use keys::{JwsAlgorithm, KeyError, KeyProblem, public_key_spki};

@@ -159,6 +159,27 @@ fn spec_vector_verifies() {
 }
 
 #[test]
+fn verify_reads_the_configured_clock() {
+    let at = |now| {
+        V3Verifier::new(&V3AuthConfig {
+            clock: ClockSource::new(FixedClock(now)),
+            ..config(vec![key(SPEC_KEY)], &[SPEC_AUD])
+        })
+        .unwrap()
+    };
+    assert!(at(SPEC_NOW).verify(SPEC_TOKEN.as_bytes()).is_ok());
+    assert_eq!(
+        reason(at(1_767_226_000).verify(SPEC_TOKEN.as_bytes())),
+        "expired"
+    );
+    // The default is the system clock, long past the vector's exp.
+    assert_eq!(
+        reason(spec_verifier().verify(SPEC_TOKEN.as_bytes())),
+        "expired"
+    );
+}
+
+#[test]
 fn spec_vector_expired() {
     let strict = V3Verifier::new(&V3AuthConfig {
         leeway_seconds: 0,

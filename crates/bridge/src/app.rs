@@ -14,7 +14,7 @@ use crate::config::{Config, UpstreamKind};
 use crate::embedded::start_embedded_store;
 use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sidecar};
 use crate::metrics::{Metrics, MetricsSeed};
-use crate::routing::{CursorSeal, UpstreamRouter};
+use crate::routing::{CursorSeal, Permissions, UpstreamRouter};
 use crate::trace::RequestTracer;
 use crate::upstream::UpstreamClient;
 use extdb_auth::{AuthFailure, V3Verifier};
@@ -152,6 +152,10 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
             .iter()
             .chain(legacy_reasons)
             .copied()
+            .chain(
+                (!config.permissions.0.is_empty())
+                    .then_some(crate::routing::permissions::DENIED_REASON),
+            )
             .collect(),
         upstream_timeouts: config
             .upstreams
@@ -202,7 +206,8 @@ async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar
         &config.routes(),
         config.default_upstream.clone(),
         cursor_seal(cursor_key),
-    );
+    )
+    .with_permissions(Permissions::new(&config.permissions));
     let legacy = config.auth.legacy.as_ref().map(|legacy| {
         if legacy.provision_without_key {
             tracing::warn!(

@@ -47,7 +47,7 @@
 //!     request: QueryItemsRequest,
 //!     response: QueryItemsResponse,
 //!     reply: Items,                       // extdb-protocol's Reply variant
-//!     access: Read,                       // Read | Write (refused on read-only routes)
+//!     access: Read,                       // Read | Write | Schema (the last two refused on read-only routes)
 //!     collection_id: (collection_id),     // () | (collection_id) | (collection.id)
 //!     paged: true,                        // paging + return_total_count -> paging_metadata
 //! }
@@ -61,19 +61,35 @@
 
 use crate::pb;
 
-/// Whether an RPC changes data or schema.
+/// Whether an RPC reads, changes data, or changes schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Reads only: allowed on read-only routes, retried once after a
-    /// transport failure.
+    /// Reads only (items, collections, indexes): allowed on read-only
+    /// routes, retried once after a transport failure.
     Read,
-    /// Changes data or schema: refused on read-only routes, never repeated.
+    /// Changes items or references: refused on read-only routes, never
+    /// repeated.
     Write,
+    /// Changes a collection or its indexes: a write too (refused on
+    /// read-only routes, never repeated), which a permissions policy may
+    /// grant apart from data writes.
+    Schema,
 }
 
 impl Access {
+    /// Whether the RPC changes anything (data or schema).
     pub const fn is_write(self) -> bool {
-        matches!(self, Access::Write)
+        matches!(self, Access::Write | Access::Schema)
+    }
+
+    /// The name used in configuration and messages: `read`, `write`,
+    /// `schema`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::Write => "write",
+            Access::Schema => "schema",
+        }
     }
 }
 
@@ -193,7 +209,7 @@ macro_rules! __rpc_table {
                 request: CreateCollectionRequest,
                 response: CreateCollectionResponse,
                 reply: CreatedCollection,
-                access: Write,
+                access: Schema,
                 collection_id: (collection.id),
                 paged: false,
             }
@@ -203,7 +219,7 @@ macro_rules! __rpc_table {
                 request: UpdateCollectionRequest,
                 response: UpdateCollectionResponse,
                 reply: UpdatedCollection,
-                access: Write,
+                access: Schema,
                 collection_id: (collection.id),
                 paged: false,
             }
@@ -213,7 +229,7 @@ macro_rules! __rpc_table {
                 request: DeleteCollectionRequest,
                 response: DeleteCollectionResponse,
                 reply: DeletedCollection,
-                access: Write,
+                access: Schema,
                 collection_id: (collection_id),
                 paged: false,
             }
@@ -233,7 +249,7 @@ macro_rules! __rpc_table {
                 request: CreateIndexRequest,
                 response: CreateIndexResponse,
                 reply: CreatedIndex,
-                access: Write,
+                access: Schema,
                 collection_id: (collection_id),
                 paged: false,
             }
@@ -243,7 +259,7 @@ macro_rules! __rpc_table {
                 request: RemoveIndexRequest,
                 response: RemoveIndexResponse,
                 reply: RemovedIndex,
-                access: Write,
+                access: Schema,
                 collection_id: (collection_id),
                 paged: false,
             }

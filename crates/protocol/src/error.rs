@@ -37,6 +37,19 @@ pub enum ApiError {
     #[error("request signature could not be verified ({reason})")]
     Unauthorized { reason: &'static str },
 
+    /// The `permissions` policy does not grant this caller this access
+    /// (`read`, `write` or `schema`) to the collection: 401 when the call
+    /// names no identity (spec envelope §3.3: nobody to grant it to), 403
+    /// when it names one the policy leaves out.
+    #[error("{}", permission_message(collection_id, access, *identity))]
+    PermissionDenied {
+        collection_id: String,
+        access: &'static str,
+        /// The caller's identity type as configured (e.g. `MEMBER`);
+        /// `None` when the call carries none.
+        identity: Option<&'static str>,
+    },
+
     /// No protocol method at this path.
     #[error("no such endpoint: {path}")]
     UnknownEndpoint { path: String },
@@ -113,6 +126,21 @@ pub enum ApiError {
     Internal { message: String },
 }
 
+/// Why a permissions refusal happened, in words Wix can show.
+fn permission_message(collection_id: &str, access: &str, identity: Option<&str>) -> String {
+    let access = match access {
+        "write" => "write to",
+        "schema" => "change the schema of",
+        other => other,
+    };
+    match identity {
+        Some(identity) => {
+            format!("{identity} callers may not {access} collection {collection_id}")
+        }
+        None => format!("callers without an identity may not {access} collection {collection_id}"),
+    }
+}
+
 /// One entry of a `VALIDATION_ERROR`'s `data.violations`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -149,6 +177,8 @@ impl ApiError {
     pub fn http_status(&self) -> u16 {
         match self {
             ApiError::Unauthorized { .. } => 401,
+            ApiError::PermissionDenied { identity: None, .. } => 401,
+            ApiError::PermissionDenied { .. } => 403,
             ApiError::UnknownEndpoint { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -170,6 +200,8 @@ impl ApiError {
     pub fn error_code(&self) -> &str {
         match self {
             ApiError::Unauthorized { .. } => "UNAUTHORIZED",
+            ApiError::PermissionDenied { identity: None, .. } => "UNAUTHORIZED",
+            ApiError::PermissionDenied { .. } => "PERMISSION_DENIED",
             ApiError::UnknownEndpoint { .. } => "NOT_FOUND",
             ApiError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             ApiError::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
@@ -203,6 +235,7 @@ impl ApiError {
     pub fn error_source(&self) -> ErrorSource {
         match self {
             ApiError::Unauthorized { .. }
+            | ApiError::PermissionDenied { .. }
             | ApiError::UnknownEndpoint { .. }
             | ApiError::MethodNotAllowed { .. }
             | ApiError::PayloadTooLarge { .. }
@@ -233,6 +266,7 @@ impl ApiError {
                 Retry::IdempotentOnly
             }
             ApiError::Unauthorized { .. }
+            | ApiError::PermissionDenied { .. }
             | ApiError::UnknownEndpoint { .. }
             | ApiError::MethodNotAllowed { .. }
             | ApiError::PayloadTooLarge { .. }

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod legacy;
+mod permissions;
 
 pub use legacy::LegacyConfig;
+pub use permissions::{PermissionRule, PermissionsConfig};
 
 use extdb_auth::V3AuthConfig;
 
@@ -51,6 +53,10 @@ pub struct Config {
     /// Without it, unknown collections answer 404 COLLECTION_NOT_FOUND.
     #[serde(default)]
     pub default_upstream: Option<String>,
+    /// Who may read, write and change the schema of which collections
+    /// (opt-in; without it every call Wix sends is served).
+    #[serde(default)]
+    pub permissions: PermissionsConfig,
 }
 
 /// The protocol listener's limits. All of them hold before authentication:
@@ -590,6 +596,9 @@ impl Config {
             problem(p.path, p.message);
         }
         for p in self.tracing.problems() {
+            problem(p.path, p.message);
+        }
+        for p in self.permissions.problems() {
             problem(p.path, p.message);
         }
         if self.shutdown_grace_ms > 60_000 {

@@ -1,6 +1,6 @@
 //! One request, start to finish.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
@@ -251,6 +251,9 @@ impl Sidecar {
         );
         match &result {
             Err(ApiError::Unauthorized { reason }) => self.metrics.auth_failure(reason),
+            Err(ApiError::PermissionDenied { .. }) => self
+                .metrics
+                .auth_failure(crate::routing::permissions::DENIED_REASON),
             Err(ApiError::BodyBudgetExhausted { .. }) => {
                 self.metrics.shed(crate::metrics::SHED_BODY_BUDGET)
             }
@@ -308,7 +311,7 @@ impl Sidecar {
         require_post(&req)?;
         let body = self.read_body(req).await?;
 
-        let verified = verifier.verify_jws(&body, unix_now()).map_err(|failure| {
+        let verified = verifier.verify(&body).map_err(|failure| {
             let reason = failure.reason();
             let detail = failure.to_string();
             let error = v3_failure(&failure);
@@ -426,13 +429,6 @@ fn require_post(req: &Request<Incoming>) -> Result<(), ApiError> {
             method: req.method().to_string(),
         })
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {

@@ -3,9 +3,11 @@
 //! here, so a cursor only ever opens on the collection it came from.
 
 mod cursor;
+pub mod permissions;
 mod read_only;
 
 pub use cursor::{CursorError, CursorSeal, MIN_KEY_BYTES as MIN_CURSOR_KEY_BYTES};
+pub use permissions::Permissions;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -39,6 +41,8 @@ pub struct UpstreamRouter {
     patterns: Vec<PatternRoute>,
     default_upstream: Option<String>,
     cursors: CursorSeal,
+    /// Checked before any upstream call; empty by default (all allowed).
+    permissions: Permissions,
 }
 
 impl UpstreamRouter {
@@ -70,7 +74,15 @@ impl UpstreamRouter {
             patterns,
             default_upstream,
             cursors,
+            permissions: Permissions::default(),
         }
+    }
+
+    /// Checks every call against `permissions` before it reaches an
+    /// upstream.
+    pub fn with_permissions(mut self, permissions: Permissions) -> UpstreamRouter {
+        self.permissions = permissions;
+        self
     }
 
     pub fn upstreams(&self) -> impl Iterator<Item = &Arc<UpstreamClient>> {
@@ -133,6 +145,8 @@ impl UpstreamRouter {
             }
             _ => {}
         }
+        // Before the route: a caller refused learns nothing of the routes.
+        self.permissions.check(&op)?;
         let wix_id = op
             .collection_id()
             .ok_or_else(|| ApiError::bad_request("collectionId is required"))?

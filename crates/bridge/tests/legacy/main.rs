@@ -6,4 +6,5 @@
 mod auth;
 mod endpoints;
 mod errors;
+mod permissions;
 mod store;

@@ -144,6 +144,28 @@ fn the_rpcs_that_change_data_or_schema_are_writes_and_the_rest_reads() {
 }
 
 #[test]
+fn the_rpcs_that_change_collections_or_indexes_are_schema_changes() {
+    const SCHEMA: [&str; 5] = [
+        "CreateCollection",
+        "UpdateCollection",
+        "DeleteCollection",
+        "CreateIndex",
+        "RemoveIndex",
+    ];
+    for row in RPCS {
+        assert_eq!(
+            row.access == Access::Schema,
+            SCHEMA.contains(&row.name),
+            "{}",
+            row.name
+        );
+    }
+    assert_eq!(pb::CreateIndexRequest::ACCESS.as_str(), "schema");
+    assert_eq!(pb::InsertItemsRequest::ACCESS.as_str(), "write");
+    assert_eq!(pb::ListIndexesRequest::ACCESS.as_str(), "read");
+}
+
+#[test]
 fn collection_id_in_a_field_is_read_and_set() {
     let mut request = pb::QueryItemsRequest {
         collection_id: "cars".into(),

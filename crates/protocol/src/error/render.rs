@@ -56,6 +56,18 @@ impl ApiError {
             ApiError::Validation { violations, .. } => {
                 data.insert("violations".into(), violations_json(violations));
             }
+            ApiError::PermissionDenied {
+                collection_id,
+                identity,
+                ..
+            } => {
+                // 401 keeps the reference adaptor's UNAUTHORIZED data;
+                // 403 names the collection too.
+                if identity.is_some() {
+                    data.insert("collectionId".into(), collection_id.clone().into());
+                }
+                data.insert("description".into(), self.public_message().into());
+            }
             ApiError::CollectionNotFound { collection_id } => {
                 data.insert("collectionId".into(), collection_id.clone().into());
             }

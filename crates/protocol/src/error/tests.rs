@@ -27,6 +27,28 @@ fn every_kind() -> Vec<(ApiError, u16, &'static str, ErrorSource, Retry)> {
             Retry::Never,
         ),
         (
+            ApiError::PermissionDenied {
+                collection_id: "orders".into(),
+                access: "read",
+                identity: None,
+            },
+            401,
+            "UNAUTHORIZED",
+            Downstream,
+            Retry::Never,
+        ),
+        (
+            ApiError::PermissionDenied {
+                collection_id: "orders".into(),
+                access: "write",
+                identity: Some("MEMBER"),
+            },
+            403,
+            "PERMISSION_DENIED",
+            Downstream,
+            Retry::Never,
+        ),
+        (
             ApiError::UnknownEndpoint { path: "/x".into() },
             404,
             "NOT_FOUND",
@@ -149,7 +171,9 @@ fn every_kind() -> Vec<(ApiError, u16, &'static str, ErrorSource, Retry)> {
 #[test]
 fn every_kind_has_its_status_code_source_and_retry() {
     let kinds = every_kind();
-    assert_eq!(kinds.len(), 15, "one row per variant");
+    // One row per variant; PermissionDenied has two, with and without an
+    // identity.
+    assert_eq!(kinds.len(), 17, "one row per variant");
     for (e, status, code, source, retry) in kinds {
         assert_eq!(
             (e.http_status(), e.error_code(), e.error_source(), e.retry()),
@@ -363,5 +387,30 @@ fn caller_chosen_text_is_clipped_to_the_protocols_lengths() {
     assert_eq!(
         short.to_v3_body()["data"]["violations"][0]["fieldPath"],
         "a.b"
+    );
+}
+
+#[test]
+fn permission_refusals_name_the_caller_and_the_collection() {
+    let forbidden = ApiError::PermissionDenied {
+        collection_id: "orders".into(),
+        access: "schema",
+        identity: Some("MEMBER"),
+    };
+    let message = "MEMBER callers may not change the schema of collection orders";
+    assert_eq!(forbidden.public_message(), message);
+    assert_eq!(
+        data_of(&forbidden),
+        serde_json::json!({"collectionId": "orders", "description": message})
+    );
+    let anonymous = ApiError::PermissionDenied {
+        collection_id: "orders".into(),
+        access: "read",
+        identity: None,
+    };
+    let message = "callers without an identity may not read collection orders";
+    assert_eq!(
+        data_of(&anonymous),
+        serde_json::json!({"description": message})
     );
 }

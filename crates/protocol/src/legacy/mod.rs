@@ -330,10 +330,13 @@ pub fn legacy_error_bytes(error: &ApiError) -> Vec<u8> {
 }
 
 /// The legacy error body: `{"message": ...}` (spec §6.8). Authentication
-/// failures carry the reference adaptor's fixed text and nothing else.
+/// failures and permission refusals carry the reference adaptor's fixed
+/// text and nothing else (its per-collection policy answers so, §3.2).
 pub fn legacy_error_body(error: &ApiError) -> Value {
     match error {
-        ApiError::Unauthorized { .. } => json!({ "message": UNAUTHORIZED_MESSAGE }),
+        ApiError::Unauthorized { .. } | ApiError::PermissionDenied { .. } => {
+            json!({ "message": UNAUTHORIZED_MESSAGE })
+        }
         other => other.to_legacy_body(),
     }
 }
