@@ -464,7 +464,10 @@ fn payloads(
 
 /// Request number `seq` of `requests`, signed as Wix signs it (with
 /// `scenarios::metadata(seq)`).
-fn signed_tokens(requests: &[Value], signer: &RequestSigner) -> Result<Vec<Bytes>, String> {
+pub(crate) fn signed_tokens(
+    requests: &[Value],
+    signer: &RequestSigner,
+) -> Result<Vec<Bytes>, String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -765,8 +768,8 @@ fn aip_upstream_yaml(endpoint: &str, descriptor_set: &std::path::Path) -> String
 // ------------------------------------------------------------ processes
 
 /// A server running on its own thread and runtime, stopped on drop.
-struct ServerThread {
-    addr: SocketAddr,
+pub(crate) struct ServerThread {
+    pub(crate) addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -902,7 +905,7 @@ fn start_store() -> Result<Upstream, String> {
     })
 }
 
-fn start_canned() -> Result<ServerThread, String> {
+pub(crate) fn start_canned() -> Result<ServerThread, String> {
     // One thread: it answers prebuilt bytes, and should take as little of
     // the machine from the paths under test as it can.
     ServerThread::spawn("canned-backend", 1, |listener, stopped| {

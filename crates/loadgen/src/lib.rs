@@ -8,6 +8,7 @@
 //! * [`harness`]: set-up, answer checks, interleaved measurement.
 //! * [`report`]: the tables and the targets of ISSUE 6.
 //! * [`guard`]: the smoke run's stall guard (issue 14).
+//! * [`startup`]: `--startup`, the sidecar's start-up time and idle RSS.
 //! * [`chaos`]: `--chaos`, the sidecar while its backend process is
 //!   paused, killed and restarted (issue 9).
 
@@ -19,3 +20,4 @@ pub mod harness;
 pub mod raw;
 pub mod report;
 pub mod scenarios;
+pub mod startup;

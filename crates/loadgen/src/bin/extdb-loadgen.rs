@@ -101,6 +101,12 @@ struct Cli {
     /// --chaos: seconds the store stays dead after SIGKILL.
     #[arg(long, default_value_t = 2.0)]
     chaos_down: f64,
+    /// Start-up run instead of a benchmark: starts the sidecar process
+    /// (--sidecar-bin, --sidecar-log) this many times in front of the
+    /// canned backend; time from spawn to listening and to the first
+    /// answered request, and idle RSS.
+    #[arg(long)]
+    startup: Option<usize>,
     /// --chaos: the sidecar's upstream deadline (timeout_ms), shorter than
     /// the pause so calls time out while it lasts.
     #[arg(long, default_value_t = 1000)]
@@ -111,6 +117,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.chaos {
         return chaos(&cli);
+    }
+    if let Some(runs) = cli.startup {
+        return startup(&cli, runs);
     }
     let plans = match plans(&cli) {
         Ok(p) => p,
@@ -373,6 +382,41 @@ fn chaos(cli: &Cli) -> ExitCode {
     }
     eprintln!("FAILED: {} problems", failures.len());
     ExitCode::FAILURE
+}
+
+/// `--startup`: starts the sidecar `runs` times, prints the table.
+fn startup(cli: &Cli, runs: usize) -> ExitCode {
+    let runtime = match client_runtime(cli) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let load_before = load_average();
+    let samples = runtime.block_on(extdb_loadgen::startup::run(
+        runs,
+        cli.sidecar_bin.clone(),
+        &cli.sidecar_log,
+        &mut |line| eprintln!("{line}"),
+    ));
+    match samples {
+        Ok(samples) => {
+            println!(
+                "## extdb-loadgen --startup {runs}
+"
+            );
+            println!(
+                "load average before {load_before}, after {}; RUST_LOG={}
+",
+                load_average(),
+                cli.sidecar_log
+            );
+            print!("{}", extdb_loadgen::startup::to_markdown(&samples));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The 1-, 5- and 15-minute load averages, as `uptime` shows them.
