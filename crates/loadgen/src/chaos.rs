@@ -484,7 +484,7 @@ pub async fn run(plan: &ChaosPlan, progress: &mut dyn FnMut(&str)) -> Result<Cha
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
     let yaml = harness::sidecar_yaml(
         &pair.public_base64,
-        &format!("http://{store_addr}"),
+        harness::Backend::Grpc(&format!("http://{store_addr}")),
         plan.upstream_timeout,
         Duration::from_millis(500),
         "",

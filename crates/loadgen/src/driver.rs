@@ -3,8 +3,11 @@
 //! concurrency (closed loop) or a fixed rate (open loop), and records every
 //! latency in an HDR histogram.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,6 +16,7 @@ use http::uri::PathAndQuery;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tonic::metadata::MetadataMap;
@@ -72,12 +76,27 @@ pub struct GrpcPayload {
     pub metadata: MetadataMap,
 }
 
+/// How the load's HTTP/1.1 connections to the sidecar send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientSocket {
+    /// `TCP_NODELAY`, head and body in one write: as every real client
+    /// should, so only the sidecar's own waits show.
+    #[default]
+    NoDelay,
+    /// Test-only (the hidden `--inject-stall` of the smoke run): Nagle on,
+    /// and the request head and body in two writes. The body then waits
+    /// for the ACK of the head, which the sidecar delays (~40 ms on Linux)
+    /// while it waits for the body: the stall the smoke guard must catch.
+    NagleSplitWrites,
+}
+
 /// Where a phase sends its requests.
 #[derive(Clone)]
 pub enum Target {
     Sidecar {
         addr: SocketAddr,
         payloads: Arc<HttpPayloads>,
+        socket: ClientSocket,
     },
     Direct {
         channel: Channel,
@@ -156,6 +175,7 @@ enum Sender {
     Http {
         addr: SocketAddr,
         payloads: Arc<HttpPayloads>,
+        socket: ClientSocket,
         conn: Option<http1::SendRequest<Full<Bytes>>>,
     },
     Grpc {
@@ -167,10 +187,15 @@ enum Sender {
 impl Sender {
     async fn open(target: &Target) -> Result<Sender, String> {
         Ok(match target {
-            Target::Sidecar { addr, payloads } => Sender::Http {
+            Target::Sidecar {
+                addr,
+                payloads,
+                socket,
+            } => Sender::Http {
                 addr: *addr,
                 payloads: payloads.clone(),
-                conn: Some(connect_http(*addr).await?),
+                socket: *socket,
+                conn: Some(connect_http_with(*addr, *socket).await?),
             },
             Target::Direct { channel, payloads } => Sender::Grpc {
                 grpc: tonic::client::Grpc::new(channel.clone()),
@@ -186,12 +211,13 @@ impl Sender {
             Sender::Http {
                 addr,
                 payloads,
+                socket,
                 conn,
             } => {
                 // A connection that failed is replaced before the next call.
                 let mut sender = match conn.take() {
                     Some(c) if !c.is_closed() => c,
-                    _ => connect_http(*addr).await?,
+                    _ => connect_http_with(*addr, *socket).await?,
                 };
                 let token = payloads
                     .tokens
@@ -254,19 +280,110 @@ pub(crate) async fn post_token(
 pub(crate) async fn connect_http(
     addr: SocketAddr,
 ) -> Result<http1::SendRequest<Full<Bytes>>, String> {
+    connect_http_with(addr, ClientSocket::NoDelay).await
+}
+
+async fn connect_http_with(
+    addr: SocketAddr,
+    socket: ClientSocket,
+) -> Result<http1::SendRequest<Full<Bytes>>, String> {
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
-    let _ = stream.set_nodelay(true);
-    let (sender, connection) = http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| format!("http handshake: {e}"))?;
+    let handshake = match socket {
+        ClientSocket::NoDelay => {
+            let _ = stream.set_nodelay(true);
+            http1::handshake(TokioIo::new(SplitWrites::no(stream))).await
+        }
+        ClientSocket::NagleSplitWrites => {
+            let _ = stream.set_nodelay(false);
+            // hyper's queued writes on a socket that cannot write vectors
+            // send the head and then the body, one write each.
+            http1::Builder::new()
+                .writev(true)
+                .handshake(TokioIo::new(SplitWrites::yes(stream)))
+                .await
+        }
+    };
+    let (sender, connection) = handshake.map_err(|e| format!("http handshake: {e}"))?;
     tokio::spawn(async move {
         // Ends when the sender is dropped or the peer closes; an error
         // there shows up as a failed request.
         let _ = connection.await;
     });
     Ok(sender)
+}
+
+/// A socket that can hide its vectored writes (see
+/// [`ClientSocket::NagleSplitWrites`]).
+struct SplitWrites {
+    stream: TcpStream,
+    split: bool,
+}
+
+impl SplitWrites {
+    fn no(stream: TcpStream) -> SplitWrites {
+        SplitWrites {
+            stream,
+            split: false,
+        }
+    }
+
+    fn yes(stream: TcpStream) -> SplitWrites {
+        SplitWrites {
+            stream,
+            split: true,
+        }
+    }
+}
+
+impl AsyncRead for SplitWrites {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SplitWrites {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.split {
+            // One buffer per write: the default of AsyncWrite.
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &**b);
+            return Pin::new(&mut this.stream).poll_write(cx, first);
+        }
+        Pin::new(&mut this.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        !self.split && self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 /// Sends payload `seq` once on a fresh connection and returns the answer's

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Channel, Endpoint};
 
-use super::driver::{self, GrpcPayload, HttpPayloads, Load, PhaseResult, Target};
+use super::driver::{self, ClientSocket, GrpcPayload, HttpPayloads, Load, PhaseResult, Target};
 use super::scenarios::{self, Scenario};
 use extdb_auth::{RequestSigner, request_claims};
 use extdb_bridge::config::Config;
@@ -41,6 +41,10 @@ pub enum UpstreamChoice {
     Store,
     /// Any implementation of the contract at this URL (seeded first).
     Url(String),
+    /// The sidecar's own `kind: embedded` store; the direct path is the
+    /// reference store serving the same SQLite file over gRPC in this
+    /// process (seeded through it before the sidecar opens the file).
+    Embedded,
 }
 
 /// What the sidecar path is compared with.
@@ -97,6 +101,8 @@ pub struct Plan {
     /// Distinct pre-signed requests per scenario (used round-robin).
     pub pool: usize,
     pub compare: Compare,
+    /// How the sidecar path's connections send (test-only stalls).
+    pub client_socket: ClientSocket,
 }
 
 impl Plan {
@@ -119,6 +125,22 @@ impl Plan {
             sidecar: SidecarChoice::InProcess,
             pool: 8,
             compare: Compare::Direct,
+            client_socket: ClientSocket::NoDelay,
+        }
+    }
+
+    /// The smoke run's stall guard (see [`crate::guard`]): small calls
+    /// (query-one) one at a time through the sidecar's embedded store and
+    /// directly to the same store over gRPC, two rounds each, ABBA.
+    pub fn smoke_guard() -> Plan {
+        Plan {
+            scenarios: vec![Scenario::QueryOne],
+            loads: vec![Load::Closed { concurrency: 1 }],
+            duration: Duration::from_millis(400),
+            warmup: Duration::from_millis(100),
+            rounds: 2,
+            upstream: UpstreamChoice::Embedded,
+            ..Plan::smoke()
         }
     }
 
@@ -162,6 +184,8 @@ pub struct Memory {
 pub struct Report {
     pub compare: Compare,
     pub upstream: String,
+    /// What `upstream` describes.
+    pub upstream_choice: UpstreamChoice,
     pub sidecar: String,
     pub results: Vec<ScenarioResult>,
     pub memory: Option<Memory>,
@@ -200,7 +224,7 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     }
     let upstream = match &plan.upstream {
         UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
-        UpstreamChoice::Store => start_store()?,
+        UpstreamChoice::Store | UpstreamChoice::Embedded => start_store()?,
         UpstreamChoice::Url(url) => Upstream::External(url.clone()),
     };
     let endpoint = upstream.endpoint();
@@ -234,9 +258,13 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
 
     let pair = extdb_bridge::devtools::generate_key_pair().map_err(|e| e.to_string())?;
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
+    let backend = match (&plan.upstream, &upstream) {
+        (UpstreamChoice::Embedded, Upstream::Store { db, .. }) => Backend::Embedded(db),
+        _ => Backend::Grpc(&endpoint),
+    };
     let yaml = sidecar_yaml(
         &pair.public_base64,
-        &endpoint,
+        backend,
         Duration::from_secs(5),
         Duration::from_secs(1),
         &aip_yaml,
@@ -254,6 +282,7 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
                     Target::Sidecar {
                         addr: sidecar.addr,
                         payloads: Arc::new(http),
+                        socket: plan.client_socket,
                     },
                     Target::Direct {
                         channel: channel.clone(),
@@ -272,6 +301,7 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
                             path: scenario.endpoint().path(),
                             tokens: signed_tokens(&requests, &signer)?,
                         }),
+                        socket: plan.client_socket,
                     })
                 };
                 (on(AIP_COLLECTION)?, on(scenarios::COLLECTION)?)
@@ -341,8 +371,12 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             }
             UpstreamChoice::Canned => "canned".to_owned(),
             UpstreamChoice::Store => "reference store (SQLite, in-process)".to_owned(),
+            UpstreamChoice::Embedded => {
+                "the sidecar's embedded store (SQLite); direct: the same file over gRPC".to_owned()
+            }
             UpstreamChoice::Url(url) => url.clone(),
         },
+        upstream_choice: plan.upstream.clone(),
         sidecar: sidecar_name,
         results,
         memory,
@@ -430,7 +464,10 @@ fn payloads(
 
 /// Request number `seq` of `requests`, signed as Wix signs it (with
 /// `scenarios::metadata(seq)`).
-fn signed_tokens(requests: &[Value], signer: &RequestSigner) -> Result<Vec<Bytes>, String> {
+pub(crate) fn signed_tokens(
+    requests: &[Value],
+    signer: &RequestSigner,
+) -> Result<Vec<Bytes>, String> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -644,17 +681,30 @@ pub(crate) async fn seed(
     Ok(())
 }
 
+/// What the sidecar's `backend` upstream is.
+#[derive(Clone, Copy)]
+pub(crate) enum Backend<'a> {
+    /// A gRPC server at this endpoint.
+    Grpc(&'a str),
+    /// `kind: embedded` on this database file.
+    Embedded(&'a std::path::Path),
+}
+
 /// The sidecar's config for the load generator: the test key, one upstream
-/// (`backend`) at `upstream_endpoint` with its deadline and connect timeout,
-/// the default for every collection; `more_upstreams` are added under
-/// `upstreams:` (indented by two spaces).
+/// (`backend`) with its deadline and connect timeout, the default for
+/// every collection; `more_upstreams` are added under `upstreams:`
+/// (indented by two spaces).
 pub(crate) fn sidecar_yaml(
     public_key_base64: &str,
-    upstream_endpoint: &str,
+    backend: Backend<'_>,
     timeout: Duration,
     connect_timeout: Duration,
     more_upstreams: &str,
 ) -> String {
+    let backend = match backend {
+        Backend::Grpc(endpoint) => format!("endpoint: {endpoint}"),
+        Backend::Embedded(db) => format!("kind: embedded\n    db_path: \"{}\"", db.display()),
+    };
     format!(
         r#"listen: 127.0.0.1:0
 auth:
@@ -664,7 +714,7 @@ auth:
     audiences: ["{AUDIENCE}"]
 upstreams:
   backend:
-    endpoint: {upstream_endpoint}
+    {backend}
     timeout_ms: {timeout_ms}
     connect_timeout_ms: {connect_timeout_ms}
 {more_upstreams}default_upstream: backend
@@ -718,8 +768,8 @@ fn aip_upstream_yaml(endpoint: &str, descriptor_set: &std::path::Path) -> String
 // ------------------------------------------------------------ processes
 
 /// A server running on its own thread and runtime, stopped on drop.
-struct ServerThread {
-    addr: SocketAddr,
+pub(crate) struct ServerThread {
+    pub(crate) addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -802,7 +852,12 @@ impl Drop for ServerThread {
 
 enum Upstream {
     Canned(ServerThread),
-    Store { server: ServerThread, dir: PathBuf },
+    Store {
+        server: ServerThread,
+        /// The database file, in `_dir` (removed when dropped).
+        db: PathBuf,
+        _dir: tempfile::TempDir,
+    },
     External(String),
 }
 
@@ -817,20 +872,23 @@ impl Upstream {
 
 impl Drop for Upstream {
     fn drop(&mut self) {
-        if let Upstream::Store { server, dir } = self {
-            // The database files go once the server no longer uses them.
+        if let Upstream::Store { server, .. } = self {
+            // The database files go (with `_dir`, dropped after this) once
+            // the server no longer uses them.
             server.stop();
-            let _ = std::fs::remove_dir_all(&*dir);
         }
     }
 }
 
 fn start_store() -> Result<Upstream, String> {
-    let dir = std::env::temp_dir().join(format!("extdb-loadgen-store-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let store = extdb_store::ReferenceStore::open(dir.join("bench.db"))
-        .map_err(|e| format!("reference store: {e}"))?;
+    // A directory of its own: runs in one process (tests) do not share it.
+    let dir = tempfile::Builder::new()
+        .prefix("extdb-loadgen-store-")
+        .tempdir()
+        .map_err(|e| format!("temp dir: {e}"))?;
+    let db = dir.path().join("bench.db");
+    let store =
+        extdb_store::ReferenceStore::open(&db).map_err(|e| format!("reference store: {e}"))?;
     // One worker thread like the canned backend; SQLite work runs where
     // the store puts it.
     let server = ServerThread::spawn("reference-store", 1, move |listener, stopped| async move {
@@ -840,10 +898,14 @@ fn start_store() -> Result<Upstream, String> {
         .await
         .map_err(|e| e.to_string())
     })?;
-    Ok(Upstream::Store { server, dir })
+    Ok(Upstream::Store {
+        server,
+        db,
+        _dir: dir,
+    })
 }
 
-fn start_canned() -> Result<ServerThread, String> {
+pub(crate) fn start_canned() -> Result<ServerThread, String> {
     // One thread: it answers prebuilt bytes, and should take as little of
     // the machine from the paths under test as it can.
     ServerThread::spawn("canned-backend", 1, |listener, stopped| {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use extdb_loadgen::chaos::{self, ChaosPlan};
-use extdb_loadgen::driver::Load;
+use extdb_loadgen::driver::{ClientSocket, Load};
+use extdb_loadgen::guard::{STALL_RATIO_LIMIT, SmallCall};
 use extdb_loadgen::harness::{self, Compare, Plan, SidecarChoice, UpstreamChoice};
 use extdb_loadgen::scenarios::Scenario;
 
@@ -18,10 +19,17 @@ use extdb_loadgen::scenarios::Scenario;
 )]
 struct Cli {
     /// A few seconds of every scenario against the canned backend with an
-    /// in-process sidecar, then of the `--compare aip` run (CI); other
-    /// options are ignored.
+    /// in-process sidecar, then of the `--compare aip` run, then the stall
+    /// guard: query-one at concurrency 1 through the sidecar's embedded
+    /// store must stay within a few times the direct path's p50 (CI);
+    /// other options are ignored.
     #[arg(long)]
     smoke: bool,
+    /// Test-only: the sidecar path's connections send with Nagle on and
+    /// the request head and body in two writes, which stalls every call
+    /// on a delayed ACK: the smoke run's stall guard must then fail.
+    #[arg(long, hide = true)]
+    inject_stall: bool,
     /// What the sidecar path is compared with: `direct` (the same upstream
     /// over gRPC) or `aip` (query-one and query-page through the sidecar's
     /// `kind: aip` upstream on a canned library.v1 backend vs its
@@ -51,8 +59,10 @@ struct Cli {
     #[arg(long, default_value_t = 2)]
     rounds: u32,
     /// `canned` (in-process canned backend), `store` (the reference store
-    /// on a fresh SQLite file, in-process) or the URL of any upstream
-    /// implementing the contract. Real upstreams are seeded first.
+    /// on a fresh SQLite file, in-process), `embedded` (the sidecar's own
+    /// embedded store; direct: the same SQLite file served over gRPC
+    /// in-process) or the URL of any upstream implementing the contract.
+    /// Real upstreams are seeded first.
     #[arg(long, default_value = "canned")]
     upstream: String,
     /// Run the sidecar as a child `process` (memory and CPU are measured)
@@ -91,6 +101,12 @@ struct Cli {
     /// --chaos: seconds the store stays dead after SIGKILL.
     #[arg(long, default_value_t = 2.0)]
     chaos_down: f64,
+    /// Start-up run instead of a benchmark: starts the sidecar process
+    /// (--sidecar-bin, --sidecar-log) this many times in front of the
+    /// canned backend; time from spawn to listening and to the first
+    /// answered request, and idle RSS.
+    #[arg(long)]
+    startup: Option<usize>,
     /// --chaos: the sidecar's upstream deadline (timeout_ms), shorter than
     /// the pause so calls time out while it lasts.
     #[arg(long, default_value_t = 1000)]
@@ -101,6 +117,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.chaos {
         return chaos(&cli);
+    }
+    if let Some(runs) = cli.startup {
+        return startup(&cli, runs);
     }
     let plans = match plans(&cli) {
         Ok(p) => p,
@@ -115,18 +134,39 @@ fn main() -> ExitCode {
     };
     let mut requests = 0;
     for plan in &plans {
-        match benchmark(&cli, &runtime, plan) {
-            Ok(n) => requests += n,
+        let report = match benchmark(&cli, &runtime, plan) {
+            Ok(r) => r,
             Err(code) => return code,
+        };
+        requests += report
+            .results
+            .iter()
+            .map(|r| r.baseline.requests + r.sidecar.requests)
+            .sum::<u64>();
+        if cli.smoke && plan.upstream == UpstreamChoice::Embedded {
+            match SmallCall::from_report(&report).and_then(|call| Ok((call, call.judge()?))) {
+                Ok((call, ratio)) => eprintln!(
+                    "stall guard: ok: query-one p50 {:.3} ms through the sidecar, {:.3} ms direct ({ratio:.2}x, limit {STALL_RATIO_LIMIT}x)",
+                    call.sidecar_p50_ms, call.direct_p50_ms
+                ),
+                Err(e) => {
+                    eprintln!("FAILED: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
         }
     }
     eprintln!("ok: {requests} requests, no errors");
     ExitCode::SUCCESS
 }
 
-/// Runs one plan and prints its report; the number of requests it made,
-/// or the exit code of a failed run.
-fn benchmark(cli: &Cli, runtime: &tokio::runtime::Runtime, plan: &Plan) -> Result<u64, ExitCode> {
+/// Runs one plan and prints its report; the report, or the exit code of a
+/// failed run.
+fn benchmark(
+    cli: &Cli,
+    runtime: &tokio::runtime::Runtime,
+    plan: &Plan,
+) -> Result<harness::Report, ExitCode> {
     let load_before = load_average();
     let report = runtime.block_on(harness::run(plan, &mut |line| eprintln!("{line}")));
     let load_after = load_average();
@@ -169,16 +209,23 @@ fn benchmark(cli: &Cli, runtime: &tokio::runtime::Runtime, plan: &Plan) -> Resul
         eprintln!("FAILED: {errors} errors");
         return Err(ExitCode::FAILURE);
     }
-    Ok(report
-        .results
-        .iter()
-        .map(|r| r.baseline.requests + r.sidecar.requests)
-        .sum())
+    Ok(report)
 }
 
 fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
+    let client_socket = if cli.inject_stall {
+        ClientSocket::NagleSplitWrites
+    } else {
+        ClientSocket::NoDelay
+    };
     if cli.smoke {
-        return Ok(vec![Plan::smoke(), Plan::smoke_aip()]);
+        return Ok([Plan::smoke(), Plan::smoke_aip(), Plan::smoke_guard()]
+            .into_iter()
+            .map(|plan| Plan {
+                client_socket,
+                ..plan
+            })
+            .collect());
     }
     let compare = match cli.compare.as_str() {
         "direct" => Compare::Direct,
@@ -230,11 +277,13 @@ fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
         upstream: match cli.upstream.as_str() {
             "canned" => UpstreamChoice::Canned,
             "store" => UpstreamChoice::Store,
+            "embedded" => UpstreamChoice::Embedded,
             url => UpstreamChoice::Url(url.to_owned()),
         },
         sidecar: sidecar_choice(cli)?,
         pool: cli.pool.max(1),
         compare,
+        client_socket,
     }])
 }
 
@@ -333,6 +382,41 @@ fn chaos(cli: &Cli) -> ExitCode {
     }
     eprintln!("FAILED: {} problems", failures.len());
     ExitCode::FAILURE
+}
+
+/// `--startup`: starts the sidecar `runs` times, prints the table.
+fn startup(cli: &Cli, runs: usize) -> ExitCode {
+    let runtime = match client_runtime(cli) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let load_before = load_average();
+    let samples = runtime.block_on(extdb_loadgen::startup::run(
+        runs,
+        cli.sidecar_bin.clone(),
+        &cli.sidecar_log,
+        &mut |line| eprintln!("{line}"),
+    ));
+    match samples {
+        Ok(samples) => {
+            println!(
+                "## extdb-loadgen --startup {runs}
+"
+            );
+            println!(
+                "load average before {load_before}, after {}; RUST_LOG={}
+",
+                load_average(),
+                cli.sidecar_log
+            );
+            print!("{}", extdb_loadgen::startup::to_markdown(&samples));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The 1-, 5- and 15-minute load averages, as `uptime` shows them.
