@@ -238,7 +238,24 @@ pub(crate) async fn aggregate<T: Tx>(
         collection_id: &def.id,
         columns: &columns,
     };
-    let mut keys = sql::sort_targets(&request.sort, &rows_resolver)?;
+    // A grouping column sorts in the order that pages group rows anyway
+    // (below), a dotted path's JSON value included; only result columns
+    // must be sortable kinds.
+    let grouping = &columns[..request.grouping_fields.len()];
+    let mut keys = request
+        .sort
+        .iter()
+        .map(|key| {
+            let target = rows_resolver.resolve(&key.field_path)?;
+            if !grouping.iter().any(|c| c.name == key.field_path) {
+                target.check_sortable()?;
+            }
+            Ok(SortTarget {
+                target,
+                descending: key.order == pb::SortOrder::Desc as i32,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     // Grouping columns make the order total, so pages are stable.
     for column in columns.iter().take(request.grouping_fields.len()) {
         if !keys.iter().any(|k| k.target.path == column.name) {

@@ -5,6 +5,7 @@
 
 mod auth;
 mod branches;
+mod check_embedded;
 mod cli;
 mod deploy;
 mod drain;
