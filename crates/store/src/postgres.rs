@@ -259,6 +259,38 @@ impl Database {
         })
     }
 
+    /// A pre-deploy check that changes nothing: the server answers, and
+    /// which migration of the store's tables it holds.
+    pub(crate) async fn check(&self) -> Result<String, StoreError> {
+        let client = self.client().await?;
+        let version: String = client
+            .query_one("SELECT current_setting('server_version')", &[])
+            .await?
+            .try_get(0)?;
+        let has_tables: bool = client
+            .query_one("SELECT to_regclass('extdb_migrations') IS NOT NULL", &[])
+            .await?
+            .try_get(0)?;
+        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+        let tables = if has_tables {
+            let applied: i64 = client
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM extdb_migrations",
+                    &[],
+                )
+                .await?
+                .try_get(0)?;
+            if applied < latest {
+                format!("store tables at migration {applied}, {latest} applied at start")
+            } else {
+                format!("store tables at migration {applied}")
+            }
+        } else {
+            "store tables created at start".to_owned()
+        };
+        Ok(format!("PostgreSQL {version} reachable; {tables}"))
+    }
+
     /// Whether the database answers now (readiness).
     pub(crate) async fn probe(&self) -> bool {
         match self.session(None).await {
@@ -269,6 +301,30 @@ impl Database {
             Err(_) => false,
         }
     }
+}
+
+/// `url` without its password, for logs and messages
+/// (`postgres://user@host:port/database`); `None` if it does not parse.
+pub(crate) fn describe_url(url: &str) -> Option<String> {
+    use tokio_postgres::config::Host;
+    let config = tokio_postgres::Config::from_str(url).ok()?;
+    let hosts = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            Host::Tcp(name) => format!("{name}:{port}"),
+            #[cfg(unix)]
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let dbname = config.get_dbname().unwrap_or_default();
+    Some(format!("postgres://{user}{hosts}/{dbname}"))
 }
 
 /// The TLS connector of `sslmode=require`: rustls with the system's roots
