@@ -39,6 +39,9 @@ pub enum UpstreamChoice {
     /// The reference store (SQLite) on a fresh database file, in this
     /// process on its own thread, seeded with the benchmark collection.
     Store,
+    /// The reference store on this PostgreSQL database (a fresh schema of
+    /// it), in this process on its own thread, seeded like `Store`.
+    StoreOnPostgres(String),
     /// Any implementation of the contract at this URL (seeded first).
     Url(String),
 }
@@ -200,7 +203,8 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     }
     let upstream = match &plan.upstream {
         UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
-        UpstreamChoice::Store => start_store()?,
+        UpstreamChoice::Store => start_store(None)?,
+        UpstreamChoice::StoreOnPostgres(url) => start_store(Some(url))?,
         UpstreamChoice::Url(url) => Upstream::External(url.clone()),
     };
     let endpoint = upstream.endpoint();
@@ -341,6 +345,10 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             }
             UpstreamChoice::Canned => "canned".to_owned(),
             UpstreamChoice::Store => "reference store (SQLite, in-process)".to_owned(),
+            UpstreamChoice::StoreOnPostgres(url) => format!(
+                "reference store (PostgreSQL {}, in-process)",
+                extdb_store::ReferenceStore::describe_postgres_url(url).unwrap_or_default()
+            ),
             UpstreamChoice::Url(url) => url.clone(),
         },
         sidecar: sidecar_name,
@@ -825,12 +833,27 @@ impl Drop for Upstream {
     }
 }
 
-fn start_store() -> Result<Upstream, String> {
+/// The reference store on a fresh SQLite file, or on a fresh schema of the
+/// PostgreSQL database at `postgres` (left behind: use a throwaway
+/// database).
+fn start_store(postgres: Option<&str>) -> Result<Upstream, String> {
     let dir = std::env::temp_dir().join(format!("extdb-loadgen-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let store = extdb_store::ReferenceStore::open(dir.join("bench.db"))
-        .map_err(|e| format!("reference store: {e}"))?;
+    let store = match postgres {
+        Some(url) => {
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let options = extdb_store::PostgresOptions {
+                schema: Some(format!("loadgen_{started}_{}", std::process::id())),
+                ..extdb_store::PostgresOptions::default()
+            };
+            extdb_store::ReferenceStore::connect_postgres(url, &options)
+        }
+        None => extdb_store::ReferenceStore::open(dir.join("bench.db")),
+    }
+    .map_err(|e| format!("reference store: {e}"))?;
     // One worker thread like the canned backend; SQLite work runs where
     // the store puts it.
     let server = ServerThread::spawn("reference-store", 1, move |listener, stopped| async move {

@@ -78,6 +78,12 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
 
+    /// Another store changed collections while this call ran on cached
+    /// metadata; the call is run again (reaches the caller only when the
+    /// retries run out: ABORTED).
+    #[error("collections changed during the call")]
+    SchemaChanged,
+
     /// Anything else that should not happen (corrupt metadata, a failed
     /// background task).
     #[error("internal error: {0}")]
@@ -99,6 +105,9 @@ impl StoreError {
     /// this call read the collection's metadata (the retry reads it anew).
     pub(crate) fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
+        if matches!(self, Self::SchemaChanged) {
+            return true;
+        }
         let Self::Postgres(e) = self else {
             return false;
         };
@@ -250,6 +259,7 @@ impl From<StoreError> for Status {
                 Status::with_error_details(Code::InvalidArgument, message, info("BAD_REQUEST", &[]))
             }
             StoreError::IndexNotFound(_) => Status::not_found(message),
+            StoreError::SchemaChanged => Status::aborted(message),
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = ?error.to_string(), "reference store: database unavailable");
                 Status::unavailable("database unavailable")
