@@ -14,4 +14,5 @@ mod filters;
 mod items;
 mod limits;
 mod paging;
+mod schema_cache;
 mod server;
