@@ -134,6 +134,9 @@ impl StoreError {
             }
             None => Code::Internal,
             Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE => Code::InvalidArgument,
+            // A value too large for an index row (btree: ~2.7 kB), e.g. a
+            // 100k-character `_id`: the caller's data, not a store failure.
+            Some(code) if *code == SqlState::PROGRAM_LIMIT_EXCEEDED => Code::OutOfRange,
             Some(code) if *code == SqlState::QUERY_CANCELED => Code::DeadlineExceeded,
             Some(code)
                 if code.code().starts_with("08")
@@ -271,6 +274,11 @@ impl From<StoreError> for Status {
                     Code::InvalidArgument => Status::with_error_details(
                         Code::InvalidArgument,
                         "text holding NUL characters cannot be stored in PostgreSQL",
+                        info("BAD_REQUEST", &[]),
+                    ),
+                    Code::OutOfRange => Status::with_error_details(
+                        Code::InvalidArgument,
+                        "a value is too large for an index of PostgreSQL (at most about 2,700 bytes in an indexed field, _id included)",
                         info("BAD_REQUEST", &[]),
                     ),
                     _ => Status::unavailable("database unavailable"),

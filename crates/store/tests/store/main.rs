@@ -13,6 +13,7 @@ mod cursors;
 mod filters;
 mod items;
 mod limits;
+mod long_ids;
 mod paging;
 mod schema_cache;
 mod server;
