@@ -158,7 +158,9 @@ async fn the_sidecar_serves_signed_v3_calls_from_postgres_and_keeps_them_across_
     let lines = extdb_bridge::check::check_upstreams(&config).await;
     let line = lines[0].as_ref().expect("check passes");
     assert!(
-        line.contains("reachable") && line.contains("migration 1"),
+        line.contains("reachable")
+            && line.contains("store tables at migration")
+            && !line.contains("applied at start"),
         "{line}"
     );
     assert!(!line.contains(":extdb@"), "password shown: {line}");
