@@ -15,5 +15,6 @@ mod items;
 mod limits;
 mod long_ids;
 mod paging;
+mod retries;
 mod schema_cache;
 mod server;
