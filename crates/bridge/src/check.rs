@@ -12,7 +12,8 @@ use crate::metrics::Metrics;
 use crate::upstream::UpstreamClient;
 
 /// Connects to every `grpc` upstream and asks its health service; `embedded`
-/// upstreams are checked by opening their database file when it exists.
+/// upstreams are checked by opening their database file when it exists, or
+/// by connecting to their PostgreSQL database.
 /// Returns one line per upstream: `Ok(description)` or the problem by path.
 pub async fn check_upstreams(config: &Config) -> Vec<Result<String, ConfigProblem>> {
     let metrics = Arc::new(Metrics::new(Default::default()));
@@ -65,8 +66,16 @@ pub async fn check_upstreams(config: &Config) -> Vec<Result<String, ConfigProble
                     }
                 }
                 UpstreamKind::Embedded => {
+                    if let Some(url) = up.database.as_deref() {
+                        // Reachable, and the state of the store's tables;
+                        // nothing is created or migrated by a check.
+                        return crate::embedded::check_postgres(url, up)
+                            .await
+                            .map(|found| format!("upstreams.{name}: embedded store on {found}"))
+                            .map_err(problem);
+                    }
                     let Some(path) = up.db_path.as_deref() else {
-                        return Err(problem("db_path is required".into()));
+                        return Err(problem("db_path or database is required".into()));
                     };
                     if path.is_dir() {
                         return Err(problem(format!(

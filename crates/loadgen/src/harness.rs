@@ -39,6 +39,9 @@ pub enum UpstreamChoice {
     /// The reference store (SQLite) on a fresh database file, in this
     /// process on its own thread, seeded with the benchmark collection.
     Store,
+    /// The reference store on this PostgreSQL database (a fresh schema of
+    /// it), in this process on its own thread, seeded like `Store`.
+    StoreOnPostgres(String),
     /// Any implementation of the contract at this URL (seeded first).
     Url(String),
     /// The sidecar's own `kind: embedded` store; the direct path is the
@@ -224,7 +227,8 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     }
     let upstream = match &plan.upstream {
         UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
-        UpstreamChoice::Store | UpstreamChoice::Embedded => start_store()?,
+        UpstreamChoice::Store | UpstreamChoice::Embedded => start_store(None)?,
+        UpstreamChoice::StoreOnPostgres(url) => start_store(Some(url))?,
         UpstreamChoice::Url(url) => Upstream::External(url.clone()),
     };
     let endpoint = upstream.endpoint();
@@ -374,6 +378,10 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             UpstreamChoice::Embedded => {
                 "the sidecar's embedded store (SQLite); direct: the same file over gRPC".to_owned()
             }
+            UpstreamChoice::StoreOnPostgres(url) => format!(
+                "reference store (PostgreSQL {}, in-process)",
+                extdb_store::ReferenceStore::describe_postgres_url(url).unwrap_or_default()
+            ),
             UpstreamChoice::Url(url) => url.clone(),
         },
         upstream_choice: plan.upstream.clone(),
@@ -880,15 +888,30 @@ impl Drop for Upstream {
     }
 }
 
-fn start_store() -> Result<Upstream, String> {
+/// The reference store on a fresh SQLite file, or on a fresh schema of the
+/// PostgreSQL database at `postgres` (left behind: use a throwaway
+/// database).
+fn start_store(postgres: Option<&str>) -> Result<Upstream, String> {
     // A directory of its own: runs in one process (tests) do not share it.
     let dir = tempfile::Builder::new()
         .prefix("extdb-loadgen-store-")
         .tempdir()
         .map_err(|e| format!("temp dir: {e}"))?;
     let db = dir.path().join("bench.db");
-    let store =
-        extdb_store::ReferenceStore::open(&db).map_err(|e| format!("reference store: {e}"))?;
+    let store = match postgres {
+        Some(url) => {
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let options = extdb_store::PostgresOptions {
+                schema: Some(format!("loadgen_{started}_{}", std::process::id())),
+                ..extdb_store::PostgresOptions::default()
+            };
+            extdb_store::ReferenceStore::connect_postgres(url, &options)
+        }
+        None => extdb_store::ReferenceStore::open(&db),
+    }
+    .map_err(|e| format!("reference store: {e}"))?;
     // One worker thread like the canned backend; SQLite work runs where
     // the store puts it.
     let server = ServerThread::spawn("reference-store", 1, move |listener, stopped| async move {

@@ -14,6 +14,7 @@
 use std::future::Future;
 
 use super::error::StoreError;
+use super::schema::CollectionDef;
 use super::sql::Sql;
 
 /// The SQL dialect a backend speaks.
@@ -145,6 +146,15 @@ pub(crate) trait Tx {
     /// Serializes schema changes: every call that changes collections,
     /// fields or indexes takes this lock first.
     fn lock_schema(&mut self) -> impl Future<Output = Result<(), StoreError>>;
+
+    /// A collection's metadata as the backend cached it, valid for this
+    /// transaction (none by default: metadata is read each time).
+    fn cached_collection(&mut self, _id: &str) -> Option<CollectionDef> {
+        None
+    }
+
+    /// Offers metadata just read to the backend's cache.
+    fn remember_collection(&mut self, _def: &CollectionDef) {}
 }
 
 /// The first row of a statement, if any.

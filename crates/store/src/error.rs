@@ -78,6 +78,12 @@ pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
 
+    /// Another store changed collections while this call ran on cached
+    /// metadata; the call is run again (reaches the caller only when the
+    /// retries run out: ABORTED).
+    #[error("collections changed during the call")]
+    SchemaChanged,
+
     /// Anything else that should not happen (corrupt metadata, a failed
     /// background task).
     #[error("internal error: {0}")]
@@ -99,6 +105,9 @@ impl StoreError {
     /// this call read the collection's metadata (the retry reads it anew).
     pub(crate) fn is_retryable(&self) -> bool {
         use tokio_postgres::error::SqlState;
+        if matches!(self, Self::SchemaChanged) {
+            return true;
+        }
         let Self::Postgres(e) = self else {
             return false;
         };
@@ -125,6 +134,9 @@ impl StoreError {
             }
             None => Code::Internal,
             Some(code) if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE => Code::InvalidArgument,
+            // A value too large for an index row (btree: ~2.7 kB), e.g. a
+            // 100k-character `_id`: the caller's data, not a store failure.
+            Some(code) if *code == SqlState::PROGRAM_LIMIT_EXCEEDED => Code::OutOfRange,
             Some(code) if *code == SqlState::QUERY_CANCELED => Code::DeadlineExceeded,
             Some(code)
                 if code.code().starts_with("08")
@@ -250,6 +262,7 @@ impl From<StoreError> for Status {
                 Status::with_error_details(Code::InvalidArgument, message, info("BAD_REQUEST", &[]))
             }
             StoreError::IndexNotFound(_) => Status::not_found(message),
+            StoreError::SchemaChanged => Status::aborted(message),
             StoreError::Unavailable(_) => {
                 tracing::warn!(error = ?error.to_string(), "reference store: database unavailable");
                 Status::unavailable("database unavailable")
@@ -261,6 +274,11 @@ impl From<StoreError> for Status {
                     Code::InvalidArgument => Status::with_error_details(
                         Code::InvalidArgument,
                         "text holding NUL characters cannot be stored in PostgreSQL",
+                        info("BAD_REQUEST", &[]),
+                    ),
+                    Code::OutOfRange => Status::with_error_details(
+                        Code::InvalidArgument,
+                        "a value is too large for an index of PostgreSQL (at most about 2,700 bytes in an indexed field, _id included)",
                         info("BAD_REQUEST", &[]),
                     ),
                     _ => Status::unavailable("database unavailable"),

@@ -150,6 +150,23 @@ impl ReferenceStore {
         }
     }
 
+    /// `url` (a PostgreSQL URL) without its password, for logs and
+    /// messages: `postgres://user@host:port/database`. `None` when it does
+    /// not parse.
+    pub fn describe_postgres_url(url: &str) -> Option<String> {
+        postgres::describe_url(url)
+    }
+
+    /// Checks the database without changing it (for pre-deploy checks):
+    /// for PostgreSQL, that it answers, its version and the state of the
+    /// store's tables; for SQLite, that the file opened.
+    pub async fn check_database(&self) -> Result<String, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok("SQLite file opens".to_owned()),
+            Backend::Postgres(db) => db.check().await,
+        }
+    }
+
     /// Whether the database answers now (always, for SQLite). For
     /// PostgreSQL this runs a probe query, applying migrations first if
     /// the database was never reached.

@@ -7,6 +7,12 @@
 //!   statement timeout derived from the caller's deadline
 //!   (`SET LOCAL statement_timeout`) makes the server cancel work nobody
 //!   waits for any more.
+//! * Latency: a read costs one round trip in the common case. Its BEGIN
+//!   (with the statement timeout and a read of the schema version) is
+//!   pipelined with its first statement, and its COMMIT is sent without
+//!   waiting for the answer (a read-only transaction has nothing to
+//!   commit; the connection's next user queues behind it). Collection
+//!   metadata is cached per schema version (see [`SchemaCache`]).
 //! * Serialization failures and deadlocks (SQLSTATE 40001, 40P01) are
 //!   retried with bounded backoff; nothing was committed then.
 //! * A lost database is UNAVAILABLE for each call, and the pool reconnects
@@ -19,21 +25,25 @@
 //! The SQL keeps to what CockroachDB, YugabyteDB and Citus also run: text
 //! keys, no sequences, conflict targets on real columns.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use futures_util::FutureExt;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::db::{DbValue, Dialect, Row, Tx};
 use super::error::StoreError;
+use super::schema::CollectionDef;
 use super::sql::Sql;
 
 /// Attempts after the first for a transaction that hit a serialization
@@ -81,9 +91,10 @@ impl Default for PostgresOptions {
 
 /// Versioned migrations of the store's own tables, applied in order, each
 /// once. Never edit one that shipped: add the next.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE extdb_meta (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE extdb_meta (
         key   TEXT PRIMARY KEY,
         value BIGINT NOT NULL
     );
@@ -109,7 +120,89 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         definition    BYTEA NOT NULL,
         PRIMARY KEY (collection_id, name)
     );",
-)];
+    ),
+    // The version of the collections' metadata, bumped by every schema
+    // change: stores cache metadata per version (`SchemaCache`).
+    (
+        2,
+        "INSERT INTO extdb_meta (key, value) VALUES ('schema_version', 1)
+         ON CONFLICT (key) DO NOTHING;",
+    ),
+];
+
+/// Reads the schema version; the last statement of every BEGIN batch.
+const READ_SCHEMA_VERSION: &str = "SELECT value FROM extdb_meta WHERE key = 'schema_version'";
+
+/// Collection metadata of one schema version, shared by a store's calls,
+/// so that a call does not read `extdb_collections` and `extdb_fields`
+/// every time.
+///
+/// Several stores (sidecar replicas) may share one database, and any of
+/// them may change collections. Every schema change bumps
+/// `extdb_meta.schema_version` in its own transaction, and every call reads
+/// the version in the batch that opens its transaction (no extra round
+/// trip): a call uses cached metadata only when the version it sees is the
+/// cached one, so a change made by another store is seen by the next call
+/// that starts after its commit (a TTL would serve stale metadata for the
+/// TTL's length). Only read transactions fill the cache: their version
+/// and their metadata come from one snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaCache {
+    inner: std::sync::Mutex<CachedSchema>,
+}
+
+#[derive(Debug, Default)]
+struct CachedSchema {
+    /// 0: nothing cached yet (versions start at 1).
+    version: i64,
+    collections: HashMap<String, CollectionDef>,
+}
+
+impl SchemaCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CachedSchema> {
+        // A panic while holding the lock leaves a map that is still valid.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The collection as of `version`, if cached.
+    fn get(&self, version: i64, id: &str) -> Option<CollectionDef> {
+        let cached = self.lock();
+        (cached.version == version)
+            .then(|| cached.collections.get(id).cloned())
+            .flatten()
+    }
+
+    /// The collection and the version it is cached for, whatever that is.
+    fn latest(&self, id: &str) -> Option<(i64, CollectionDef)> {
+        let cached = self.lock();
+        cached
+            .collections
+            .get(id)
+            .map(|def| (cached.version, def.clone()))
+    }
+
+    /// A newer version was seen: what is cached is stale.
+    fn observe(&self, version: i64) {
+        let mut cached = self.lock();
+        if version > cached.version {
+            cached.version = version;
+            cached.collections.clear();
+        }
+    }
+
+    fn insert(&self, version: i64, def: &CollectionDef) {
+        let mut cached = self.lock();
+        if version > cached.version {
+            cached.version = version;
+            cached.collections.clear();
+        }
+        if version == cached.version {
+            cached.collections.insert(def.id.clone(), def.clone());
+        }
+    }
+}
 
 /// The lock table and its rows exist before any migration can run.
 const BOOTSTRAP: &str = "
@@ -129,6 +222,7 @@ pub(crate) struct Database {
     /// Migrations are applied (once per process, at the first connection).
     migrated: AtomicBool,
     migrating: tokio::sync::Mutex<()>,
+    schema_cache: Arc<SchemaCache>,
 }
 
 /// Whether a call reads or writes.
@@ -188,6 +282,7 @@ impl Database {
             default_statement_timeout: options.default_statement_timeout,
             migrated: AtomicBool::new(false),
             migrating: tokio::sync::Mutex::new(()),
+            schema_cache: Arc::default(),
         })
     }
 
@@ -256,7 +351,40 @@ impl Database {
             client: Some(client),
             statement_timeout: deadline.or(self.default_statement_timeout),
             in_transaction: false,
+            schema_cache: self.schema_cache.clone(),
         })
+    }
+
+    /// A pre-deploy check that changes nothing: the server answers, and
+    /// which migration of the store's tables it holds.
+    pub(crate) async fn check(&self) -> Result<String, StoreError> {
+        let client = self.client().await?;
+        let version: String = client
+            .query_one("SELECT current_setting('server_version')", &[])
+            .await?
+            .try_get(0)?;
+        let has_tables: bool = client
+            .query_one("SELECT to_regclass('extdb_migrations') IS NOT NULL", &[])
+            .await?
+            .try_get(0)?;
+        let latest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+        let tables = if has_tables {
+            let applied: i64 = client
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM extdb_migrations",
+                    &[],
+                )
+                .await?
+                .try_get(0)?;
+            if applied < latest {
+                format!("store tables at migration {applied}, {latest} applied at start")
+            } else {
+                format!("store tables at migration {applied}")
+            }
+        } else {
+            "store tables created at start".to_owned()
+        };
+        Ok(format!("PostgreSQL {version} reachable; {tables}"))
     }
 
     /// Whether the database answers now (readiness).
@@ -269,6 +397,30 @@ impl Database {
             Err(_) => false,
         }
     }
+}
+
+/// `url` without its password, for logs and messages
+/// (`postgres://user@host:port/database`); `None` if it does not parse.
+pub(crate) fn describe_url(url: &str) -> Option<String> {
+    use tokio_postgres::config::Host;
+    let config = tokio_postgres::Config::from_str(url).ok()?;
+    let hosts = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            Host::Tcp(name) => format!("{name}:{port}"),
+            #[cfg(unix)]
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let dbname = config.get_dbname().unwrap_or_default();
+    Some(format!("postgres://{user}{hosts}/{dbname}"))
 }
 
 /// The TLS connector of `sslmode=require`: rustls with the system's roots
@@ -309,6 +461,7 @@ pub(crate) struct Session {
     /// A transaction may be open on the connection: it must not go back
     /// to the pool like that (see `Drop`).
     in_transaction: bool,
+    schema_cache: Arc<SchemaCache>,
 }
 
 impl Drop for Session {
@@ -331,8 +484,9 @@ impl Session {
             .ok_or_else(|| StoreError::Internal("connection already discarded".to_owned()))
     }
 
-    /// Opens the call's transaction: BEGIN and its statement timeout in
-    /// one round trip.
+    /// Opens the call's transaction: BEGIN, its statement timeout and the
+    /// schema version in one batch. A write's is sent now; a read's goes
+    /// with its first statement (pipelined: one round trip for both).
     pub(crate) async fn begin(&mut self, access: Access) -> Result<PgTx<'_>, StoreError> {
         let begin = match access {
             Access::read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -341,26 +495,60 @@ impl Session {
         let text = match self.statement_timeout {
             // An integer of ms, formatted here: nothing from the caller.
             Some(timeout) => format!(
-                "{begin}; SET LOCAL statement_timeout = {}",
+                "{begin}; SET LOCAL statement_timeout = {}; {READ_SCHEMA_VERSION}",
                 timeout.as_millis().clamp(1, i32::MAX as u128)
             ),
-            None => begin.to_owned(),
+            None => format!("{begin}; {READ_SCHEMA_VERSION}"),
         };
-        self.in_transaction = true;
-        self.client()?.batch_execute(&text).await?;
-        Ok(PgTx { session: self })
+        let mut tx = PgTx {
+            session: self,
+            access,
+            pending_begin: Some(text),
+            version: None,
+            assumed_version: None,
+            schema_locked: false,
+        };
+        if access == Access::write {
+            tx.begin_now().await?;
+        }
+        Ok(tx)
     }
 }
 
 /// An open PostgreSQL transaction.
 pub(crate) struct PgTx<'a> {
     session: &'a mut Session,
+    access: Access,
+    /// The BEGIN batch, until it is sent.
+    pending_begin: Option<String>,
+    /// The schema version this transaction sees, once begun.
+    version: Option<i64>,
+    /// The version of cached metadata used before the transaction began:
+    /// it must be the version the transaction then sees.
+    assumed_version: Option<i64>,
+    /// This transaction changes collections: the cache is bypassed.
+    schema_locked: bool,
 }
 
 impl PgTx<'_> {
     /// Commits after success, rolls back after a failure. The session goes
     /// back to the pool only when either went through.
     pub(crate) async fn finish<T>(self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if self.pending_begin.is_some() {
+            // Nothing was sent: there is no transaction to end.
+            return result;
+        }
+        if self.access == Access::read && result.is_ok() {
+            // Nothing to commit: COMMIT is sent, its answer not awaited
+            // (`now_or_never` polls once, which sends it). The connection's
+            // next user queues behind it on the same connection.
+            let client = self.session.client()?;
+            if let Some(Err(e)) = client.batch_execute("COMMIT").now_or_never() {
+                return Err(e.into());
+            }
+            self.session.in_transaction = false;
+            return result;
+        }
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = self.session.client()?.batch_execute(end).await;
         match (result, ended) {
@@ -374,6 +562,38 @@ impl PgTx<'_> {
                 self.session.in_transaction = ended.is_err();
                 Err(e)
             }
+        }
+    }
+
+    /// Sends the BEGIN batch if it is still pending.
+    async fn begin_now(&mut self) -> Result<(), StoreError> {
+        if let Some(text) = self.pending_begin.take() {
+            self.session.in_transaction = true;
+            let answer = self.session.client()?.simple_query(&text).await;
+            self.begun(answer)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the schema version from the BEGIN batch's answer.
+    fn begun(
+        &mut self,
+        answer: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>,
+    ) -> Result<(), StoreError> {
+        let version = answer?
+            .iter()
+            .find_map(|message| match message {
+                SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse::<i64>().ok()),
+                _ => None,
+            })
+            .ok_or_else(|| StoreError::Internal("no schema version in extdb_meta".to_owned()))?;
+        self.version = Some(version);
+        self.session.schema_cache.observe(version);
+        match self.assumed_version {
+            // Metadata of another version was used: the call runs again,
+            // reading it anew (a store changed collections meanwhile).
+            Some(assumed) if assumed != version => Err(StoreError::SchemaChanged),
+            _ => Ok(()),
         }
     }
 
@@ -409,17 +629,36 @@ impl Tx for PgTx<'_> {
     }
 
     async fn rows(&mut self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
+        // Prepared (once per connection) before the transaction begins.
         let statement = self.statement(sql).await?;
-        let rows = self.client()?.query(&statement, &params(sql)).await?;
+        let params = params(sql);
+        let rows = match self.pending_begin.take() {
+            Some(begin) => {
+                // Both sent at once, BEGIN first (futures are polled in
+                // order and send on their first poll).
+                self.session.in_transaction = true;
+                let client = self.session.client()?;
+                let (begun, rows) = futures_util::future::join(
+                    client.simple_query(&begin),
+                    client.query(&statement, &params),
+                )
+                .await;
+                self.begun(begun)?;
+                rows?
+            }
+            None => self.client()?.query(&statement, &params).await?,
+        };
         rows.iter().map(read_row).collect()
     }
 
     async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        self.begin_now().await?;
         let statement = self.statement(sql).await?;
         Ok(self.client()?.execute(&statement, &params(sql)).await?)
     }
 
     async fn execute_element(&mut self, sql: &Sql) -> Result<Result<u64, String>, StoreError> {
+        self.begin_now().await?;
         // A failed statement aborts a PostgreSQL transaction: the element
         // runs in a savepoint that is rolled back when it fails.
         let statement = self.statement(sql).await?;
@@ -445,13 +684,56 @@ impl Tx for PgTx<'_> {
     }
 
     async fn lock_schema(&mut self) -> Result<(), StoreError> {
-        self.client()?
+        self.begin_now().await?;
+        // From here on this transaction's own changes are what counts:
+        // no cached metadata is used or filled.
+        self.schema_locked = true;
+        let client = self.client()?;
+        client
             .execute(
                 "SELECT name FROM extdb_locks WHERE name = 'schema' FOR UPDATE",
                 &[],
             )
             .await?;
+        // The bump that invalidates every store's cached metadata when
+        // this transaction commits.
+        client
+            .execute(
+                "UPDATE extdb_meta SET value = value + 1 WHERE key = 'schema_version'",
+                &[],
+            )
+            .await?;
         Ok(())
+    }
+
+    fn cached_collection(&mut self, id: &str) -> Option<CollectionDef> {
+        if self.schema_locked {
+            return None;
+        }
+        let cache = &self.session.schema_cache;
+        match self.version {
+            Some(version) => cache.get(version, id),
+            None => {
+                // Not begun yet: use the latest cached version, checked
+                // when the transaction begins (see `begun`).
+                let (version, def) = cache.latest(id)?;
+                match self.assumed_version {
+                    Some(assumed) if assumed != version => None,
+                    _ => {
+                        self.assumed_version = Some(version);
+                        Some(def)
+                    }
+                }
+            }
+        }
+    }
+
+    fn remember_collection(&mut self, def: &CollectionDef) {
+        if let (Access::read, Some(version), false) =
+            (self.access, self.version, self.schema_locked)
+        {
+            self.session.schema_cache.insert(version, def);
+        }
     }
 }
 

@@ -226,8 +226,21 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, StoreError> {
     M::decode(bytes).map_err(|e| StoreError::Internal(format!("corrupt metadata: {e}")))
 }
 
-/// Loads a collection, `None` when it does not exist.
+/// Loads a collection, `None` when it does not exist; from the backend's
+/// cache when it has it.
 pub(crate) async fn load<T: Tx>(tx: &mut T, id: &str) -> Result<Option<CollectionDef>, StoreError> {
+    if let Some(def) = tx.cached_collection(id) {
+        return Ok(Some(def));
+    }
+    let def = load_stored(tx, id).await?;
+    if let Some(def) = &def {
+        tx.remember_collection(def);
+    }
+    Ok(def)
+}
+
+/// Reads a collection's metadata from the database.
+async fn load_stored<T: Tx>(tx: &mut T, id: &str) -> Result<Option<CollectionDef>, StoreError> {
     // One statement (one round trip to a database server): the collection
     // row, repeated on each of its field rows.
     let mut sql = Sql::new(tx.dialect());

@@ -11,9 +11,11 @@ use serde::Deserialize;
 
 mod legacy;
 mod permissions;
+mod store;
 
 pub use legacy::LegacyConfig;
 pub use permissions::{PermissionRule, PermissionsConfig};
+pub use store::{PostgresConfig, is_postgres_url};
 
 use extdb_auth::V3AuthConfig;
 
@@ -313,8 +315,9 @@ pub enum UpstreamKind {
     /// A gRPC service at `endpoint`.
     #[default]
     Grpc,
-    /// The reference store, started inside the sidecar on `db_path` and
-    /// reached through the same gRPC contract on loopback.
+    /// The reference store, started inside the sidecar on `db_path` (a
+    /// SQLite file) or `database` (a PostgreSQL URL) and reached through
+    /// the same gRPC contract.
     Embedded,
     /// A backend's own resource-oriented API (Google AIPs) at `endpoint`,
     /// driven from its descriptors by the mapping in `aip` (README
@@ -342,6 +345,14 @@ pub struct UpstreamConfig {
     /// SQLite file of an `embedded` upstream.
     #[serde(default)]
     pub db_path: Option<PathBuf>,
+    /// PostgreSQL database of an `embedded` upstream instead of `db_path`
+    /// (`postgres://user:password@host:port/database`; the password best
+    /// from the environment: `EXTDB_UPSTREAMS__<NAME>__DATABASE`).
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Pool and timeouts of the PostgreSQL connection (with `database`).
+    #[serde(default)]
+    pub postgres: Option<PostgresConfig>,
     /// Paging mode the collections of an `embedded` upstream advertise to
     /// Wix (`offset`, the default, or `cursor`); the store serves both.
     #[serde(default)]
@@ -370,6 +381,8 @@ impl UpstreamConfig {
             kind: UpstreamKind::Grpc,
             endpoint: Some(endpoint.to_owned()),
             db_path: None,
+            database: None,
+            postgres: None,
             paging_mode: None,
             timeout_ms: default_timeout_ms(),
             connect_timeout_ms: default_connect_timeout_ms(),
@@ -723,13 +736,13 @@ impl Config {
                             "this build has no embedded store (cargo feature `embedded-store`); use kind: grpc with extdb-store".into(),
                         );
                     }
-                    if up.db_path.is_none() {
-                        problem(at("db_path"), "required for an embedded upstream".into());
-                    }
                     if up.endpoint.is_some() {
                         problem(at("endpoint"), "not used by an embedded upstream".into());
                     }
                 }
+            }
+            for (key, message) in store::store_key_problems(up) {
+                problem(at(&key), message);
             }
             if up.aip.is_some() && up.kind != UpstreamKind::Aip {
                 problem(at("aip"), "only for an upstream with kind: aip".into());

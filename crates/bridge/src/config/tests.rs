@@ -97,7 +97,7 @@ fn semantic_problems_are_named_by_path() {
     let expected = [
         "upstreams.store.timeout_ms: must be greater than 0",
         "upstreams.bad.endpoint: \"ftp://x\" must start with http:// or https://",
-        "upstreams.emb.db_path: required for an embedded upstream",
+        "upstreams.emb.db_path: required for an embedded upstream: db_path (a SQLite file) or database (a postgres:// URL)",
         "collections.orders.upstream: no upstream named \"ordrs\" (known: bad, emb, store)",
         "collections.audit_*.rename: a pattern route cannot rename",
         "default_upstream: no upstream named \"nope\" (known: bad, emb, store)",
@@ -332,4 +332,66 @@ fn tracing_problems_are_named_by_path() {
         ),
         "otlp without an endpoint is refused"
     );
+}
+
+#[test]
+fn an_embedded_store_is_on_db_path_or_database_never_both() {
+    let base = format!(
+        "auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\nupstreams:\n  a:\n    kind: embedded\n"
+    );
+    let c = Config::from_yaml(
+        &format!("{base}    database: postgres://u@db/x\n    postgres:\n      max_connections: 4\n      schema: extdb\n"),
+        &env(&[]),
+    )
+    .unwrap();
+    let pg = c.upstreams["a"].postgres.clone().unwrap();
+    assert_eq!(
+        (pg.max_connections, pg.schema.as_deref()),
+        (4, Some("extdb"))
+    );
+    assert_eq!(pg.connect_timeout_ms, 5_000);
+    // The URL (with its password) from the environment.
+    let c = Config::from_yaml(
+        &base,
+        &env(&[("EXTDB_UPSTREAMS__A__DATABASE", "postgresql://u:p@db/x")]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.upstreams["a"].database.as_deref(),
+        Some("postgresql://u:p@db/x")
+    );
+
+    let cases = [
+        (
+            format!("{base}    db_path: x.db\n    database: postgres://db/x\n"),
+            "upstreams.a.database: give either db_path (a SQLite file) or database (a postgres:// URL), not both",
+        ),
+        (
+            format!("{base}    database: x.db\n"),
+            "upstreams.a.database: must be a postgres:// or postgresql:// URL (a SQLite file goes in db_path)",
+        ),
+        (
+            format!("{base}    db_path: x.db\n    postgres:\n      max_connections: 4\n"),
+            "upstreams.a.postgres: only with database: postgres://…",
+        ),
+        (
+            format!("{base}    database: postgres://db/x\n    postgres:\n      max_connections: 0\n"),
+            "upstreams.a.postgres.max_connections: must be greater than 0",
+        ),
+        (
+            format!("{base}    database: postgres://db/x\n    postgres:\n      schema: \"a;b\"\n"),
+            "upstreams.a.postgres.schema: 1 to 63 ASCII letters, digits and _ (it is used as an identifier)",
+        ),
+        (
+            "auth:\n  v3:\n    keys:\n      - public_key: \"x\"\nupstreams:\n  a:\n    endpoint: http://127.0.0.1:1\n    database: postgres://db/x\n".to_owned(),
+            "upstreams.a.database: only for an embedded upstream",
+        ),
+    ];
+    for (text, expected) in cases {
+        let p = problems(&text);
+        assert!(
+            p.iter().any(|x| x == expected),
+            "missing {expected:?} in {p:#?}"
+        );
+    }
 }

@@ -10,3 +10,4 @@ mod endpoints;
 mod filters;
 mod hostile;
 mod paging;
+mod postgres;

@@ -65,6 +65,11 @@ struct Cli {
     /// Real upstreams are seeded first.
     #[arg(long, default_value = "canned")]
     upstream: String,
+    /// With `--upstream store`: the store runs on this PostgreSQL database
+    /// (`postgres://…`, a fresh schema of it each run) instead of a SQLite
+    /// file.
+    #[arg(long)]
+    store_database: Option<String>,
     /// Run the sidecar as a child `process` (memory and CPU are measured)
     /// or `inproc` (inside this process).
     #[arg(long, default_value = "process")]
@@ -276,7 +281,10 @@ fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
         rounds: cli.rounds.max(1),
         upstream: match cli.upstream.as_str() {
             "canned" => UpstreamChoice::Canned,
-            "store" => UpstreamChoice::Store,
+            "store" => match &cli.store_database {
+                Some(url) => UpstreamChoice::StoreOnPostgres(url.clone()),
+                None => UpstreamChoice::Store,
+            },
             "embedded" => UpstreamChoice::Embedded,
             url => UpstreamChoice::Url(url.to_owned()),
         },

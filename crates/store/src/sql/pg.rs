@@ -51,13 +51,22 @@ pub(super) fn push_is_null(sql: &mut Sql, target: &Target) -> Result<(), StoreEr
     Ok(())
 }
 
-/// `(col IS NOT DISTINCT FROM $n)` for a whole field.
+/// `(col = $n AND col IS NOT NULL)` for a whole field: `=`, which a btree
+/// index serves (`IS NOT DISTINCT FROM` is never an index condition), and
+/// never NULL, so that its negation (NE, `not`) matches null fields; null
+/// operands are `IS NULL`.
 pub(super) fn push_column_eq(sql: &mut Sql, column: &Column, stored: DbValue) {
+    if stored == DbValue::Null {
+        sql.push("(").column(column).push(" IS NULL)");
+        return;
+    }
     sql.push("(")
         .column(column)
-        .push(" IS NOT DISTINCT FROM ")
+        .push(" = ")
         .param(stored)
-        .push(")");
+        .push(" AND ")
+        .column(column)
+        .push(" IS NOT NULL)");
 }
 
 /// The JSONB type a scalar operand must have, the SQL reading the text at
