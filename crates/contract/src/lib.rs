@@ -15,6 +15,14 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/messages/extdb.v1.rs"));
 }
 
+impl pb::IdentityType {
+    /// The type as Wix names it (`MEMBER`, `WIX_USER`, ...): the proto
+    /// name without its enum prefix, so the two cannot drift apart.
+    pub fn wix_name(self) -> &'static str {
+        self.as_str_name().trim_start_matches("IDENTITY_TYPE_")
+    }
+}
+
 pub mod limits;
 pub mod rpc;
 

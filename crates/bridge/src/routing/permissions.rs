@@ -201,7 +201,7 @@ impl Permissions {
             access: access.as_str(),
             identity: match identity {
                 pb::IdentityType::Unknown => None,
-                named => Some(identity_name(named)),
+                named => Some(named.wix_name()),
             },
         })
     }
@@ -242,16 +242,6 @@ macro_rules! access_and_identity {
 extdb_contract::for_each_rpc!(access_and_identity);
 
 /// The v3 name of an identity type, as messages show it.
-fn identity_name(identity: pb::IdentityType) -> &'static str {
-    match identity {
-        pb::IdentityType::Unknown => "UNKNOWN",
-        pb::IdentityType::AnonymousVisitor => "ANONYMOUS_VISITOR",
-        pb::IdentityType::Member => "MEMBER",
-        pb::IdentityType::WixUser => "WIX_USER",
-        pb::IdentityType::App => "APP",
-    }
-}
-
 fn literal_len(pattern: &str) -> usize {
     pattern.chars().filter(|c| *c != '*').count()
 }

@@ -315,7 +315,12 @@ impl UpstreamClient {
             let entries = [
                 ("x-request-id", ctx.request_id.as_str()),
                 ("x-extdb-instance-id", ctx.instance_id.as_str()),
-                ("x-extdb-identity-type", identity_type_name(identity.r#type)),
+                (
+                    "x-extdb-identity-type",
+                    pb::IdentityType::try_from(identity.r#type)
+                        .unwrap_or(pb::IdentityType::Unknown)
+                        .wix_name(),
+                ),
                 ("x-extdb-identity-id", identity.id.as_str()),
             ];
             for (key, value) in entries {
@@ -419,16 +424,6 @@ fn grpc_code_label(status: &tonic::Status) -> &'static str {
         Code::Unavailable => "UNAVAILABLE",
         Code::DataLoss => "DATA_LOSS",
         Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
-
-fn identity_type_name(t: i32) -> &'static str {
-    match pb::IdentityType::try_from(t).unwrap_or(pb::IdentityType::Unknown) {
-        pb::IdentityType::Unknown => "UNKNOWN",
-        pb::IdentityType::AnonymousVisitor => "ANONYMOUS_VISITOR",
-        pb::IdentityType::Member => "MEMBER",
-        pb::IdentityType::WixUser => "WIX_USER",
-        pb::IdentityType::App => "APP",
     }
 }
 
