@@ -18,7 +18,7 @@ pub async fn load_aip_upstream(
     config: &UpstreamConfig,
     cursor_key: Option<&[u8]>,
 ) -> Result<AipUpstream, StartError> {
-    let failed = |detail: String| StartError::Embedded {
+    let failed = |detail: String| StartError::InProcess {
         name: name.to_owned(),
         detail,
     };

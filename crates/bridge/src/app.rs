@@ -31,7 +31,8 @@ pub enum StartError {
     #[error(transparent)]
     Upstream(#[from] crate::upstream::UpstreamSetupError),
     #[error("upstreams.{name}: {detail}")]
-    Embedded { name: String, detail: String },
+    /// An in-process upstream (`kind: embedded` or `kind: aip`) could not be built.
+    InProcess { name: String, detail: String },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,

@@ -43,7 +43,7 @@ pub async fn check_upstreams(config: &Config) -> Vec<Result<String, ConfigProble
                     let upstream = crate::aip::load_aip_upstream(name, up, None)
                         .await
                         .map_err(|e| match e {
-                            crate::app::StartError::Embedded { detail, .. } => problem(detail),
+                            crate::app::StartError::InProcess { detail, .. } => problem(detail),
                             other => problem(other.to_string()),
                         })?;
                     let client = UpstreamClient::new(name, &endpoint, up, metrics)

@@ -69,7 +69,7 @@ mod with_store {
         config: &UpstreamConfig,
         cursor_key: Option<&[u8]>,
     ) -> Result<LocalUpstream, StartError> {
-        let failed = |detail: String| StartError::Embedded {
+        let failed = |detail: String| StartError::InProcess {
             name: name.to_owned(),
             detail,
         };
@@ -137,7 +137,7 @@ pub async fn start_embedded_store(
     _config: &UpstreamConfig,
     _cursor_key: Option<&[u8]>,
 ) -> Result<LocalUpstream, StartError> {
-    Err(StartError::Embedded {
+    Err(StartError::InProcess {
         name: name.to_owned(),
         detail: "this build has no embedded store (cargo feature `embedded-store`)".into(),
     })
