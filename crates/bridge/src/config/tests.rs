@@ -82,6 +82,31 @@ fn cursor_keys_are_checked() {
 }
 
 #[test]
+fn test_switches_and_store_variables_are_not_config() {
+    let c = Config::from_yaml(
+        &yaml(""),
+        &env(&[
+            ("EXTDB_TEST_POSTGRES", "postgres://extdb:extdb@127.0.0.1/x"),
+            ("EXTDB_REQUIRE_POSTGRES", "1"),
+            ("EXTDB_STORE_CURSOR_KEY_FILE", "/run/secrets/key"),
+            ("EXTDB_LISTEN", "127.0.0.1:9001"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.listen, "127.0.0.1:9001".parse().unwrap());
+    // Anything else under the prefix is still a key, and an unknown one
+    // still an error: the exemption is by name, not a blanket one.
+    for name in ["EXTDB_TESTS", "EXTDB_STORE_OTHER", "EXTDB_REQUIRED"] {
+        let e = Config::from_yaml(&yaml(""), &env(&[(name, "1")])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&name["EXTDB_".len()..].to_lowercase()),
+            "{name}: {e}"
+        );
+    }
+}
+
+#[test]
 fn unknown_keys_are_rejected_with_their_name() {
     let e = Config::from_yaml(&yaml("colections: {}\n"), &env(&[])).unwrap_err();
     assert!(e.to_string().contains("colections"), "{e}");

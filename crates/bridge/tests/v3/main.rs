@@ -10,6 +10,7 @@ mod cli;
 mod deploy;
 mod drain;
 mod endpoints;
+mod env_switches;
 mod errors;
 mod fault_http;
 mod http_front;
