@@ -20,4 +20,5 @@ mod oracles;
 mod permissions;
 mod routing;
 mod spec_vector;
+mod status_branches;
 mod upstream_tls;
