@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod aggregate;
+mod aggregate_refusals;
 mod availability;
 mod backend;
 mod binary;
