@@ -7,6 +7,7 @@ mod auth;
 mod branches;
 mod check_embedded;
 mod cli;
+mod cli_failures;
 mod deploy;
 mod drain;
 mod endpoints;

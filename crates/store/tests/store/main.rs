@@ -8,6 +8,7 @@ mod aggregate_refusals;
 mod availability;
 mod backend;
 mod binary;
+mod binary_failures;
 mod chaos;
 mod collections;
 mod cursors;
