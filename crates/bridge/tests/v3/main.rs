@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod body_framing;
 mod branches;
 mod check_embedded;
 mod cli;
