@@ -413,3 +413,57 @@ fn wix_types_of_backend_fields() {
         Some(FieldType::ArrayString)
     );
 }
+
+#[test]
+fn the_resource_its_name_field_and_the_methods_requests_are_checked() {
+    let at = |key: &str| format!("aip.collections.books.{key}");
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "resource": "library.v1.Nope",
+    }));
+    assert_reported(&problems, &at("resource"), "no message \"library.v1.Nope\"");
+
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "name_field": "title_of_the_book",
+    }));
+    assert_reported(
+        &problems,
+        &at("name_field"),
+        "library.v1.Book has no field \"title_of_the_book\"",
+    );
+
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "name_field": "page_count",
+        "parent": {"shelf": "main"},
+    }));
+    assert_reported(
+        &problems,
+        &at("name_field"),
+        "\"page_count\" is not a string field",
+    );
+
+    // A message without a google.api.resource annotation needs a pattern.
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "resource": "library.v1.Publisher",
+    }));
+    assert_reported(
+        &problems,
+        &at("pattern"),
+        "library.v1.Publisher has no google.api.resource pattern",
+    );
+
+    // A Get whose request has no `name`.
+    let problems = problems_of(json!({
+        "service": "library.v1.BookService",
+        "parent": {"shelf": "main"},
+        "methods": {"get": "PurgeBooks"},
+    }));
+    assert_reported(
+        &problems,
+        &at("methods.get"),
+        "library.v1.PurgeBooksRequest has no field \"name\"",
+    );
+}

@@ -1,7 +1,8 @@
 //! The sidecar's configuration: one YAML file, every key overridable by an
 //! environment variable (`EXTDB_` prefix, `__` between path segments, e.g.
 //! `EXTDB_UPSTREAMS__STORE__TIMEOUT_MS=2000`), unknown keys rejected, and
-//! every semantic problem reported by its path.
+//! every semantic problem reported by its path. A few variables under the
+//! prefix are not configuration and are left alone ([`is_not_config`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -21,6 +22,21 @@ use extdb_auth::V3AuthConfig;
 
 /// Prefix of environment variables that override file keys.
 pub const ENV_PREFIX: &str = "EXTDB";
+
+/// Prefixes of `EXTDB_` variables that are switches of the test suites
+/// (`EXTDB_TEST_POSTGRES`, `EXTDB_REQUIRE_POSTGRES`), not configuration.
+const NOT_CONFIG_PREFIXES: [&str; 2] = ["EXTDB_TEST_", "EXTDB_REQUIRE_"];
+
+/// Variables of the `extdb-store` binary, which often shares the
+/// sidecar's environment (one compose file, one pod).
+const NOT_CONFIG_VARS: [&str; 1] = ["EXTDB_STORE_CURSOR_KEY_FILE"];
+
+/// Whether an `EXTDB_` variable is someone else's: without this, a sidecar
+/// started where one is set refuses to start ("unknown field
+/// `test_postgres`"), since unknown keys are errors.
+pub fn is_not_config(name: &str) -> bool {
+    NOT_CONFIG_PREFIXES.iter().any(|p| name.starts_with(p)) || NOT_CONFIG_VARS.contains(&name)
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -550,7 +566,7 @@ impl Config {
         let vars: config::Map<String, String> = env
             .vars()
             .into_iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !is_not_config(k))
             .collect();
         let cfg: Config = config::Config::builder()
             .add_source(config::File::from_str(text, config::FileFormat::Yaml))

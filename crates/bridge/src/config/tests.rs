@@ -82,6 +82,31 @@ fn cursor_keys_are_checked() {
 }
 
 #[test]
+fn test_switches_and_store_variables_are_not_config() {
+    let c = Config::from_yaml(
+        &yaml(""),
+        &env(&[
+            ("EXTDB_TEST_POSTGRES", "postgres://extdb:extdb@127.0.0.1/x"),
+            ("EXTDB_REQUIRE_POSTGRES", "1"),
+            ("EXTDB_STORE_CURSOR_KEY_FILE", "/run/secrets/key"),
+            ("EXTDB_LISTEN", "127.0.0.1:9001"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.listen, "127.0.0.1:9001".parse().unwrap());
+    // Anything else under the prefix is still a key, and an unknown one
+    // still an error: the exemption is by name, not a blanket one.
+    for name in ["EXTDB_TESTS", "EXTDB_STORE_OTHER", "EXTDB_REQUIRED"] {
+        let e = Config::from_yaml(&yaml(""), &env(&[(name, "1")])).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&name["EXTDB_".len()..].to_lowercase()),
+            "{name}: {e}"
+        );
+    }
+}
+
+#[test]
 fn unknown_keys_are_rejected_with_their_name() {
     let e = Config::from_yaml(&yaml("colections: {}\n"), &env(&[])).unwrap_err();
     assert!(e.to_string().contains("colections"), "{e}");
@@ -394,4 +419,109 @@ fn an_embedded_store_is_on_db_path_or_database_never_both() {
             "missing {expected:?} in {p:#?}"
         );
     }
+}
+
+/// Every per-upstream and per-route problem `validate()` can report, each
+/// named by its path, in one file full of mistakes.
+#[test]
+fn every_upstream_and_route_problem_is_named() {
+    let text = "auth:\n  v3:\n    keys: []\n    audiences: [app]\n\
+         shutdown_grace_ms: 61000\n\
+         listen: 127.0.0.1:7000\n\
+         admin:\n  listen: 127.0.0.1:7000\n  health_timeout_ms: 0\n\
+         upstreams:\n\
+         \x20 noaip:\n    kind: aip\n    paging_mode: offset\n    db_path: /tmp/x.db\n    connect_timeout_ms: 0\n\
+         \x20 api:\n    kind: aip\n    endpoint: ftp://x\n    aip:\n      descriptors:\n        reflection: true\n      collections:\n        books:\n          service: library.v1.BookService\n\
+         \x20 emb:\n    kind: embedded\n    endpoint: http://127.0.0.1:1\n\
+         \x20 plain:\n    endpoint: http://127.0.0.1:1\n    metadata:\n      \"bad key\": x\n    aip:\n      descriptors:\n        reflection: true\n      collections: {}\n\
+         \x20 nohost:\n    endpoint: \"http:///path\"\n\
+         collections:\n  books:\n    upstream: plain\n  \"\":\n    upstream: plain\n  orders:\n    upstream: plain\n    rename: \"\"\n";
+    let found = problems(text);
+    let expected_prefixes = [
+        "shutdown_grace_ms: 61000 is over a minute",
+        "admin.listen: 127.0.0.1:7000 is also the protocol listener",
+        "admin.health_timeout_ms: must be greater than 0",
+        "auth.v3.keys: at least one public key is needed",
+        "upstreams.noaip.endpoint: required for an aip upstream",
+        "upstreams.noaip.paging_mode: set paging per collection",
+        "upstreams.noaip.db_path: only for an embedded upstream",
+        "upstreams.noaip.aip: required for an aip upstream",
+        "upstreams.noaip.connect_timeout_ms: must be greater than 0",
+        "upstreams.api.endpoint: \"ftp://x\" must start with http:// or https://",
+        "upstreams.emb.endpoint: not used by an embedded upstream",
+        "upstreams.plain.aip: only for an upstream with kind: aip",
+        "upstreams.plain.metadata.bad key: not a valid gRPC metadata key",
+        "upstreams.nohost.endpoint: \"http:///path\"",
+        "collections.books.upstream: \"books\" is mapped by the aip upstream \"api\"",
+        "collections: empty collection id",
+        "collections.orders.rename: must not be empty",
+    ];
+    for prefix in expected_prefixes {
+        assert!(
+            found.iter().any(|p| p.starts_with(prefix)),
+            "no problem starting {prefix:?} in {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn no_upstream_at_all_and_unreadable_cursor_key_file_are_named() {
+    let text = format!(
+        "auth:\n  v3:\n    keys:\n      - public_key: \"{KEY}\"\n    audiences: [app]\nupstreams: {{}}\ncursors:\n  key_file: /nonexistent/extdb-cursor-key\n"
+    );
+    let found = problems(&text);
+    assert!(
+        found.contains(&"upstreams: at least one upstream is needed".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("cursors.key_file: /nonexistent/extdb-cursor-key:")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn legacy_secret_keys_from_the_environment_are_text_whatever_they_look_like() {
+    // The environment source parses scalars: a numeric or boolean secret
+    // must still arrive as its text, in a list or alone.
+    for (value, expected) in [
+        ("12345", vec!["12345"]),
+        ("true", vec!["true"]),
+        ("1.5", vec!["1.5"]),
+        ("a,b", vec!["a", "b"]),
+    ] {
+        let c = Config::from_yaml(
+            LEGACY_ONLY,
+            &env(&[("EXTDB_AUTH__LEGACY__SECRET_KEYS", value)]),
+        )
+        .unwrap();
+        assert_eq!(c.auth.legacy.unwrap().secret_keys, expected, "{value}");
+    }
+    let c = Config::from_yaml(
+        "auth:\n  legacy:\n    secret_keys: [12345, true, 1.5, -3]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n",
+        &env(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        c.auth.legacy.unwrap().secret_keys,
+        ["12345", "true", "1.5", "-3"]
+    );
+    let e = Config::from_yaml(
+        "auth:\n  legacy:\n    secret_keys: {a: b}\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n",
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("a list of strings or a comma-separated string"),
+        "{e}"
+    );
+    let e = Config::from_yaml(
+        "auth:\n  legacy:\n    secret_keys: [[a]]\nupstreams:\n  store:\n    endpoint: http://127.0.0.1:50051\n",
+        &env(&[]),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("a string"), "{e}");
 }

@@ -20,6 +20,7 @@ macro_rules! requests {
     };
 }
 
+mod backend_statuses;
 mod cli;
 mod compose;
 mod differential;

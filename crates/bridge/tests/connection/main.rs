@@ -74,6 +74,11 @@ pub async fn cli_with(
 ) -> Run {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_extdb-bridge"));
     command.env_clear().env("WIX_API_BASE", api_base);
+    // A coverage run (tarpaulin's llvm engine) names the profile file in
+    // this variable; without it the child's coverage is lost.
+    if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+        command.env("LLVM_PROFILE_FILE", profile);
+    }
     for (k, v) in env {
         command.env(k, v);
     }

@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod body_framing;
 mod branches;
 mod check_embedded;
 mod cli;
+mod cli_failures;
 mod deploy;
 mod drain;
 mod endpoints;
+mod env_switches;
 mod errors;
 mod fault_http;
 mod http_front;
@@ -19,4 +22,5 @@ mod oracles;
 mod permissions;
 mod routing;
 mod spec_vector;
+mod status_branches;
 mod upstream_tls;

@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod aggregate;
+mod aggregate_refusals;
 mod availability;
 mod backend;
 mod binary;
+mod binary_failures;
 mod chaos;
 mod collections;
 mod cursors;
