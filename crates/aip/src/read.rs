@@ -208,6 +208,9 @@ struct FieldReader {
     name: String,
     shape: Shape,
     conversion: Conversion,
+    /// The oneof it belongs to (named by its lowest field number): a
+    /// member seen later clears the others.
+    oneof: Option<u32>,
 }
 
 /// The fields of one message the plan reads, by number.
@@ -330,6 +333,9 @@ impl Builder {
             name: field.name().to_owned(),
             shape,
             conversion,
+            oneof: field
+                .containing_oneof()
+                .and_then(|o| o.fields().map(|f| f.number()).min()),
         }
     }
 
@@ -379,12 +385,20 @@ impl Builder {
     /// A reader of only `fields` of a message, reusing each field's
     /// reader. Returns the reader and the index of each field in it.
     fn partial_reader(&mut self, fields: &[FieldDescriptor]) -> (usize, Vec<usize>) {
-        let mut numbers: Vec<u32> = fields.iter().map(FieldDescriptor::number).collect();
+        // The other members of a read field's oneof are read too: only to
+        // know when they clear it.
+        let mut all: Vec<FieldDescriptor> = fields.to_vec();
+        for field in fields {
+            if let Some(oneof) = field.containing_oneof() {
+                all.extend(oneof.fields());
+            }
+        }
+        let mut numbers: Vec<u32> = all.iter().map(FieldDescriptor::number).collect();
         numbers.sort_unstable();
         numbers.dedup();
         let mut readers = Vec::with_capacity(numbers.len());
         for number in &numbers {
-            if let Some(field) = fields.iter().find(|f| f.number() == *number) {
+            if let Some(field) = all.iter().find(|f| f.number() == *number) {
                 readers.push(self.field(field));
             }
         }
@@ -589,6 +603,13 @@ impl ItemReader {
             };
             let field = &reader.fields[index];
             let conversion = &field.conversion;
+            if let Some(oneof) = field.oneof {
+                for (other, slot) in reader.fields.iter().zip(found.iter_mut()) {
+                    if other.oneof == Some(oneof) && other.number != number {
+                        *slot = Found::Absent;
+                    }
+                }
+            }
             let slot = &mut found[index];
             match &field.shape {
                 Shape::Single { .. } => {

@@ -475,6 +475,16 @@ fn mangle(rng: &mut Rng, descriptor: &MessageDescriptor, bytes: &[u8]) -> Vec<u8
             };
             out.extend(len_record(number, &half(&inner[..cut])));
             out.extend(len_record(number, &half(&inner[cut..])));
+        } else if let Some(oneof) = field.as_ref().and_then(|f| f.containing_oneof())
+            && rng.chance(2)
+        {
+            // Another member of the oneof first: the last member counts.
+            let members: Vec<FieldDescriptor> = oneof.fields().collect();
+            let other = &members[rng.below(members.len() as u64) as usize];
+            let mut stale = DynamicMessage::new(descriptor.clone());
+            stale.set_field(other, random_scalar(rng, &other.kind(), 0));
+            out.extend(stale.encode_to_vec());
+            out.extend(raw);
         } else if singular_scalar && rng.chance(3) {
             // A stale value first: the last one counts.
             let mut stale = DynamicMessage::new(descriptor.clone());
@@ -770,4 +780,38 @@ fn the_etag_is_read_from_the_resource() {
         Ok("e7")
     );
     assert_eq!(text_field(&[], etag.number()).as_deref(), Ok(""));
+}
+
+#[test]
+fn a_later_oneof_member_clears_a_mapped_one_even_when_itself_unmapped() {
+    let pool = sink_pool();
+    let config = aip_config(serde_json::json!({
+        "descriptors": {"reflection": true},
+        "collections": {"sinks": {
+            "service": "sink.v1.SinkService",
+            "pattern": "sinks/{sink}",
+            "fields": {"one_s": {}},
+        }},
+    }));
+    let mut mapping = crate::mapping::resolve(&config, &pool).expect("resolves");
+    let collection = mapping.collections.remove("sinks").expect("mapped");
+    let mut first = DynamicMessage::new(collection.resource.clone());
+    first.set_field_by_name("name", Value::String("sinks/s1".into()));
+    first.set_field_by_name("one_s", Value::String("text".into()));
+    let mut second = DynamicMessage::new(collection.resource.clone());
+    second.set_field_by_name("one_i", Value::I32(3));
+    let read = |bytes: &[u8]| {
+        collection
+            .reader
+            .item(&collection.pattern, bytes)
+            .expect("reads")
+            .fields
+            .get("one_s")
+            .cloned()
+    };
+    let mut bytes = first.encode_to_vec();
+    assert_eq!(read(&bytes), Some(wix(WixKind::StringValue("text".into()))));
+    bytes.extend(second.encode_to_vec());
+    assert_eq!(read(&bytes), None);
+    assert!(agree(&collection, &bytes, false));
 }
