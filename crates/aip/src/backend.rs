@@ -4,15 +4,16 @@
 
 use std::time::Instant;
 
+use bytes::Bytes;
 use http::uri::PathAndQuery;
-use prost_reflect::{DynamicMessage, MethodDescriptor};
+use prost_reflect::MethodDescriptor;
 use tonic::metadata::{KeyAndValueRef, MetadataMap};
 use tonic::transport::Channel;
 use tonic::{Request, Status};
 
 use extdb_contract::limits::MAX_MESSAGE_BYTES;
 
-use crate::codec::DynamicCodec;
+use crate::codec::RawCodec;
 
 /// Headers of the incoming call that are the transport's, not the caller's.
 const NOT_FORWARDED: &[&str] = &[
@@ -103,15 +104,16 @@ impl Backend {
         self.channel.clone()
     }
 
-    /// Calls `method` with `message`. The answer's status is the backend's
-    /// own (mapped to the contract by the caller); a deadline already past
-    /// is DEADLINE_EXCEEDED without a call.
+    /// Calls `method` with an encoded request; the answer comes back
+    /// encoded. Its status is the backend's own (mapped to the contract by
+    /// the caller); a deadline already past is DEADLINE_EXCEEDED without a
+    /// call.
     pub async fn call(
         &self,
         method: &MethodDescriptor,
-        message: DynamicMessage,
+        message: Vec<u8>,
         scope: &CallScope,
-    ) -> Result<DynamicMessage, Status> {
+    ) -> Result<Bytes, Status> {
         let mut request = Request::new(message);
         *request.metadata_mut() = scope.metadata.clone();
         let remaining = match scope.deadline {
@@ -138,7 +140,7 @@ impl Backend {
             grpc.ready()
                 .await
                 .map_err(|e| Status::unavailable(format!("backend not reachable: {e}")))?;
-            grpc.unary(request, path, DynamicCodec::new(method.output()))
+            grpc.unary(request, path, RawCodec)
                 .await
                 .map(tonic::Response::into_inner)
         };

@@ -1,62 +1,45 @@
-//! A tonic codec for messages known only by their descriptors: requests are
-//! `DynamicMessage`s encoded as they are, answers decode against the
-//! method's output descriptor.
+//! A tonic codec for messages known only by their descriptors: requests go
+//! out as the bytes the caller encoded, answers come back as their bytes,
+//! read by the collection's plan (`read`) without an intermediate message.
 
-use prost::Message;
-use prost_reflect::{DynamicMessage, MessageDescriptor};
+use bytes::{BufMut, Bytes};
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
-#[derive(Debug, Clone)]
-pub struct DynamicCodec {
-    output: MessageDescriptor,
-}
+#[derive(Debug, Clone, Default)]
+pub struct RawCodec;
 
-impl DynamicCodec {
-    pub fn new(output: MessageDescriptor) -> DynamicCodec {
-        DynamicCodec { output }
-    }
-}
-
-impl Codec for DynamicCodec {
-    type Encode = DynamicMessage;
-    type Decode = DynamicMessage;
-    type Encoder = DynamicEncoder;
-    type Decoder = DynamicDecoder;
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
 
     fn encoder(&mut self) -> Self::Encoder {
-        DynamicEncoder
+        RawCodec
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        DynamicDecoder(self.output.clone())
+        RawCodec
     }
 }
 
-#[derive(Debug)]
-pub struct DynamicEncoder;
-
-impl Encoder for DynamicEncoder {
-    type Item = DynamicMessage;
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
     type Error = Status;
 
-    fn encode(&mut self, item: DynamicMessage, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.encode(dst)
-            .map_err(|e| Status::internal(format!("cannot encode the request: {e}")))
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
     }
 }
 
-#[derive(Debug)]
-pub struct DynamicDecoder(MessageDescriptor);
-
-impl Decoder for DynamicDecoder {
-    type Item = DynamicMessage;
+impl Decoder for RawCodec {
+    type Item = Bytes;
     type Error = Status;
 
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<DynamicMessage>, Status> {
-        DynamicMessage::decode(self.0.clone(), src)
-            .map(Some)
-            // The backend broke its own schema: not the caller's fault.
-            .map_err(|e| Status::internal(format!("the backend's answer does not decode: {e}")))
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
+        use bytes::Buf;
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }

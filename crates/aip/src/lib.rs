@@ -12,7 +12,9 @@
 //! - `descriptors`: loading them (reflection, descriptor set, .proto).
 //! - `mapping`: the config resolved against the descriptors.
 //! - `filter`: Wix filters and sorts as AIP-160 / `order_by`.
-//! - `values`: backend values ↔ Wix values.
+//! - `read`: the backend's answers, from the wire straight into Wix items.
+//! - `request`: the hot requests (Get, List) encoded without dynamic messages.
+//! - `values`: Wix values into backend values (writes).
 //! - `cursor`: signed cursors that carry the backend's page token.
 //! - `backend` + `codec`: dynamic unary calls to the backend.
 //! - `service`: the contract's operations over the backend's methods.
@@ -39,6 +41,8 @@ mod health;
 pub mod introspect;
 pub mod mapping;
 mod name;
+mod read;
+mod request;
 mod service;
 #[cfg(test)]
 mod testing;

@@ -18,6 +18,7 @@ use crate::config::{
     WildcardConfig, WildcardMode,
 };
 use crate::name::NamePattern;
+use crate::read::ItemReader;
 
 /// Wix's system keys and the AIP-148 fields they come from.
 pub const ID_KEY: &str = "_id";
@@ -58,6 +59,8 @@ pub struct CollectionMap {
     pub fields: BTreeMap<String, MappedField>,
     /// AIP-154 etag of the resource, sent with deletes.
     pub etag: Option<FieldDescriptor>,
+    /// Reads the backend's resources and List answers into Wix items.
+    pub reader: ItemReader,
 }
 
 #[derive(Debug)]
@@ -415,6 +418,12 @@ fn resolve_collection(
     if at.count() > before {
         return None;
     }
+    let reader = ItemReader::new(
+        &name_field,
+        fields.values(),
+        list.as_ref()
+            .map(|l| (&l.items, &l.next_page_token, l.total_size.as_ref())),
+    );
     Some(CollectionMap {
         id: id.to_owned(),
         resource,
@@ -433,6 +442,7 @@ fn resolve_collection(
         id_operators,
         fields,
         etag,
+        reader,
     })
 }
 

@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
+use prost::Message;
 use prost_reflect::{DynamicMessage, Value};
 use tonic::{Code, Request, Response, Status, async_trait};
 
@@ -20,7 +22,9 @@ use crate::cursor::{CursorKey, CursorState};
 use crate::error::{self, AipError, item_error};
 use crate::filter::{self, Pushdown};
 use crate::mapping::{CollectionMap, ID_KEY, ListMethod, Mapping};
-use crate::values::{from_wix, item_of, set_path};
+use crate::read;
+use crate::request::RequestWriter;
+use crate::values::{from_wix, set_path};
 
 /// Most List calls one Wix page may take when the backend keeps answering
 /// short pages: a backend answering empty pages with tokens forever must
@@ -78,17 +82,11 @@ struct Page {
 }
 
 impl Inner {
-    fn item(
-        &self,
-        collection: &CollectionMap,
-        resource: &DynamicMessage,
-    ) -> Result<pb::Item, AipError> {
-        item_of(collection, resource).ok_or_else(|| {
-            AipError::BrokenBackend(format!(
-                "a {} whose name does not fit the pattern",
-                collection.resource.full_name()
-            ))
-        })
+    fn item(&self, collection: &CollectionMap, resource: &[u8]) -> Result<pb::Item, AipError> {
+        collection
+            .reader
+            .item(&collection.pattern, resource)
+            .map_err(|e| read_failure(e, collection))
     }
 
     async fn get(
@@ -96,13 +94,15 @@ impl Inner {
         collection: &CollectionMap,
         name: &str,
         scope: &CallScope,
-    ) -> Result<DynamicMessage, Status> {
+    ) -> Result<Bytes, Status> {
         let Some(get) = &collection.get else {
             return Err(Status::unimplemented("no Get method is mapped"));
         };
-        let mut request = DynamicMessage::new(get.method.input());
-        request.set_field(&get.name, Value::String(name.to_owned()));
-        self.backend.call(&get.method, request, scope).await
+        let mut request = RequestWriter::new();
+        request.string(&get.name, name);
+        self.backend
+            .call(&get.method, request.into_bytes(), scope)
+            .await
     }
 
     /// Runs List calls from `state` until `limit` items or the end.
@@ -119,26 +119,26 @@ impl Inner {
         let mut token = state.page_token.clone();
         let mut total = None;
         for call in 0..MAX_LIST_CALLS {
-            let mut request = DynamicMessage::new(list.method.input());
+            let mut request = RequestWriter::new();
             if let Some(parent) = &list.parent
                 && !state.parent.is_empty()
             {
-                request.set_field(parent, Value::String(state.parent.clone()));
+                request.string(parent, &state.parent);
             }
-            let wanted = (limit - items.len()) as i32;
-            request.set_field(&list.page_size, Value::I32(wanted));
+            let wanted = (limit - items.len()) as i64;
+            request.integer(&list.page_size, wanted);
             if !token.is_empty() {
-                request.set_field(&list.page_token, Value::String(token.clone()));
+                request.string(&list.page_token, &token);
             }
             if let Some(field) = &list.filter
                 && !state.filter.is_empty()
             {
-                request.set_field(field, Value::String(state.filter.clone()));
+                request.string(field, &state.filter);
             }
             if let Some(field) = &list.order_by
                 && !state.order_by.is_empty()
             {
-                request.set_field(field, Value::String(state.order_by.clone()));
+                request.string(field, &state.order_by);
             }
             // AIP-158: `skip` counts from the token's position, so only the
             // first call of a walk skips.
@@ -146,42 +146,33 @@ impl Inner {
                 && skip > 0
                 && call == 0
             {
-                request.set_field(field, integer_value(field, skip as i64));
+                request.integer(field, i64::from(skip));
             }
             if let Some(field) = &list.read_mask
                 && !state.read_mask.is_empty()
             {
-                request.set_field(field, Value::Message(field_mask(field, &state.read_mask)?));
+                request.field_mask(field, &state.read_mask);
             }
             let response = self
                 .backend
-                .call(&list.method, request, scope)
+                .call(&list.method, request.into_bytes(), scope)
                 .await
                 .map_err(|status| error::from_backend(status, collection))?;
-            if call == 0
-                && let Some(field) = &list.total_size
-            {
-                total = integer_of(&response.get_field(field)).map(|n| n.max(0) as u64);
+            let answer = collection
+                .reader
+                .list(&collection.pattern, &response)
+                .map_err(|e| read_failure(e, collection))?;
+            if call == 0 {
+                total = answer.total_size.map(|n| n.max(0) as u64);
             }
-            if let Value::List(resources) = response.get_field(&list.items).as_ref() {
-                for resource in resources {
-                    let Value::Message(resource) = resource else {
-                        continue;
-                    };
-                    if items.len() == limit {
-                        return Err(AipError::BrokenBackend(format!(
-                            "{} returned more than page_size items",
-                            list.method.name()
-                        )));
-                    }
-                    items.push(self.item(collection, resource)?);
-                }
+            if items.len() + answer.items.len() > limit {
+                return Err(AipError::BrokenBackend(format!(
+                    "{} returned more than page_size items",
+                    list.method.name()
+                )));
             }
-            token = response
-                .get_field(&list.next_page_token)
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            items.extend(answer.items);
+            token = answer.next_page_token;
             if token.is_empty() || items.len() >= limit {
                 break;
             }
@@ -536,7 +527,7 @@ impl Inner {
         request.set_field(&create.resource, Value::Message(resource));
         let created = self
             .backend
-            .call(&create.method, request, scope)
+            .call(&create.method, request.encode_to_vec(), scope)
             .await
             .map_err(|status| ItemFailure::Backend(status, id.clone().unwrap_or_default()))?;
         self.item(collection, &created).map_err(ItemFailure::Local)
@@ -586,7 +577,7 @@ impl Inner {
         }
         let updated = self
             .backend
-            .call(&update.method, request, scope)
+            .call(&update.method, request.encode_to_vec(), scope)
             .await
             .map_err(|status| ItemFailure::Backend(status, id.clone()))?;
         self.item(collection, &updated).map_err(ItemFailure::Local)
@@ -628,13 +619,14 @@ impl Inner {
         let mut request = DynamicMessage::new(delete.method.input());
         request.set_field(&delete.name, Value::String(name));
         if let (Some(etag_arg), Some(etag)) = (&delete.etag, &collection.etag) {
-            let value = existing.get_field(etag);
-            if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
-                request.set_field(etag_arg, Value::String(text.to_owned()));
+            let text = read::text_field(&existing, etag.number())
+                .map_err(|e| ItemFailure::Local(AipError::BrokenBackend(e.to_string())))?;
+            if !text.is_empty() {
+                request.set_field(etag_arg, Value::String(text));
             }
         }
         self.backend
-            .call(&delete.method, request, scope)
+            .call(&delete.method, request.encode_to_vec(), scope)
             .await
             .map_err(|status| ItemFailure::Backend(status, id.to_owned()))?;
         Ok(item)
@@ -700,6 +692,16 @@ impl From<AipError> for ItemFailure {
     fn from(e: AipError) -> Self {
         ItemFailure::Local(e)
     }
+}
+
+fn read_failure(e: read::ReadError, collection: &CollectionMap) -> AipError {
+    AipError::BrokenBackend(match e {
+        read::ReadError::Misfit => format!(
+            "a {} whose name does not fit the pattern",
+            collection.resource.full_name()
+        ),
+        e => e.to_string(),
+    })
 }
 
 fn empty_page(return_total_count: bool) -> pb::QueryItemsResponse {
@@ -809,26 +811,6 @@ fn field_mask(
         Value::List(paths.iter().map(|p| Value::String(p.clone())).collect()),
     );
     Ok(mask)
-}
-
-fn integer_value(field: &prost_reflect::FieldDescriptor, n: i64) -> Value {
-    use prost_reflect::Kind;
-    match field.kind() {
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(n),
-        Kind::Uint32 | Kind::Fixed32 => Value::U32(n.clamp(0, u32::MAX as i64) as u32),
-        Kind::Uint64 | Kind::Fixed64 => Value::U64(n.max(0) as u64),
-        _ => Value::I32(n.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
-    }
-}
-
-fn integer_of(value: &Value) -> Option<i64> {
-    match value {
-        Value::I32(n) => Some(i64::from(*n)),
-        Value::I64(n) => Some(*n),
-        Value::U32(n) => Some(i64::from(*n)),
-        Value::U64(n) => i64::try_from(*n).ok(),
-        _ => None,
-    }
 }
 
 /// AIP-155 request id of one element of a Wix write: a UUID derived from
@@ -1017,7 +999,7 @@ impl ExternalDatabase for AipService {
         call.set_field(&purge.force, Value::Bool(true));
         self.inner
             .backend
-            .call(&purge.method, call, &scope)
+            .call(&purge.method, call.encode_to_vec(), &scope)
             .await
             .map_err(|status| error::from_backend(status, collection))?;
         Ok(Response::new(pb::TruncateItemsResponse {}))

@@ -1,181 +1,23 @@
-//! Values between the backend's messages and the contract's items: string
+//! Values between the backend's messages and the contract's items (reads:
+//! `read`, on the wire; writes: here, into dynamic messages): string
 //! → TEXT, numbers → NUMBER (64-bit integers only within ±2^53, the range a
 //! JSON number carries exactly), bool, Timestamp → DATETIME, enum → its
 //! name, repeated → lists, messages and maps → objects, Struct/Value → ANY,
 //! `google.protobuf.*Value` wrappers → their value or null.
 
-use std::collections::BTreeMap;
-
 use prost::Message;
-use prost_reflect::{
-    DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, ReflectMessage, Value,
-};
+use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, MapKey, MessageDescriptor, Value};
 
 use extdb_contract::pb;
 use extdb_contract::pb::value::Kind as WixKind;
 
-use crate::mapping::{CollectionMap, ID_KEY, MappedField, wrapper_kind};
+use crate::mapping::wrapper_kind;
 
 /// Largest integer a JSON number (an IEEE double) holds exactly.
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-fn wix(kind: WixKind) -> pb::Value {
-    pb::Value { kind: Some(kind) }
-}
-
-fn null() -> pb::Value {
-    wix(WixKind::NullValue(0))
-}
-
-/// The Wix item of a resource: `_id` from its name, then every exposed
-/// mapped field that has a value. `None` when the name does not fit the
-/// pattern (the backend returned something else).
-pub fn item_of(collection: &CollectionMap, resource: &DynamicMessage) -> Option<pb::Item> {
-    let name = resource.get_field(&collection.name_field);
-    let id = collection.pattern.id_of(name.as_str()?)?.to_owned();
-    let mut fields = BTreeMap::new();
-    fields.insert(ID_KEY.to_owned(), wix(WixKind::StringValue(id)));
-    for field in collection.fields.values().filter(|f| !f.hidden) {
-        if let Some(value) = field_value(resource, field) {
-            fields.insert(field.key.clone(), value);
-        }
-    }
-    Some(pb::Item { fields })
-}
-
-/// The value at a mapped field's path; `None` when it (or a message on the
-/// way) is not set and the field tracks presence.
-fn field_value(resource: &DynamicMessage, field: &MappedField) -> Option<pb::Value> {
-    let mut message = resource;
-    let last = field.path.len() - 1;
-    for step in &field.path[..last] {
-        if !message.has_field(step) {
-            return None;
-        }
-        message = match message.get_field(step) {
-            std::borrow::Cow::Borrowed(Value::Message(inner)) => inner,
-            _ => return None,
-        };
-    }
-    let leaf = field.leaf();
-    if leaf.supports_presence() && !message.has_field(leaf) {
-        return None;
-    }
-    Some(to_wix(&message.get_field(leaf), leaf))
-}
-
-/// A backend value of `field` as a Wix value.
-pub fn to_wix(value: &Value, field: &FieldDescriptor) -> pb::Value {
-    match value {
-        Value::List(values) => wix(WixKind::ListValue(pb::ListValue {
-            values: values
-                .iter()
-                .map(|v| scalar_to_wix(v, &field.kind()))
-                .collect(),
-        })),
-        Value::Map(entries) => {
-            let value_field = match field.kind() {
-                Kind::Message(entry) => entry.map_entry_value_field(),
-                _ => return null(),
-            };
-            let fields = entries
-                .iter()
-                .map(|(key, v)| (map_key_text(key), scalar_to_wix(v, &value_field.kind())))
-                .collect();
-            wix(WixKind::ObjectValue(pb::ObjectValue { fields }))
-        }
-        scalar => scalar_to_wix(scalar, &field.kind()),
-    }
-}
-
-fn map_key_text(key: &MapKey) -> String {
-    match key {
-        MapKey::Bool(b) => b.to_string(),
-        MapKey::I32(n) => n.to_string(),
-        MapKey::I64(n) => n.to_string(),
-        MapKey::U32(n) => n.to_string(),
-        MapKey::U64(n) => n.to_string(),
-        MapKey::String(s) => s.clone(),
-    }
-}
-
-fn integer(n: i128) -> pb::Value {
-    if n.unsigned_abs() <= MAX_SAFE_INTEGER as u128 {
-        wix(WixKind::NumberValue(n as f64))
-    } else {
-        // Beyond 2^53 a NUMBER would be rounded; the exact decimal text is
-        // the only lossless answer (README "Bridging an existing API").
-        wix(WixKind::StringValue(n.to_string()))
-    }
-}
-
-fn scalar_to_wix(value: &Value, kind: &Kind) -> pb::Value {
-    match value {
-        Value::Bool(b) => wix(WixKind::BoolValue(*b)),
-        Value::I32(n) => wix(WixKind::NumberValue(f64::from(*n))),
-        Value::U32(n) => wix(WixKind::NumberValue(f64::from(*n))),
-        Value::I64(n) => integer(i128::from(*n)),
-        Value::U64(n) => integer(i128::from(*n)),
-        Value::F32(n) => wix(WixKind::NumberValue(f64::from(*n))),
-        Value::F64(n) => wix(WixKind::NumberValue(*n)),
-        Value::String(s) => wix(WixKind::StringValue(s.clone())),
-        Value::EnumNumber(n) => match kind {
-            Kind::Enum(e) => match e.get_value(*n) {
-                Some(v) => wix(WixKind::StringValue(v.name().to_owned())),
-                None => wix(WixKind::NumberValue(f64::from(*n))),
-            },
-            _ => wix(WixKind::NumberValue(f64::from(*n))),
-        },
-        Value::Message(message) => message_to_wix(message),
-        // Not mappable (refused at start-up); never reached for mapped fields.
-        Value::Bytes(_) | Value::List(_) | Value::Map(_) => null(),
-    }
-}
-
-fn message_to_wix(message: &DynamicMessage) -> pb::Value {
-    let descriptor = message.descriptor();
-    match descriptor.full_name() {
-        "google.protobuf.Timestamp" => {
-            match prost_types::Timestamp::decode(message.encode_to_vec().as_slice()) {
-                Ok(timestamp) => wix(WixKind::TimestampValue(timestamp)),
-                Err(_) => null(),
-            }
-        }
-        "google.protobuf.Struct" => {
-            match prost_types::Struct::decode(message.encode_to_vec().as_slice()) {
-                Ok(s) => struct_to_wix(s),
-                Err(_) => null(),
-            }
-        }
-        "google.protobuf.Value" => {
-            match prost_types::Value::decode(message.encode_to_vec().as_slice()) {
-                Ok(v) => json_value_to_wix(v),
-                Err(_) => null(),
-            }
-        }
-        "google.protobuf.ListValue" => {
-            match prost_types::ListValue::decode(message.encode_to_vec().as_slice()) {
-                Ok(l) => wix(WixKind::ListValue(pb::ListValue {
-                    values: l.values.into_iter().map(json_value_to_wix).collect(),
-                })),
-                Err(_) => null(),
-            }
-        }
-        name if wrapper_kind(name).is_some() => match descriptor.get_field_by_name("value") {
-            Some(inner) => scalar_to_wix(&message.get_field(&inner), &inner.kind()),
-            None => null(),
-        },
-        _ => {
-            let fields = message
-                .fields()
-                .map(|(field, value)| (field.name().to_owned(), to_wix(value, &field)))
-                .collect();
-            wix(WixKind::ObjectValue(pb::ObjectValue { fields }))
-        }
-    }
-}
-
-fn struct_to_wix(s: prost_types::Struct) -> pb::Value {
+/// A `google.protobuf.Struct` as a Wix object.
+pub fn struct_to_wix(s: prost_types::Struct) -> pb::Value {
     wix(WixKind::ObjectValue(pb::ObjectValue {
         fields: s
             .fields
@@ -185,7 +27,8 @@ fn struct_to_wix(s: prost_types::Struct) -> pb::Value {
     }))
 }
 
-fn json_value_to_wix(value: prost_types::Value) -> pb::Value {
+/// A `google.protobuf.Value` as the Wix value of the same JSON.
+pub fn json_value_to_wix(value: prost_types::Value) -> pb::Value {
     use prost_types::value::Kind as J;
     match value.kind {
         None | Some(J::NullValue(_)) => null(),
@@ -193,10 +36,23 @@ fn json_value_to_wix(value: prost_types::Value) -> pb::Value {
         Some(J::StringValue(s)) => wix(WixKind::StringValue(s)),
         Some(J::BoolValue(b)) => wix(WixKind::BoolValue(b)),
         Some(J::StructValue(s)) => struct_to_wix(s),
-        Some(J::ListValue(l)) => wix(WixKind::ListValue(pb::ListValue {
-            values: l.values.into_iter().map(json_value_to_wix).collect(),
-        })),
+        Some(J::ListValue(l)) => json_list_to_wix(l),
     }
+}
+
+/// A `google.protobuf.ListValue` as a Wix list.
+pub fn json_list_to_wix(list: prost_types::ListValue) -> pb::Value {
+    wix(WixKind::ListValue(pb::ListValue {
+        values: list.values.into_iter().map(json_value_to_wix).collect(),
+    }))
+}
+
+fn wix(kind: WixKind) -> pb::Value {
+    pb::Value { kind: Some(kind) }
+}
+
+fn null() -> pb::Value {
+    wix(WixKind::NullValue(0))
 }
 
 /// Why a Wix value cannot go into a backend field.
