@@ -48,6 +48,10 @@ pub enum UpstreamChoice {
     /// reference store serving the same SQLite file over gRPC in this
     /// process (seeded through it before the sidecar opens the file).
     Embedded,
+    /// The sidecar's own `kind: embedded` store on this PostgreSQL
+    /// database (a fresh schema of it); the direct path is the reference
+    /// store on the same schema over gRPC in this process.
+    EmbeddedOnPostgres(String),
 }
 
 /// What the sidecar path is compared with.
@@ -228,7 +232,9 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     let upstream = match &plan.upstream {
         UpstreamChoice::Canned => Upstream::Canned(start_canned()?),
         UpstreamChoice::Store | UpstreamChoice::Embedded => start_store(None)?,
-        UpstreamChoice::StoreOnPostgres(url) => start_store(Some(url))?,
+        UpstreamChoice::StoreOnPostgres(url) | UpstreamChoice::EmbeddedOnPostgres(url) => {
+            start_store(Some(url))?
+        }
         UpstreamChoice::Url(url) => Upstream::External(url.clone()),
     };
     let endpoint = upstream.endpoint();
@@ -264,6 +270,13 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
     let signer = RequestSigner::from_pem(&pair.private_pem).map_err(|e| e.to_string())?;
     let backend = match (&plan.upstream, &upstream) {
         (UpstreamChoice::Embedded, Upstream::Store { db, .. }) => Backend::Embedded(db),
+        (
+            UpstreamChoice::EmbeddedOnPostgres(url),
+            Upstream::Store {
+                pg_schema: Some(schema),
+                ..
+            },
+        ) => Backend::EmbeddedOnPostgres { url, schema },
         _ => Backend::Grpc(&endpoint),
     };
     let yaml = sidecar_yaml(
@@ -380,6 +393,10 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
             }
             UpstreamChoice::StoreOnPostgres(url) => format!(
                 "reference store (PostgreSQL {}, in-process)",
+                extdb_store::ReferenceStore::describe_postgres_url(url).unwrap_or_default()
+            ),
+            UpstreamChoice::EmbeddedOnPostgres(url) => format!(
+                "the sidecar's embedded store (PostgreSQL {}); direct: the same schema over gRPC",
                 extdb_store::ReferenceStore::describe_postgres_url(url).unwrap_or_default()
             ),
             UpstreamChoice::Url(url) => url.clone(),
@@ -696,6 +713,8 @@ pub(crate) enum Backend<'a> {
     Grpc(&'a str),
     /// `kind: embedded` on this database file.
     Embedded(&'a std::path::Path),
+    /// `kind: embedded` on this PostgreSQL database and schema.
+    EmbeddedOnPostgres { url: &'a str, schema: &'a str },
 }
 
 /// The sidecar's config for the load generator: the test key, one upstream
@@ -712,6 +731,9 @@ pub(crate) fn sidecar_yaml(
     let backend = match backend {
         Backend::Grpc(endpoint) => format!("endpoint: {endpoint}"),
         Backend::Embedded(db) => format!("kind: embedded\n    db_path: \"{}\"", db.display()),
+        Backend::EmbeddedOnPostgres { url, schema } => format!(
+            "kind: embedded\n    database: \"{url}\"\n    postgres:\n      schema: \"{schema}\""
+        ),
     };
     format!(
         r#"listen: 127.0.0.1:0
@@ -864,6 +886,8 @@ enum Upstream {
         server: ServerThread,
         /// The database file, in `_dir` (removed when dropped).
         db: PathBuf,
+        /// The PostgreSQL schema, when the store is on PostgreSQL.
+        pg_schema: Option<String>,
         _dir: tempfile::TempDir,
     },
     External(String),
@@ -898,13 +922,16 @@ fn start_store(postgres: Option<&str>) -> Result<Upstream, String> {
         .tempdir()
         .map_err(|e| format!("temp dir: {e}"))?;
     let db = dir.path().join("bench.db");
+    let pg_schema = postgres.map(|_| {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!("loadgen_{started}_{}", std::process::id())
+    });
     let store = match postgres {
         Some(url) => {
-            let started = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
             let options = extdb_store::PostgresOptions {
-                schema: Some(format!("loadgen_{started}_{}", std::process::id())),
+                schema: pg_schema.clone(),
                 ..extdb_store::PostgresOptions::default()
             };
             extdb_store::ReferenceStore::connect_postgres(url, &options)
@@ -924,6 +951,7 @@ fn start_store(postgres: Option<&str>) -> Result<Upstream, String> {
     Ok(Upstream::Store {
         server,
         db,
+        pg_schema,
         _dir: dir,
     })
 }

@@ -35,10 +35,10 @@ use std::time::Duration;
 use bytes::{BufMut, BytesMut};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
 use futures_util::FutureExt;
+use tokio_postgres::NoTls;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use tokio_postgres::{NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::db::{DbValue, Dialect, Row, Tx};
@@ -130,8 +130,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
-/// Reads the schema version; the last statement of every BEGIN batch.
+/// Opens a read call's transaction: one snapshot for metadata and items.
+const BEGIN_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+/// Opens a write call's transaction.
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+/// Reads the schema version, the statement after every BEGIN.
 const READ_SCHEMA_VERSION: &str = "SELECT value FROM extdb_meta WHERE key = 'schema_version'";
+/// [`READ_SCHEMA_VERSION`] that also sets the transaction's statement
+/// timeout (`$1`: ms as text), as `SET LOCAL` would, in the same statement.
+const SET_TIMEOUT_READ_SCHEMA_VERSION: &str = "SELECT value, set_config('statement_timeout', $1, true) \
+     FROM extdb_meta WHERE key = 'schema_version'";
 
 /// Collection metadata of one schema version, shared by a store's calls,
 /// so that a call does not read `extdb_collections` and `extdb_fields`
@@ -484,26 +492,20 @@ impl Session {
             .ok_or_else(|| StoreError::Internal("connection already discarded".to_owned()))
     }
 
-    /// Opens the call's transaction: BEGIN, its statement timeout and the
-    /// schema version in one batch. A write's is sent now; a read's goes
-    /// with its first statement (pipelined: one round trip for both).
+    /// Opens the call's transaction: BEGIN, then its statement timeout and
+    /// the schema version in one statement, pipelined. A write's are sent
+    /// now; a read's go with its first statement (one round trip for all).
     pub(crate) async fn begin(&mut self, access: Access) -> Result<PgTx<'_>, StoreError> {
-        let begin = match access {
-            Access::read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            Access::write => "BEGIN ISOLATION LEVEL READ COMMITTED",
-        };
-        let text = match self.statement_timeout {
-            // An integer of ms, formatted here: nothing from the caller.
-            Some(timeout) => format!(
-                "{begin}; SET LOCAL statement_timeout = {}; {READ_SCHEMA_VERSION}",
-                timeout.as_millis().clamp(1, i32::MAX as u128)
-            ),
-            None => format!("{begin}; {READ_SCHEMA_VERSION}"),
+        let pending = PendingBegin {
+            timeout_ms: self
+                .statement_timeout
+                .map(|timeout| timeout.as_millis().clamp(1, i32::MAX as u128).to_string()),
         };
         let mut tx = PgTx {
             session: self,
             access,
-            pending_begin: Some(text),
+            pending_begin: Some(pending),
+            commit: None,
             version: None,
             assumed_version: None,
             schema_locked: false,
@@ -515,12 +517,39 @@ impl Session {
     }
 }
 
+/// What opens a transaction, until it is sent.
+struct PendingBegin {
+    /// The statement timeout in ms, as the text `set_config` takes.
+    timeout_ms: Option<String>,
+}
+
+impl PendingBegin {
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.timeout_ms
+            .iter()
+            .map(|ms| ms as &(dyn ToSql + Sync))
+            .collect()
+    }
+}
+
+/// The statements that open and end a read's transaction, prepared once
+/// per connection: as prepared statements they skip the parse and plan a
+/// simple query pays on every call (PostgreSQL's CPU per query by `_id`
+/// is about a third less).
+struct TxStatements {
+    begin: tokio_postgres::Statement,
+    version: tokio_postgres::Statement,
+    commit: tokio_postgres::Statement,
+}
+
 /// An open PostgreSQL transaction.
 pub(crate) struct PgTx<'a> {
     session: &'a mut Session,
     access: Access,
-    /// The BEGIN batch, until it is sent.
-    pending_begin: Option<String>,
+    /// What opens the transaction, until it is sent.
+    pending_begin: Option<PendingBegin>,
+    /// The prepared COMMIT, once the transaction began.
+    commit: Option<tokio_postgres::Statement>,
     /// The schema version this transaction sees, once begun.
     version: Option<i64>,
     /// The version of cached metadata used before the transaction began:
@@ -543,7 +572,14 @@ impl PgTx<'_> {
             // (`now_or_never` polls once, which sends it). The connection's
             // next user queues behind it on the same connection.
             let client = self.session.client()?;
-            if let Some(Err(e)) = client.batch_execute("COMMIT").now_or_never() {
+            let sent = match &self.commit {
+                Some(commit) => client
+                    .execute(commit, &[])
+                    .now_or_never()
+                    .map(|r| r.map(drop)),
+                None => client.batch_execute("COMMIT").now_or_never(),
+            };
+            if let Some(Err(e)) = sent {
                 return Err(e.into());
             }
             self.session.in_transaction = false;
@@ -565,28 +601,52 @@ impl PgTx<'_> {
         }
     }
 
-    /// Sends the BEGIN batch if it is still pending.
+    /// The statements that open (and end) this transaction, prepared on
+    /// the connection's first call and cached.
+    async fn tx_statements(&self, pending: &PendingBegin) -> Result<TxStatements, StoreError> {
+        let client = self.client()?;
+        let begin = match self.access {
+            Access::read => BEGIN_READ,
+            Access::write => BEGIN_WRITE,
+        };
+        let version = match pending.timeout_ms {
+            Some(_) => SET_TIMEOUT_READ_SCHEMA_VERSION,
+            None => READ_SCHEMA_VERSION,
+        };
+        Ok(TxStatements {
+            begin: client.prepare_cached(begin).await?,
+            version: client.prepare_cached(version).await?,
+            commit: client.prepare_cached("COMMIT").await?,
+        })
+    }
+
+    /// Sends BEGIN and the schema version read if still pending.
     async fn begin_now(&mut self) -> Result<(), StoreError> {
-        if let Some(text) = self.pending_begin.take() {
+        if let Some(pending) = self.pending_begin.take() {
+            let statements = self.tx_statements(&pending).await?;
             self.session.in_transaction = true;
-            let answer = self.session.client()?.simple_query(&text).await;
-            self.begun(answer)?;
+            let client = self.session.client()?;
+            let params = pending.params();
+            let (began, version) = futures_util::future::join(
+                client.execute(&statements.begin, &[]),
+                client.query_one(&statements.version, &params),
+            )
+            .await;
+            self.begun(began, version)?;
+            self.commit = Some(statements.commit);
         }
         Ok(())
     }
 
-    /// Takes the schema version from the BEGIN batch's answer.
+    /// Takes the schema version from the answer to the statement after
+    /// BEGIN.
     fn begun(
         &mut self,
-        answer: Result<Vec<SimpleQueryMessage>, tokio_postgres::Error>,
+        began: Result<u64, tokio_postgres::Error>,
+        version: Result<tokio_postgres::Row, tokio_postgres::Error>,
     ) -> Result<(), StoreError> {
-        let version = answer?
-            .iter()
-            .find_map(|message| match message {
-                SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse::<i64>().ok()),
-                _ => None,
-            })
-            .ok_or_else(|| StoreError::Internal("no schema version in extdb_meta".to_owned()))?;
+        began?;
+        let version: i64 = version?.try_get(0)?;
         self.version = Some(version);
         self.session.schema_cache.observe(version);
         match self.assumed_version {
@@ -633,17 +693,21 @@ impl Tx for PgTx<'_> {
         let statement = self.statement(sql).await?;
         let params = params(sql);
         let rows = match self.pending_begin.take() {
-            Some(begin) => {
-                // Both sent at once, BEGIN first (futures are polled in
-                // order and send on their first poll).
+            Some(pending) => {
+                let statements = self.tx_statements(&pending).await?;
+                // All three sent at once, BEGIN first (futures are polled
+                // in order and send on their first poll).
                 self.session.in_transaction = true;
                 let client = self.session.client()?;
-                let (begun, rows) = futures_util::future::join(
-                    client.simple_query(&begin),
+                let version_params = pending.params();
+                let (began, version, rows) = futures_util::future::join3(
+                    client.execute(&statements.begin, &[]),
+                    client.query_one(&statements.version, &version_params),
                     client.query(&statement, &params),
                 )
                 .await;
-                self.begun(begun)?;
+                self.begun(began, version)?;
+                self.commit = Some(statements.commit);
                 rows?
             }
             None => self.client()?.query(&statement, &params).await?,

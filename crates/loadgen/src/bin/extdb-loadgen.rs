@@ -65,7 +65,7 @@ struct Cli {
     /// Real upstreams are seeded first.
     #[arg(long, default_value = "canned")]
     upstream: String,
-    /// With `--upstream store`: the store runs on this PostgreSQL database
+    /// With `--upstream store` or `embedded`: the store runs on this PostgreSQL database
     /// (`postgres://…`, a fresh schema of it each run) instead of a SQLite
     /// file.
     #[arg(long)]
@@ -285,7 +285,10 @@ fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
                 Some(url) => UpstreamChoice::StoreOnPostgres(url.clone()),
                 None => UpstreamChoice::Store,
             },
-            "embedded" => UpstreamChoice::Embedded,
+            "embedded" => match &cli.store_database {
+                Some(url) => UpstreamChoice::EmbeddedOnPostgres(url.clone()),
+                None => UpstreamChoice::Embedded,
+            },
             url => UpstreamChoice::Url(url.to_owned()),
         },
         sidecar: sidecar_choice(cli)?,
