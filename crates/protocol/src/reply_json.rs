@@ -21,8 +21,29 @@ use extdb_contract::pb;
 pub enum JsonReplyKind {
     /// `QueryItems`: `{"items": [...], "pagingMetadata": {...}}`.
     Items,
+    /// `QueryDistinctValues`: `{"distinctValues": [...], "pagingMetadata": {...}}`.
+    DistinctValues,
+    /// `QueryReferencedItems`: `{"items": [{referencedItem?,
+    /// referencedItemId, referringItemId}], "pagingMetadata": {...}}`.
+    ReferencedItems,
     /// `InsertItems`, `UpdateItems`, `RemoveItems`: `{"results": [...]}`.
     Results,
+}
+
+impl JsonReplyKind {
+    /// Whether the body ends with `pagingMetadata`.
+    fn is_paged(self) -> bool {
+        !matches!(self, JsonReplyKind::Results)
+    }
+
+    /// The body up to the list's first element.
+    fn opening(self) -> &'static [u8] {
+        match self {
+            JsonReplyKind::Items | JsonReplyKind::ReferencedItems => b"{\"items\":[",
+            JsonReplyKind::DistinctValues => b"{\"distinctValues\":[",
+            JsonReplyKind::Results => b"{\"results\":[",
+        }
+    }
 }
 
 /// An items answer already written as JSON: the list (items or per-item
@@ -31,7 +52,8 @@ pub enum JsonReplyKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonReply {
     kind: JsonReplyKind,
-    /// `{"items":[...]` or `{"results":[...]`: the response body so far.
+    /// `{"items":[...]` (or `distinctValues`, `results`): the response
+    /// body so far.
     body: Vec<u8>,
     /// Elements in the list (`pagingMetadata.count`).
     count: usize,
@@ -51,7 +73,7 @@ impl JsonReply {
     /// same answer decoded into its typed reply.
     pub fn into_body(self, echo: &crate::ReplyEcho) -> serde_json::Result<Vec<u8>> {
         let mut body = self.body;
-        if self.kind == JsonReplyKind::Items {
+        if self.kind.is_paged() {
             body.extend_from_slice(b",\"pagingMetadata\":");
             let metadata = items::paging_metadata(self.count, self.paging_metadata.as_ref(), echo);
             serde_json::to_writer(&mut body, &metadata)?;
@@ -77,10 +99,7 @@ impl ReplyJsonWriter {
     /// bytes long (JSON is rarely smaller: a good first capacity).
     pub fn new(kind: JsonReplyKind, wire_len: usize) -> Self {
         let mut out = Vec::with_capacity(wire_len + wire_len / 2 + 64);
-        out.extend_from_slice(match kind {
-            JsonReplyKind::Items => b"{\"items\":[",
-            JsonReplyKind::Results => b"{\"results\":[",
-        });
+        out.extend_from_slice(kind.opening());
         ReplyJsonWriter {
             kind,
             out,
@@ -95,7 +114,7 @@ impl ReplyJsonWriter {
         self.count += 1;
     }
 
-    /// Ends the list; `paging_metadata` is the answer's (items only).
+    /// Ends the list; `paging_metadata` is the answer's (paged kinds only).
     pub fn finish(mut self, paging_metadata: Option<pb::PagingMetadata>) -> JsonReply {
         self.out.push(b']');
         JsonReply {

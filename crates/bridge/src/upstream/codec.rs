@@ -22,6 +22,12 @@ pub(super) trait Transcoded: prost::Message + Default + Send + 'static {
 impl Transcoded for pb::QueryItemsResponse {
     const KIND: JsonReplyKind = JsonReplyKind::Items;
 }
+impl Transcoded for pb::QueryDistinctValuesResponse {
+    const KIND: JsonReplyKind = JsonReplyKind::DistinctValues;
+}
+impl Transcoded for pb::QueryReferencedItemsResponse {
+    const KIND: JsonReplyKind = JsonReplyKind::ReferencedItems;
+}
 impl Transcoded for pb::InsertItemsResponse {
     const KIND: JsonReplyKind = JsonReplyKind::Results;
 }

@@ -240,7 +240,8 @@ impl UpstreamClient {
     }
 
     /// [`Self::call`] for the v3 protocol: a remote answer with items
-    /// (query items, per-item write results) comes back as
+    /// (query items, distinct values, referenced items, per-item write
+    /// results) comes back as
     /// [`Reply::Json`], transcoded from its wire bytes; everything else as
     /// [`Self::call`] answers it.
     pub async fn call_json(
@@ -254,6 +255,16 @@ impl UpstreamClient {
             match op {
                 Operation::QueryItems(r) => {
                     return self.transcoded(r, &metadata, wix, Reply::Items).await;
+                }
+                Operation::QueryDistinctValues(r) => {
+                    return self
+                        .transcoded(r, &metadata, wix, Reply::DistinctValues)
+                        .await;
+                }
+                Operation::QueryReferencedItems(r) => {
+                    return self
+                        .transcoded(r, &metadata, wix, Reply::ReferencedItems)
+                        .await;
                 }
                 Operation::InsertItems(r) => {
                     return self.transcoded(r, &metadata, wix, Reply::Inserted).await;

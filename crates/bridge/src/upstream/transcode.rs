@@ -30,9 +30,10 @@ const I32: u8 = 5;
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Unusual;
 
-/// Transcodes one answer of `kind` (`QueryItemsResponse` for
-/// [`JsonReplyKind::Items`]; `Insert/Update/RemoveItemsResponse` for
-/// [`JsonReplyKind::Results`]).
+/// Transcodes one answer of `kind`: `QueryItemsResponse`,
+/// `QueryDistinctValuesResponse`, `QueryReferencedItemsResponse` (a list
+/// at field 1, paging metadata at field 2) or
+/// `Insert/Update/RemoveItemsResponse` (results at field 1).
 pub(super) fn transcode(kind: JsonReplyKind, wire: &[u8]) -> Result<JsonReply, Unusual> {
     let mut walk = Walk::default();
     let mut writer = ReplyJsonWriter::new(kind, wire.len());
@@ -45,16 +46,21 @@ pub(super) fn transcode(kind: JsonReplyKind, wire: &[u8]) -> Result<JsonReply, U
                 writer.element();
                 match kind {
                     JsonReplyKind::Items => walk.object(&mut writer, element, 1)?,
+                    JsonReplyKind::DistinctValues => walk.value(&mut writer, element, 1)?,
+                    JsonReplyKind::ReferencedItems => {
+                        walk.referenced_item(&mut writer, element)?;
+                    }
                     JsonReplyKind::Results => walk.item_result(&mut writer, element)?,
                 }
             }
             // Small and typed: routing seals its cursors. Repeated, prost
             // merges it: so does `merge`.
-            (JsonReplyKind::Items, (2, LEN)) => metadata
+            (kind, (2, LEN)) if kind != JsonReplyKind::Results => metadata
                 .get_or_insert_default()
                 .merge(reader.bytes()?)
                 .map_err(|_| Unusual)?,
-            (_, (1, _)) | (JsonReplyKind::Items, (2, _)) => return Err(Unusual),
+            (_, (1, _)) => return Err(Unusual),
+            (kind, (2, _)) if kind != JsonReplyKind::Results => return Err(Unusual),
             (_, (_, wire_type)) => reader.skip(wire_type)?,
         }
     }
@@ -102,6 +108,36 @@ impl<'a> Walk<'a> {
                 w.item_error(None);
             }
         }
+        w.end_object();
+        Ok(())
+    }
+
+    /// A `ReferencedItem`: `{referencedItem?, referencedItemId,
+    /// referringItemId}` (the typed path's key order).
+    fn referenced_item(&mut self, w: &mut ReplyJsonWriter, wire: &'a [u8]) -> Result<(), Unusual> {
+        let (mut referring, mut referenced, mut item) = ("", "", None);
+        let mut reader = Reader::new(wire);
+        while !reader.done() {
+            match reader.key()? {
+                // Strings: the last wins, as in prost.
+                (1, LEN) => referring = utf8(reader.bytes()?)?,
+                (2, LEN) => referenced = utf8(reader.bytes()?)?,
+                // A message given twice: prost merges.
+                (3, LEN) if item.is_some() => return Err(Unusual),
+                (3, LEN) => item = Some(reader.bytes()?),
+                (1..=3, _) => return Err(Unusual),
+                (_, wire_type) => reader.skip(wire_type)?,
+            }
+        }
+        w.begin_object();
+        if let Some(item) = item {
+            w.key("referencedItem");
+            self.object(w, item, 2)?;
+        }
+        w.key("referencedItemId");
+        w.string(referenced);
+        w.key("referringItemId");
+        w.string(referring);
         w.end_object();
         Ok(())
     }

@@ -160,6 +160,37 @@ fn generated_query_answers_transcode_to_the_typed_paths_bytes() {
 }
 
 #[test]
+fn generated_distinct_values_and_referenced_items_transcode_to_the_typed_paths_bytes() {
+    let mut rng = Rng::new(seed() ^ 0x1234);
+    for _ in 0..cases(400) {
+        let data = rng.bytes(600);
+        let mut src = Source::new(&data);
+        let distinct = pb::QueryDistinctValuesResponse {
+            distinct_values: (0..src.below(6)).map(|_| pb_value(&mut src, 3)).collect(),
+            paging_metadata: random_metadata(&mut src),
+        };
+        assert!(assert_same::<pb::QueryDistinctValuesResponse>(
+            &distinct.encode_to_vec(),
+            Reply::DistinctValues
+        ));
+        let referenced = pb::QueryReferencedItemsResponse {
+            items: (0..src.below(5))
+                .map(|_| pb::ReferencedItem {
+                    referring_item_id: extdb_testkit::generate::text(&mut src),
+                    referenced_item_id: extdb_testkit::generate::text(&mut src),
+                    referenced_item: src.bool().then(|| random_item(&mut src)),
+                })
+                .collect(),
+            paging_metadata: random_metadata(&mut src),
+        };
+        assert!(assert_same::<pb::QueryReferencedItemsResponse>(
+            &referenced.encode_to_vec(),
+            Reply::ReferencedItems
+        ));
+    }
+}
+
+#[test]
 fn generated_write_results_transcode_to_the_typed_paths_bytes() {
     use pb::item_result::Result as R;
     let mut rng = Rng::new(seed() ^ 0xabcd);
