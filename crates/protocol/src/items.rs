@@ -511,7 +511,11 @@ pub fn encode_to_vec(reply: &Reply, echo: &ReplyEcho) -> serde_json::Result<Vec<
 /// cursor mode `{count, cursors: {next, prev}}`; both add `total` only when
 /// it was asked for and the backend gave it (the reference tests compare
 /// the object whole).
-fn paging_metadata(count: usize, metadata: Option<&pb::PagingMetadata>, echo: &ReplyEcho) -> Value {
+pub(crate) fn paging_metadata(
+    count: usize,
+    metadata: Option<&pb::PagingMetadata>,
+    echo: &ReplyEcho,
+) -> Value {
     let mut out = Map::new();
     out.insert("count".into(), Value::from(count));
     match echo.paging {
@@ -538,6 +542,15 @@ fn paging_metadata(count: usize, metadata: Option<&pb::PagingMetadata>, echo: &R
         out.insert("total".into(), Value::from(total));
     }
     Value::Object(out)
+}
+
+/// The value of a result's `error` member: the backend's error, or the
+/// one for a result it left empty.
+pub(crate) fn item_error_json(error: Option<&pb::ItemError>) -> Value {
+    match error {
+        Some(error) => item_error(error),
+        None => missing_result(),
+    }
 }
 
 /// `{"item": ...}` or `{"error": ...}`, nothing else (spec §3.3).

@@ -15,6 +15,7 @@ pub mod items;
 pub(crate) mod json;
 pub mod legacy;
 mod operation;
+pub mod reply_json;
 pub mod schema;
 pub mod v3;
 pub mod value;
@@ -22,6 +23,7 @@ pub mod value;
 pub use endpoint::Endpoint;
 pub use error::ApiError;
 pub use operation::{Operation, PagingEcho, Reply, ReplyEcho};
+pub use reply_json::{JsonReply, JsonReplyKind, ReplyJsonWriter};
 
 use std::future::Future;
 

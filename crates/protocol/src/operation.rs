@@ -42,6 +42,10 @@ macro_rules! operations_and_replies {
             )*
             /// The answer to [`Operation::Provision`].
             Provisioned,
+            /// An items answer written as JSON straight from the
+            /// upstream's wire bytes (v3 only: the legacy encoder needs
+            /// the typed reply).
+            Json(crate::reply_json::JsonReply),
         }
 
         impl Operation {
@@ -110,6 +114,7 @@ macro_rules! operations_and_replies {
                 match self {
                     $(Reply::$reply(r) => RpcResponse::paging_metadata_mut(r),)*
                     Reply::Provisioned => None,
+                    Reply::Json(r) => r.paging_metadata.as_mut(),
                 }
             }
         }

@@ -118,6 +118,14 @@ pub fn encode(reply: &Reply, echo: &ReplyEcho) -> Value {
         | Reply::ReferencedItems(_)
         | Reply::InsertedReferences(_)
         | Reply::RemovedReferences(_) => super::items::encode(reply, echo),
+        // Written by the transcoder; read back only for callers that want
+        // a tree (the response path takes the bytes, `into_body`).
+        Reply::Json(r) => r
+            .clone()
+            .into_body(echo)
+            .ok()
+            .and_then(|body| serde_json::from_slice(&body).ok())
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -125,10 +133,20 @@ pub fn encode(reply: &Reply, echo: &ReplyEcho) -> Value {
 /// straight from the typed answer (no `Value` tree); same bytes.
 pub fn encode_to_vec(reply: &Reply, echo: &ReplyEcho) -> serde_json::Result<Vec<u8>> {
     match reply {
+        Reply::Json(r) => r.clone().into_body(echo),
         Reply::Items(_) | Reply::Inserted(_) | Reply::Updated(_) | Reply::Removed(_) => {
             super::items::encode_to_vec(reply, echo)
         }
         _ => serde_json::to_vec(&encode(reply, echo)),
+    }
+}
+
+/// [`encode_to_vec`] of an owned reply: a transcoded answer's body is
+/// completed in place rather than copied.
+pub fn into_body(reply: Reply, echo: &ReplyEcho) -> serde_json::Result<Vec<u8>> {
+    match reply {
+        Reply::Json(r) => r.into_body(echo),
+        other => encode_to_vec(&other, echo),
     }
 }
 

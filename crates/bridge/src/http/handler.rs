@@ -341,8 +341,8 @@ impl Sidecar {
         }
         drop(verified);
         let echo = operation.reply_echo();
-        let reply = self.router.dispatch(operation).await?;
-        protocol::v3::encode_to_vec(&reply, &echo).map_err(|e| ApiError::Internal {
+        let reply = self.router.dispatch_json(operation).await?;
+        protocol::v3::into_body(reply, &echo).map_err(|e| ApiError::Internal {
             message: format!("cannot serialise the response: {e}"),
         })
     }

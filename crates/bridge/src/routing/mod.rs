@@ -133,7 +133,18 @@ impl UpstreamRouter {
     }
 
     /// Runs one operation where it belongs.
-    pub async fn dispatch(&self, mut op: Operation) -> Result<Reply, ApiError> {
+    pub async fn dispatch(&self, op: Operation) -> Result<Reply, ApiError> {
+        self.run(op, false).await
+    }
+
+    /// [`Self::dispatch`] for the v3 protocol: answers with items from a
+    /// remote upstream may come back as [`Reply::Json`], written from the
+    /// wire bytes (their cursors sealed like any other's).
+    pub async fn dispatch_json(&self, op: Operation) -> Result<Reply, ApiError> {
+        self.run(op, true).await
+    }
+
+    async fn run(&self, mut op: Operation, json_answers: bool) -> Result<Reply, ApiError> {
         match op {
             Operation::Provision => return Ok(Reply::Provisioned),
             Operation::GetCapabilities(_) => {
@@ -176,11 +187,13 @@ impl UpstreamRouter {
         if renamed {
             op.set_collection_id(route.upstream_collection.clone());
         }
-        let reply = route
-            .upstream
-            .call(op, Some(&wix_id))
-            .await
-            .map_err(|e| restore_collection_id(e, &route.upstream_collection, &wix_id))?;
+        let call = if json_answers {
+            route.upstream.call_json(op, Some(&wix_id)).await
+        } else {
+            route.upstream.call(op, Some(&wix_id)).await
+        };
+        let reply =
+            call.map_err(|e| restore_collection_id(e, &route.upstream_collection, &wix_id))?;
         // Wix needs the stored collection back: an empty answer is the
         // backend breaking the contract, not a success.
         let missing = |what: &str| ApiError::Internal {

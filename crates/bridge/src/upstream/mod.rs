@@ -3,8 +3,10 @@
 //! remote (a channel) or a contract service in this process
 //! ([`LocalUpstream`], called directly).
 
+mod codec;
 mod local;
 pub mod status;
+mod transcode;
 
 pub use local::LocalUpstream;
 
@@ -79,12 +81,17 @@ pub fn backend_channel(
 }
 
 /// How calls reach a backend.
+// One per upstream (cloned per call): its size costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 enum Transport {
     /// A lazily connected gRPC channel.
     Remote {
         channel: Channel,
         client: ExternalDatabaseClient<Channel>,
+        /// The same channel, for the RPCs whose answers are transcoded
+        /// ([`codec`]).
+        grpc: tonic::client::Grpc<Channel>,
     },
     /// A contract service in this process.
     Local(LocalUpstream),
@@ -116,7 +123,19 @@ impl UpstreamClient {
         let client = ExternalDatabaseClient::new(channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Self::with_transport(name, Transport::Remote { channel, client }, config, metrics)
+        let grpc = tonic::client::Grpc::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Self::with_transport(
+            name,
+            Transport::Remote {
+                channel,
+                client,
+                grpc,
+            },
+            config,
+            metrics,
+        )
     }
 
     /// Builds the client of a contract service in this process (the
@@ -218,6 +237,96 @@ impl UpstreamClient {
     ) -> Result<Reply, ApiError> {
         let metadata = self.metadata_for(op.context_mut().map(|c| &*c));
         self.send(op, &metadata, wix_collection_id).await
+    }
+
+    /// [`Self::call`] for the v3 protocol: a remote answer with items
+    /// (query items, distinct values, referenced items, per-item write
+    /// results) comes back as
+    /// [`Reply::Json`], transcoded from its wire bytes; everything else as
+    /// [`Self::call`] answers it.
+    pub async fn call_json(
+        &self,
+        mut op: Operation,
+        wix_collection_id: Option<&str>,
+    ) -> Result<Reply, ApiError> {
+        let metadata = self.metadata_for(op.context_mut().map(|c| &*c));
+        if matches!(self.transport, Transport::Remote { .. }) {
+            let wix = wix_collection_id;
+            match op {
+                Operation::QueryItems(r) => {
+                    return self.transcoded(r, &metadata, wix, Reply::Items).await;
+                }
+                Operation::QueryDistinctValues(r) => {
+                    return self
+                        .transcoded(r, &metadata, wix, Reply::DistinctValues)
+                        .await;
+                }
+                Operation::QueryReferencedItems(r) => {
+                    return self
+                        .transcoded(r, &metadata, wix, Reply::ReferencedItems)
+                        .await;
+                }
+                Operation::InsertItems(r) => {
+                    return self.transcoded(r, &metadata, wix, Reply::Inserted).await;
+                }
+                Operation::UpdateItems(r) => {
+                    return self.transcoded(r, &metadata, wix, Reply::Updated).await;
+                }
+                Operation::RemoveItems(r) => {
+                    return self.transcoded(r, &metadata, wix, Reply::Removed).await;
+                }
+                other => op = other,
+            }
+        }
+        self.send(op, &metadata, wix_collection_id).await
+    }
+
+    /// One RPC of a remote upstream through the transcoding codec;
+    /// `typed` wraps an answer prost had to decode.
+    async fn transcoded<Req>(
+        &self,
+        request: Req,
+        metadata: &MetadataMap,
+        wix_collection_id: Option<&str>,
+        typed: fn(Req::Response) -> Reply,
+    ) -> Result<Reply, ApiError>
+    where
+        Req: Rpc + Send,
+        Req::Response: codec::Transcoded,
+    {
+        let answer = self
+            .unary(
+                Req::NAME,
+                request,
+                !Req::ACCESS.is_write(),
+                metadata,
+                wix_collection_id,
+                |transport, request| async move {
+                    let Transport::Remote { mut grpc, .. } = transport else {
+                        return Err(tonic::Status::internal(
+                            "transcoded call on an in-process upstream",
+                        ));
+                    };
+                    // As the generated client does.
+                    grpc.ready().await.map_err(|e| {
+                        let e: tonic::codegen::StdError = e.into();
+                        tonic::Status::unknown(format!("Service was not ready: {e}"))
+                    })?;
+                    let mut request = request;
+                    request.extensions_mut().insert(tonic::GrpcMethod::new(
+                        extdb_contract::rpc::SERVICE,
+                        Req::NAME,
+                    ));
+                    let path = tonic::codegen::http::uri::PathAndQuery::from_static(Req::PATH);
+                    grpc.unary(request, path, codec::TranscodingCodec::default())
+                        .await
+                },
+            )
+            .await?;
+        Ok(match answer {
+            codec::Answer::Json(json) => Reply::Json(json),
+            codec::Answer::Typed(response) => typed(response),
+        })
     }
 
     /// One unary RPC with the deadline, metrics and the one retry of a
