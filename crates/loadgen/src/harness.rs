@@ -110,6 +110,11 @@ pub struct Plan {
     pub compare: Compare,
     /// How the sidecar path's connections send (test-only stalls).
     pub client_socket: ClientSocket,
+    /// Seeded stores also get an index on `(genre ASC, pages DESC)`, the
+    /// query-page filter and sort, created through the contract's
+    /// CreateIndex as a user serving that query would; off, every page
+    /// scans the collection.
+    pub page_index: bool,
 }
 
 impl Plan {
@@ -133,6 +138,7 @@ impl Plan {
             pool: 8,
             compare: Compare::Direct,
             client_socket: ClientSocket::NoDelay,
+            page_index: false,
         }
     }
 
@@ -247,6 +253,9 @@ pub async fn run(plan: &Plan, progress: &mut dyn FnMut(&str)) -> Result<Report, 
         .map_err(|e| format!("cannot connect to the upstream {endpoint}: {e}"))?;
     if !matches!(upstream, Upstream::Canned(_)) {
         seed(&channel, scenarios::SEED_ITEMS, progress).await?;
+        if plan.page_index {
+            create_page_index(&channel, progress).await?;
+        }
     }
 
     // The aip comparison's second backend, and the descriptor set its
@@ -704,6 +713,45 @@ pub(crate) async fn seed(
         }
     }
     Ok(())
+}
+
+/// Creates the index query-page's filter and sort can use (see
+/// [`Plan::page_index`]); one that already exists is fine.
+async fn create_page_index(
+    channel: &Channel,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), String> {
+    use extdb_contract::pb::external_database_client::ExternalDatabaseClient;
+    progress("creating the index (genre ASC, pages DESC)");
+    let field = |path: &str, order: pb::SortOrder| pb::IndexField {
+        path: path.into(),
+        order: order as i32,
+    };
+    let created = ExternalDatabaseClient::new(channel.clone())
+        .create_index(pb::CreateIndexRequest {
+            context: Some(scenarios::call_context(0, AUDIENCE)),
+            collection_id: scenarios::COLLECTION.into(),
+            index: Some(pb::Index {
+                name: "loadgen_genre_pages".into(),
+                fields: vec![
+                    field("genre", pb::SortOrder::Asc),
+                    field("pages", pb::SortOrder::Desc),
+                ],
+                ..Default::default()
+            }),
+        })
+        .await;
+    match created {
+        Ok(answer) => match answer.into_inner().index.and_then(|i| i.failure) {
+            Some(failure) => Err(format!(
+                "CreateIndex: {} {}",
+                failure.error_code, failure.message
+            )),
+            None => Ok(()),
+        },
+        Err(s) if s.code() == tonic::Code::AlreadyExists => Ok(()),
+        Err(s) => Err(format!("CreateIndex: {:?} {}", s.code(), s.message())),
+    }
 }
 
 /// What the sidecar's `backend` upstream is.

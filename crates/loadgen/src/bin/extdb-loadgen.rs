@@ -70,6 +70,10 @@ struct Cli {
     /// file.
     #[arg(long)]
     store_database: Option<String>,
+    /// With a seeded store: also create an index on (genre ASC, pages DESC),
+    /// which query-page filters and sorts on, as a user serving it would.
+    #[arg(long)]
+    page_index: bool,
     /// Run the sidecar as a child `process` (memory and CPU are measured)
     /// or `inproc` (inside this process).
     #[arg(long, default_value = "process")]
@@ -295,6 +299,7 @@ fn plans(cli: &Cli) -> Result<Vec<Plan>, String> {
         pool: cli.pool.max(1),
         compare,
         client_socket,
+        page_index: cli.page_index,
     }])
 }
 
