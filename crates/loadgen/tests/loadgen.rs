@@ -181,3 +181,28 @@ async fn the_stall_guard_measures_small_calls_through_the_embedded_store() {
         report.upstream
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_index_is_created_on_the_seeded_store_and_pages_still_answer() {
+    let plan = Plan {
+        scenarios: vec![Scenario::QueryPage],
+        loads: vec![Load::Closed { concurrency: 2 }],
+        duration: Duration::from_millis(100),
+        warmup: Duration::ZERO,
+        rounds: 1,
+        page_index: true,
+        ..Plan::smoke_guard()
+    };
+    let mut lines = Vec::new();
+    // A refused CreateIndex fails the run before any request is sent.
+    let report = harness::run(&plan, &mut |line| lines.push(line.to_owned()))
+        .await
+        .expect("harness runs with the index");
+    assert!(
+        lines.iter().any(|l| l.contains("creating the index")),
+        "{lines:?}"
+    );
+    assert_eq!(report.check_failures, Vec::<String>::new());
+    assert_eq!(report.errors(), 0, "{}", report.to_markdown(false));
+    assert!(report.results.iter().all(|r| r.sidecar.requests > 0));
+}
