@@ -198,6 +198,16 @@ pub fn expected_context() -> extdb_contract::pb::CallContext {
     }
 }
 
+/// A finished process's stdout then stderr, as text: what a test shows
+/// when an assertion about a binary's run fails, and what it searches.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output, Stdio};
 
-use extdb_testkit::{AUDIENCE, config_yaml, es256_public_key};
+use extdb_testkit::{AUDIENCE, config_yaml, es256_public_key, output_text as text};
 
 fn bridge(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_extdb-bridge"));
@@ -16,14 +16,6 @@ fn bridge(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env(k, v);
     }
     command.output().expect("runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

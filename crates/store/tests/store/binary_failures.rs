@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output, Stdio};
 
+use extdb_testkit::output_text as text;
+
 fn run_store(db: &std::path::Path, listen: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_extdb-store"))
         .arg("--db")
@@ -13,14 +15,6 @@ fn run_store(db: &std::path::Path, listen: &str) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

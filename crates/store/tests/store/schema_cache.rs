@@ -29,21 +29,7 @@ async fn a_schema_change_through_one_store_is_seen_by_the_other_at_once() {
     }
 
     // Through b: a new field. a's next write and read know it.
-    b.client
-        .update_collection(pb::UpdateCollectionRequest {
-            collection: Some(pb::Collection {
-                id: "c".into(),
-                display_name: "c".into(),
-                fields: vec![
-                    field("title", FieldType::Text),
-                    field("pages", FieldType::Number),
-                ],
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    add_pages_field(&mut b.client).await;
     insert_ok(
         &mut a.client,
         "c",
@@ -96,21 +82,7 @@ async fn a_read_after_another_stores_schema_change_uses_the_new_schema() {
 
     // Through b: a new field. a's very next call is a read: its cached
     // metadata still works as SQL, so only the version check catches it.
-    b.client
-        .update_collection(pb::UpdateCollectionRequest {
-            collection: Some(pb::Collection {
-                id: "c".into(),
-                display_name: "c".into(),
-                fields: vec![
-                    field("title", FieldType::Text),
-                    field("pages", FieldType::Number),
-                ],
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    add_pages_field(&mut b.client).await;
     let page = query(&mut a.client, query_request("c", None)).await;
     assert_eq!(page.items.len(), 1, "{page:?}");
     assert_eq!(
@@ -153,4 +125,23 @@ async fn a_read_after_another_stores_schema_change_uses_the_new_schema() {
     assert_eq!(total, 1);
     a.stop().await;
     b.stop().await;
+}
+
+/// Collection `c` gains a `pages` NUMBER field beside its `title`.
+async fn add_pages_field(client: &mut Client) {
+    client
+        .update_collection(pb::UpdateCollectionRequest {
+            collection: Some(pb::Collection {
+                id: "c".into(),
+                display_name: "c".into(),
+                fields: vec![
+                    field("title", FieldType::Text),
+                    field("pages", FieldType::Number),
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
 }
