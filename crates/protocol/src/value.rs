@@ -231,6 +231,12 @@ pub fn format_timestamp(ts: &Timestamp) -> Option<String> {
         .seconds
         .checked_add(i64::from(ts.nanos.div_euclid(1_000_000_000)))?;
     let millis = ts.nanos.rem_euclid(1_000_000_000) / 1_000_000;
+    iso_date_four_digit_year(seconds, millis as u32)
+        .or_else(|| iso_date_with_chrono(seconds, millis as u32))
+}
+
+/// [`format_timestamp`] for any year chrono represents.
+fn iso_date_with_chrono(seconds: i64, millis: u32) -> Option<String> {
     let dt = DateTime::from_timestamp(seconds, 0)?;
     let mut out = String::with_capacity(24);
     let year = dt.year();
@@ -251,6 +257,53 @@ pub fn format_timestamp(ts: &Timestamp) -> Option<String> {
         millis
     );
     Some(out)
+}
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in Unix seconds: the
+/// years [`format_timestamp`] writes with four digits.
+const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> = -62_167_219_200..=253_402_300_799;
+
+/// [`format_timestamp`] for the years nearly every date has, written
+/// digit by digit: `core::fmt` was ~7 % of a page of dated items
+/// (BENCHMARKS.md). `None` outside [`FOUR_DIGIT_YEARS`].
+fn iso_date_four_digit_year(seconds: i64, millis: u32) -> Option<String> {
+    if !FOUR_DIGIT_YEARS.contains(&seconds) {
+        return None;
+    }
+    let days = seconds.div_euclid(86_400);
+    let of_day = seconds.rem_euclid(86_400) as u32;
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, on
+    // 400-year eras starting in March).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    } as u32;
+    let year = (year_of_era + era * 400 + i64::from(month <= 2)) as u32;
+    let mut out = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for slot in out[at..at + width].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, of_day / 3_600);
+    put(14, 2, of_day / 60 % 60);
+    put(17, 2, of_day % 60);
+    put(20, 3, millis);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out.to_vec()).ok()
 }
 
 /// A JSON number for a double: integral values that fit in `i64` render as

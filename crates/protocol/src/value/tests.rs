@@ -205,3 +205,48 @@ fn rejected_values_are_cut_on_a_char_boundary() {
     assert!(cut.len() <= 1000);
     assert!(cut.chars().all(|c| c == 'é'));
 }
+
+#[test]
+fn four_digit_years_are_written_as_chrono_writes_them() {
+    let (first, last) = (*FOUR_DIGIT_YEARS.start(), *FOUR_DIGIT_YEARS.end());
+    // The edges, leap days (year 0 and 2000 are leap years, 1900 is not),
+    // the epoch, and a spread of instants over the whole range (a fixed
+    // linear congruential walk, so a failure repeats).
+    let mut seconds = vec![
+        first,
+        first + 1,
+        last,
+        last - 1,
+        -1,
+        0,
+        951_782_400,     // 2000-02-29
+        -2_203_891_200,  // 1900-03-01
+        -62_162_121_600, // 0000-02-29
+        1_714_552_200,
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..200_000 {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let span = (last - first) as u64 + 1;
+        seconds.push(first + ((state >> 11) % span) as i64);
+    }
+    for (n, s) in seconds.into_iter().enumerate() {
+        let millis = (n % 1000) as u32;
+        let fast = iso_date_four_digit_year(s, millis);
+        assert!(fast.is_some(), "{s} is in the four-digit range");
+        assert_eq!(fast, iso_date_with_chrono(s, millis), "at {s} s, {millis} ms");
+    }
+    // Just outside, the signed six-digit form is chrono's.
+    assert_eq!(iso_date_four_digit_year(first - 1, 0), None);
+    assert_eq!(iso_date_four_digit_year(last + 1, 0), None);
+    assert_eq!(
+        format_timestamp(&Timestamp {
+            seconds: first - 1,
+            nanos: 0
+        })
+        .unwrap(),
+        "-000001-12-31T23:59:59.000Z"
+    );
+}
