@@ -10,9 +10,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::aip::start_aip_upstream;
-use crate::config::{Config, UpstreamKind};
+use crate::config::{Config, ServingRuntime, UpstreamKind};
 use crate::embedded::start_embedded_store;
-use crate::http::{self, AdminState, BodyLimits, FrontLimits, LegacyFront, Sidecar};
+use crate::http::{
+    self, AdminState, BodyLimits, ConnectionSlots, FrontLimits, LegacyFront, Sidecar,
+};
 use crate::metrics::{Metrics, MetricsSeed};
 use crate::routing::{CursorSeal, Permissions, UpstreamRouter};
 use crate::trace::RequestTracer;
@@ -75,13 +77,28 @@ pub async fn start(
     });
     let (listener, addr) = bind(config.listen).await?;
     let front = FrontLimits::protocol(&config.http);
+    let slots = ConnectionSlots::new(&front, Some(addr));
+    let sidecar = Arc::new(sidecar);
+    let serving = match config.http.runtime {
+        ServingRuntime::Shared => Serving::Shared(listener),
+        ServingRuntime::PerCore => Serving::PerCore(PerCoreServers::start(
+            listener,
+            &sidecar,
+            &front,
+            &slots,
+            Duration::from_millis(config.shutdown_grace_ms),
+        )?),
+    };
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
     let admin_addr = if config.admin.enabled {
         let (admin_listener, admin_addr) = bind(config.admin.listen).await?;
+        let admin_limits = FrontLimits::admin(&config.http);
+        let admin_slots = ConnectionSlots::new(&admin_limits, Some(admin_addr));
         tokio::spawn(http::serve(
             admin_listener,
             admin.clone(),
-            FrontLimits::admin(&config.http),
+            admin_limits,
+            admin_slots,
             async {
                 let _ = admin_stopped.await;
             },
@@ -93,7 +110,6 @@ pub async fn start(
     };
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let delay = Duration::from_millis(config.http.shutdown_delay_ms);
-    let sidecar = Arc::new(sidecar);
     let task = tokio::spawn(async move {
         let drain_started = {
             let admin = admin.clone();
@@ -115,7 +131,12 @@ pub async fn start(
                 );
             }
         };
-        http::serve(listener, sidecar, front, drain_started, grace).await;
+        match serving {
+            Serving::Shared(listener) => {
+                http::serve(listener, sidecar, front, slots, drain_started, grace).await;
+            }
+            Serving::PerCore(servers) => servers.serve_until(drain_started).await,
+        }
         let _ = admin_stop.send(());
         tracing::info!("stopped");
     });
@@ -124,6 +145,98 @@ pub async fn start(
         admin_addr,
         task,
     })
+}
+
+/// Where the protocol listener's connections are served.
+enum Serving {
+    /// On the runtime `start` was called on.
+    Shared(TcpListener),
+    /// On threads of their own (`http.runtime: per_core`).
+    PerCore(PerCoreServers),
+}
+
+/// One thread per CPU, each with a single-threaded runtime that accepts on
+/// the same listening socket and runs its connections' requests start to
+/// finish, with its own connection to each remote upstream
+/// ([`Sidecar::for_this_runtime`]). The kernel hands each new connection to
+/// whichever thread accepts first, so an idle thread takes the next one.
+struct PerCoreServers {
+    stop: tokio::sync::watch::Sender<bool>,
+    stopped: Vec<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl PerCoreServers {
+    /// Starts the threads; they serve until [`PerCoreServers::serve_until`]
+    /// tells them to drain.
+    fn start(
+        listener: TcpListener,
+        sidecar: &Arc<Sidecar>,
+        front: &FrontLimits,
+        slots: &ConnectionSlots,
+        grace: Duration,
+    ) -> Result<PerCoreServers, StartError> {
+        let addr = listener.local_addr().ok();
+        let failed = |what: &str, e: std::io::Error| {
+            StartError::Config(format!(
+                "http.runtime per_core: cannot {what} (listener {}): {e}",
+                addr.map(|a| a.to_string()).unwrap_or_default()
+            ))
+        };
+        let listener = listener
+            .into_std()
+            .map_err(|e| failed("share the listener", e))?;
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let mut stopped = Vec::with_capacity(threads);
+        for index in 0..threads {
+            // The same socket: one accept queue, shared by every thread.
+            let listener = listener
+                .try_clone()
+                .map_err(|e| failed("share the listener", e))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| failed("build a runtime", e))?;
+            let (done, done_rx) = tokio::sync::oneshot::channel();
+            let (sidecar, front, slots) = (sidecar.clone(), front.clone(), slots.clone());
+            let mut stop_rx = stop_rx.clone();
+            std::thread::Builder::new()
+                .name(format!("extdb-serve-{index}"))
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        let listener = match TcpListener::from_std(listener) {
+                            Ok(listener) => listener,
+                            Err(e) => {
+                                tracing::error!(error = %e, "serving thread cannot accept");
+                                return;
+                            }
+                        };
+                        let sidecar = Arc::new(sidecar.for_this_runtime());
+                        let drain = async move {
+                            let _ = stop_rx.wait_for(|stop| *stop).await;
+                        };
+                        http::serve(listener, sidecar, front, slots, drain, grace).await;
+                    });
+                    // Dropping the runtime ends what the drain left behind.
+                    drop(runtime);
+                    let _ = done.send(());
+                })
+                .map_err(|e| failed("start a serving thread", e))?;
+            stopped.push(done_rx);
+        }
+        Ok(PerCoreServers { stop, stopped })
+    }
+
+    /// Serves until `drain` resolves, then drains every thread (each as
+    /// [`http::serve`] does) and returns once all have stopped.
+    async fn serve_until(self, drain: impl Future<Output = ()>) {
+        drain.await;
+        let _ = self.stop.send(true);
+        for stopped in self.stopped {
+            // An error means the thread ended early (it logged why).
+            let _ = stopped.await;
+        }
+    }
 }
 
 /// The label values known from the config, so their series start at 0.
@@ -173,7 +286,7 @@ async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar
             for key in verifier.keys_without_audience() {
                 tracing::warn!(key, "auth.v3: this key accepts tokens for any audience");
             }
-            Some(verifier)
+            Some(Arc::new(verifier))
         }
         None => None,
     };
@@ -215,7 +328,7 @@ async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar
                 "auth.legacy.provision_without_key is on: /provision answers callers without a secret key"
             );
         }
-        LegacyFront::new(legacy)
+        Arc::new(LegacyFront::new(legacy))
     });
     let sidecar = Sidecar {
         router,

@@ -26,6 +26,8 @@ pub struct Answer {
 pub struct Received {
     pub operation: Operation,
     pub metadata: MetadataMap,
+    /// The caller's address: which of the sidecar's connections it came on.
+    pub peer: Option<SocketAddr>,
 }
 
 #[derive(Default)]
@@ -175,12 +177,14 @@ impl Scripted {
         T: Rpc,
     {
         let metadata = request.metadata().clone();
+        let peer = request.remote_addr();
         let operation = record(request.into_inner());
         let answer = {
             let mut state = self.state.lock().unwrap();
             state.received.push(Received {
                 operation,
                 metadata,
+                peer,
             });
             state.answers.pop_front()
         };

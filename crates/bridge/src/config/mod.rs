@@ -110,6 +110,23 @@ pub struct HttpConfig {
     /// listener keeps accepting and serving for this long before it stops
     /// accepting and drains, so a load balancer can take the pod out first.
     pub shutdown_delay_ms: u64,
+    /// Which threads serve requests (BENCHMARKS.md, "A runtime per core").
+    pub runtime: ServingRuntime,
+}
+
+/// How the protocol listener's requests are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServingRuntime {
+    /// One thread per CPU, each with a single-threaded runtime of its own
+    /// that accepts connections and serves them start to finish, with its
+    /// own connection to each gRPC upstream: a request never waits for a
+    /// wake-up on another thread.
+    PerCore,
+    /// Every connection on the process's multi-threaded runtime (work
+    /// stealing; one connection per gRPC upstream).
+    #[default]
+    Shared,
 }
 
 impl Default for HttpConfig {
@@ -123,6 +140,7 @@ impl Default for HttpConfig {
             max_body_bytes_in_flight: 64 * 1024 * 1024,
             h2_max_concurrent_streams: 64,
             shutdown_delay_ms: 0,
+            runtime: ServingRuntime::default(),
         }
     }
 }

@@ -28,18 +28,35 @@ pub struct Sidecar {
     pub router: UpstreamRouter,
     pub metrics: Arc<Metrics>,
     /// v3 verification; `None` turns the v3 endpoints off (404).
-    pub v3: Option<V3Verifier>,
+    pub v3: Option<Arc<V3Verifier>>,
     /// The legacy protocol; `None` turns its endpoints off (404).
-    pub legacy: Option<LegacyFront>,
+    pub legacy: Option<Arc<LegacyFront>>,
     pub body: BodyLimits,
     /// Each request's trace context (passed to the backend, logged, and
     /// exported when configured).
     pub tracer: RequestTracer,
 }
 
+impl Sidecar {
+    /// The same request path for a serving thread: remote upstreams get
+    /// connections of their own on the current runtime; everything else
+    /// (keys, limits and their budget, metrics, cursor key) is shared.
+    pub fn for_this_runtime(&self) -> Sidecar {
+        Sidecar {
+            router: self.router.for_this_runtime(),
+            metrics: self.metrics.clone(),
+            v3: self.v3.clone(),
+            legacy: self.legacy.clone(),
+            body: self.body.clone(),
+            tracer: self.tracer.clone(),
+        }
+    }
+}
+
 /// How request bodies are received: a size cap, a time limit, and a budget
 /// of body bytes being received at once, shared by every connection, so
 /// callers without a key cannot pin memory by sending large bodies slowly.
+#[derive(Clone)]
 pub struct BodyLimits {
     pub max_bytes: usize,
     pub read_timeout: Duration,

@@ -86,6 +86,26 @@ impl FrontLimits {
     }
 }
 
+/// A listener's connection cap (`max_connections`, fitted to the
+/// open-files limit), shared by every thread that accepts on it: each
+/// connection holds a slot until it ends.
+#[derive(Clone)]
+pub struct ConnectionSlots {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
+
+impl ConnectionSlots {
+    /// The slots of the listener at `local` under `limits`.
+    pub fn new(limits: &FrontLimits, local: Option<std::net::SocketAddr>) -> ConnectionSlots {
+        let max = conn::fit_to_open_files(limits.max_connections.max(1), local);
+        ConnectionSlots {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+}
+
 /// The client's address, in every request's extensions (for logs).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub std::net::SocketAddr);
@@ -146,11 +166,15 @@ pub async fn serve<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: FrontLimits,
+    slots: ConnectionSlots,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
     let local = listener.local_addr().ok();
-    let max_connections = conn::fit_to_open_files(limits.max_connections.max(1), local);
+    let ConnectionSlots {
+        slots,
+        max: max_connections,
+    } = slots;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -169,7 +193,6 @@ pub async fn serve<H: Handler>(
         .initial_connection_window_size(H2_CONN_WINDOW)
         .keep_alive_interval(H2_PING_INTERVAL)
         .keep_alive_timeout(H2_PING_TIMEOUT);
-    let slots = Arc::new(Semaphore::new(max_connections));
     let (phase, _) = watch::channel(Phase::Serving);
     let mut refused_log = LogThrottle::new(LOG_INTERVAL);
     let mut accept_log = LogThrottle::new(LOG_INTERVAL);

@@ -29,6 +29,7 @@ const TAG_LEN: usize = 32;
 pub const MIN_KEY_BYTES: usize = 32;
 
 /// Seals and opens cursors with one key.
+#[derive(Clone)]
 pub struct CursorSeal {
     key: hmac::Key,
 }

@@ -27,6 +27,7 @@ pub struct Route {
     pub read_only: bool,
 }
 
+#[derive(Clone)]
 struct PatternRoute {
     pattern: String,
     upstream: String,
@@ -34,6 +35,7 @@ struct PatternRoute {
 }
 
 /// Maps Wix collection ids to upstreams and runs operations there.
+#[derive(Clone)]
 pub struct UpstreamRouter {
     upstreams: BTreeMap<String, Arc<UpstreamClient>>,
     exact: HashMap<String, RouteConfig>,
@@ -75,6 +77,20 @@ impl UpstreamRouter {
             default_upstream,
             cursors,
             permissions: Permissions::default(),
+        }
+    }
+
+    /// This router with each remote upstream's own connection on the
+    /// current runtime ([`UpstreamClient::for_this_runtime`]); routes,
+    /// permissions and the cursor key are the same.
+    pub fn for_this_runtime(&self) -> UpstreamRouter {
+        UpstreamRouter {
+            upstreams: self
+                .upstreams
+                .iter()
+                .map(|(name, client)| (name.clone(), Arc::new(client.for_this_runtime())))
+                .collect(),
+            ..self.clone()
         }
     }
 

@@ -135,7 +135,7 @@ impl Rule {
 
 /// The policy, built once from `permissions`. Empty (the default): every
 /// call is allowed.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Permissions {
     exact: HashMap<String, Rule>,
     /// Most specific (most literal characters) first.

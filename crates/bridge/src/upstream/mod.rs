@@ -52,6 +52,16 @@ pub fn backend_channel(
     endpoint: &str,
     config: &UpstreamConfig,
 ) -> Result<Channel, UpstreamSetupError> {
+    Ok(backend_endpoint(name, endpoint, config)?.connect_lazy())
+}
+
+/// The settings [`backend_channel`] connects with; each channel made from
+/// them is its own connection, driven by the runtime it was made on.
+fn backend_endpoint(
+    name: &str,
+    endpoint: &str,
+    config: &UpstreamConfig,
+) -> Result<Endpoint, UpstreamSetupError> {
     let endpoint_err = |detail| UpstreamSetupError::endpoint(name, detail);
     let mut ep = Endpoint::from_shared(endpoint.to_owned())
         .map_err(|e| endpoint_err(e.to_string()))?
@@ -77,7 +87,7 @@ pub fn backend_channel(
         }
         ep = ep.tls_config(tls).map_err(|e| tls_err(e.to_string()))?;
     }
-    Ok(ep.connect_lazy())
+    Ok(ep)
 }
 
 /// How calls reach a backend.
@@ -87,6 +97,9 @@ pub fn backend_channel(
 enum Transport {
     /// A lazily connected gRPC channel.
     Remote {
+        /// What the channel was made from, to make another one on another
+        /// runtime ([`UpstreamClient::for_this_runtime`]).
+        endpoint: Endpoint,
         channel: Channel,
         client: ExternalDatabaseClient<Channel>,
         /// The same channel, for the RPCs whose answers are transcoded
@@ -95,6 +108,28 @@ enum Transport {
     },
     /// A contract service in this process.
     Local(LocalUpstream),
+}
+
+impl Transport {
+    /// A lazily connecting channel from `endpoint`, on the current runtime.
+    fn remote(endpoint: Endpoint) -> Transport {
+        let channel = endpoint.connect_lazy();
+        // tonic's default (4 MiB) is below what a page of 1000 rich items
+        // can weigh; both directions use the contract's limit, which the
+        // reference store also accepts.
+        let client = ExternalDatabaseClient::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let grpc = tonic::client::Grpc::new(channel.clone())
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Transport::Remote {
+            endpoint,
+            channel,
+            client,
+            grpc,
+        }
+    }
 }
 
 /// A named backend: how to reach it plus the call settings.
@@ -116,26 +151,23 @@ impl UpstreamClient {
         config: &UpstreamConfig,
         metrics: Arc<Metrics>,
     ) -> Result<UpstreamClient, UpstreamSetupError> {
-        let channel = backend_channel(name, endpoint, config)?;
-        // tonic's default (4 MiB) is below what a page of 1000 rich items
-        // can weigh; both directions use the contract's limit, which the
-        // reference store also accepts.
-        let client = ExternalDatabaseClient::new(channel.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        let grpc = tonic::client::Grpc::new(channel.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Self::with_transport(
-            name,
-            Transport::Remote {
-                channel,
-                client,
-                grpc,
-            },
-            config,
-            metrics,
-        )
+        let endpoint = backend_endpoint(name, endpoint, config)?;
+        Self::with_transport(name, Transport::remote(endpoint), config, metrics)
+    }
+
+    /// This client with, for a remote backend, a connection of its own
+    /// driven by the current runtime (a serving thread's), so a request and
+    /// its upstream call never wait for another thread. In-process
+    /// backends are shared as they are.
+    pub fn for_this_runtime(&self) -> UpstreamClient {
+        let transport = match &self.transport {
+            Transport::Remote { endpoint, .. } => Transport::remote(endpoint.clone()),
+            Transport::Local(local) => Transport::Local(local.clone()),
+        };
+        UpstreamClient {
+            transport,
+            ..self.clone()
+        }
     }
 
     /// Builds the client of a contract service in this process (the

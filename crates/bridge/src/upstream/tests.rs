@@ -113,3 +113,46 @@ async fn a_panicking_in_process_call_answers_internal_for_that_call_only() {
     let fine = local::contained(async { Ok(tonic::Response::new(7)) }).await;
     assert_eq!(fine.unwrap().into_inner(), 7);
 }
+
+fn count_books() -> Operation {
+    Operation::CountItems(pb::CountItemsRequest {
+        collection_id: "books".into(),
+        ..Default::default()
+    })
+}
+
+/// `http.runtime: per_core`: a serving thread's copy of a remote upstream
+/// is a connection of its own, driven by that thread's runtime, while the
+/// original keeps reusing its one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_for_another_runtime_calls_on_a_connection_of_its_own() {
+    use extdb_testkit::backend::ScriptedBackend;
+    let backend = ScriptedBackend::start().await;
+    for total_count in 1..=3 {
+        backend.answer(Reply::Count(pb::CountItemsResponse { total_count }));
+    }
+    let config = UpstreamConfig::grpc(&backend.endpoint());
+    let metrics = Arc::new(Metrics::new(Default::default()));
+    let client = UpstreamClient::new("store", &backend.endpoint(), &config, metrics).unwrap();
+    for _ in 0..2 {
+        client.call(count_books(), None).await.unwrap();
+    }
+    // Waited for off the test's runtime, which serves the backend.
+    let copy = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move { client.for_this_runtime().call(count_books(), None).await })
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(copy, Ok(Reply::Count(pb::CountItemsResponse { total_count: 3 }))),
+        "{copy:?}"
+    );
+    let peers: Vec<_> = backend.received().iter().map(|r| r.peer).collect();
+    assert!(peers.iter().all(Option::is_some), "{peers:?}");
+    assert_eq!(peers[0], peers[1], "one client, one connection");
+    assert_ne!(peers[1], peers[2], "the copy connected on its own");
+}

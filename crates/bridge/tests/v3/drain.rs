@@ -78,6 +78,17 @@ async fn until_received(backend: &ScriptedBackend, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_is_503_while_draining_and_grace_cuts_off_what_is_left() {
+    drains_and_cuts_off("shared").await;
+}
+
+/// The same drain when each CPU's thread accepts and serves on its own
+/// runtime: every thread drains, and the sidecar stops once all have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runtime_per_core_drains_like_the_shared_one() {
+    drains_and_cuts_off("per_core").await;
+}
+
+async fn drains_and_cuts_off(runtime: &str) {
     let backend = ScriptedBackend::start().await;
     // The first call finishes during the drain, the second outlives it.
     backend.answer_after(
@@ -92,7 +103,7 @@ async fn readiness_is_503_while_draining_and_grace_cuts_off_what_is_left() {
         &es256_public_key(),
         AUDIENCE,
         &backend.endpoint(),
-        &format!("shutdown_grace_ms: {GRACE_MS}\n"),
+        &format!("shutdown_grace_ms: {GRACE_MS}\nhttp:\n  runtime: {runtime}\n"),
     );
     let env: HashMap<String, String> = [
         ("EXTDB_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
