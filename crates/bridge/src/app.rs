@@ -200,9 +200,13 @@ impl PerCoreServers {
             let (done, done_rx) = tokio::sync::oneshot::channel();
             let (sidecar, front, slots) = (sidecar.clone(), front.clone(), slots.clone());
             let mut stop_rx = stop_rx.clone();
+            // Logs and spans go where the starting thread's go (the
+            // process's subscriber; a test's scoped one).
+            let dispatch = tracing::dispatcher::get_default(Clone::clone);
             std::thread::Builder::new()
                 .name(format!("extdb-serve-{index}"))
                 .spawn(move || {
+                    let _logs = tracing::dispatcher::set_default(&dispatch);
                     runtime.block_on(async move {
                         let listener = match TcpListener::from_std(listener) {
                             Ok(listener) => listener,
