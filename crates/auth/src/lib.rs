@@ -26,7 +26,9 @@ mod sign;
 
 pub use clock::{Clock, ClockSource, FixedClock, SystemClock};
 pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
-pub use jws::{AuthFailure, MAX_PAYLOAD_DEPTH, V3Verifier, VerifiedRequest, WIX_ISSUER};
+pub use jws::{
+    AuthFailure, MAX_PAYLOAD_DEPTH, RequestJson, V3Verifier, VerifiedRequest, WIX_ISSUER,
+};
 pub use keys::{JwsAlgorithm, KeyError, KeyProblem, public_key_spki};
 pub use secret::{SecretKeyFailure, SecretKeys};
 #[cfg(feature = "sign")]
