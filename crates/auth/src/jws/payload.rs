@@ -8,9 +8,15 @@
 //! byte as it did (the claims and metadata into `Value`s, everything else,
 //! the request included, through [`Strict`], which refuses what a `Value`
 //! refuses, at the same place, with the same error: depth, number range,
-//! escapes, UTF-8), and each key's last occurrence wins as in a `Map`. Only
-//! then is the request's text located ([`value_end`]), in the payload now
-//! known to be valid JSON.
+//! escapes, UTF-8), and each key's last occurrence wins as in a `Map`.
+//!
+//! The request's text is then cut out of the payload, now known to be
+//! valid JSON. Where it starts and ends comes from the pass itself: keys
+//! without escapes are read in place, so the request's key and the key
+//! after it (or the end of the text) pin the request between them, with
+//! only spacing, a comma and closing braces in between ([`end_before`]).
+//! An escaped key there, which Wix does not send, is covered by walking the
+//! JSON instead ([`member_text`], [`value_end`]).
 
 use std::fmt;
 
@@ -67,11 +73,7 @@ pub(super) fn claims(payload: &[u8]) -> Result<Claims, AuthFailure> {
     let Ok(text) = std::str::from_utf8(payload) else {
         return Err(strict_claims(payload).err().unwrap_or(MALFORMED));
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let claims = ClaimsSeed { text }
-        .deserialize(&mut de)
-        .and_then(|claims| de.end().map(|()| claims))
-        .map_err(|e| strict_failure(&e))?;
+    let claims = one_pass_claims(text).map_err(|e| strict_failure(&e))?;
     let data = match claims.data {
         Some(ParsedData::Object(data)) => Some(Data::Object(
             data.locate(text, || member_text(text, "data"))
@@ -87,6 +89,20 @@ pub(super) fn claims(payload: &[u8]) -> Result<Claims, AuthFailure> {
     })
 }
 
+/// The claims as the one pass reads them from a UTF-8 payload.
+fn one_pass_claims(text: &str) -> Result<ParsedClaims, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut claims = ClaimsSeed { text }.deserialize(&mut de)?;
+    de.end()?;
+    if claims.data_is_last
+        && let Some(ParsedData::Object(data)) = &mut claims.data
+    {
+        // The request ends before the closing braces of data and claims.
+        data.request_ends_before(text, text.len(), false, 2);
+    }
+    Ok(claims)
+}
+
 /// `data` given as a JSON string: its object, or `None` when it is not a
 /// JSON object (as `serde_json::from_str::<Value>` reads it).
 pub(super) fn data_from_text(text: &str) -> Option<DataObject> {
@@ -94,7 +110,10 @@ pub(super) fn data_from_text(text: &str) -> Option<DataObject> {
     let data = DataSeed { text }.deserialize(&mut de).ok()?;
     de.end().ok()?;
     match data {
-        ParsedData::Object(data) => data.locate(text, || Some(text)),
+        ParsedData::Object(mut data) => {
+            data.request_ends_before(text, text.len(), false, 1);
+            data.locate(text, || Some(text))
+        }
         ParsedData::Text(_) | ParsedData::Other => None,
     }
 }
@@ -124,9 +143,13 @@ struct ParsedDataObject {
 
 struct ParsedRequest {
     shape: Shape,
-    /// Where the member's key ends in the text (after its closing quote),
-    /// when the key was read in place (it has no escapes).
-    key_end: Option<usize>,
+    /// Where the value starts in the text, when its key was read in place.
+    start: Option<usize>,
+    /// Where it ends, once the next key in place (or the text's end) told.
+    end: Option<usize>,
+    /// Whether the data object ended right after it (its end is then told
+    /// by what follows the data object).
+    last_in_data: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,10 +160,20 @@ enum Shape {
 }
 
 impl ParsedDataObject {
-    /// The request's text, found after its key or, for an escaped key (no
-    /// place known), as the last `request` member of the data object that
-    /// `data_object` finds. `None` only if the text is not the JSON the one
-    /// pass read, which cannot be.
+    /// Pins the end of a request that was the data object's last member,
+    /// from what follows the data object: see [`end_before`].
+    fn request_ends_before(&mut self, text: &str, next: usize, comma: bool, closers: usize) {
+        if let Some(request) = &mut self.request
+            && request.last_in_data
+        {
+            request.end = end_before(text, next, comma, closers);
+        }
+    }
+
+    /// The request's text: between the places the pass pinned or, for an
+    /// escaped key, walked to from its start or found as the last `request`
+    /// member of the data object that `data_object` finds. `None` only if
+    /// the text is not the JSON the pass read, which cannot be.
     fn locate<'t>(
         self,
         text: &'t str,
@@ -157,11 +190,20 @@ impl ParsedDataObject {
             }) => Some(Request::NotObject),
             Some(ParsedRequest {
                 shape: Shape::Object,
-                key_end,
+                start,
+                end,
+                ..
             }) => {
-                let request = match key_end {
-                    Some(key_end) => value_after_key(text, key_end),
-                    None => data_object().and_then(|data| member_text(data, "request")),
+                let pinned = start
+                    .zip(end)
+                    .and_then(|(start, end)| text.get(start..end))
+                    .filter(|request| request.ends_with('}'));
+                let request = match (pinned, start) {
+                    (Some(request), _) => Some(request),
+                    (None, Some(start)) => {
+                        value_end(text.as_bytes(), start).and_then(|end| text.get(start..end))
+                    }
+                    (None, None) => data_object().and_then(|data| member_text(data, "request")),
                 }?;
                 if !request.starts_with('{') {
                     return None;
@@ -183,15 +225,48 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// The text of the value after a member's key, which ends at `key_end`.
-fn value_after_key(text: &str, key_end: usize) -> Option<&str> {
+/// Where the value after a member's key starts; the key ends at `key_end`.
+fn value_start(text: &str, key_end: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let colon = skip_whitespace(bytes, key_end);
-    if bytes.get(colon) != Some(&b':') {
-        return None;
+    (bytes.get(colon) == Some(&b':')).then(|| skip_whitespace(bytes, colon + 1))
+}
+
+/// Where an object value ends that is followed, up to `next` (the next
+/// key's opening quote, or the text's end), by nothing but spacing, a comma
+/// (when `comma`) and `closers` closing braces: the end of the request, by
+/// what the pass saw after it.
+fn end_before(text: &str, next: usize, comma: bool, closers: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let back_over_space = |mut at: usize| {
+        while at > 0 && matches!(bytes.get(at - 1), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at -= 1;
+        }
+        at
+    };
+    let back_over = |at: usize, byte: u8| {
+        (at > 0 && bytes.get(at - 1) == Some(&byte)).then(|| back_over_space(at - 1))
+    };
+    let mut at = back_over_space(next);
+    if comma {
+        at = back_over(at, b',')?;
     }
-    let start = skip_whitespace(bytes, colon + 1);
-    text.get(start..value_end(bytes, start)?)
+    for _ in 0..closers {
+        at = back_over(at, b'}')?;
+    }
+    (at > 0 && bytes.get(at - 1) == Some(&b'}')).then_some(at)
+}
+
+/// Where a key read in place starts (its opening quote) in `text`.
+fn key_start(text: &str, key: &Key<'_>) -> Option<usize> {
+    let Key::InPlace(name) = key else {
+        return None;
+    };
+    // serde_json reads a key without escapes in place: a pointer into
+    // `text`.
+    let offset = (name.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let quote = offset.checked_sub(1)?;
+    (text.as_bytes().get(quote) == Some(&b'"')).then_some(quote)
 }
 
 /// The text of the value of the last member `key` of the JSON object
@@ -292,6 +367,9 @@ fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
 struct ParsedClaims {
     registered: Map<String, Value>,
     data: Option<ParsedData>,
+    /// Whether `data` was the last member (its request's end is then told
+    /// by the end of the text).
+    data_is_last: bool,
 }
 
 enum ParsedData {
@@ -324,10 +402,24 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
         let mut claims = ParsedClaims {
             registered: Map::new(),
             data: None,
+            data_is_last: false,
         };
         while let Some(key) = map.next_key::<Key<'de>>()? {
+            if claims.data_is_last {
+                claims.data_is_last = false;
+                if let Some(ParsedData::Object(data)) = &mut claims.data {
+                    // After the request: the data object's closing brace,
+                    // then a comma before this key.
+                    if let Some(next) = key_start(self.text, &key) {
+                        data.request_ends_before(self.text, next, true, 1);
+                    }
+                }
+            }
             match key.name() {
-                "data" => claims.data = Some(map.next_value_seed(DataSeed { text: self.text })?),
+                "data" => {
+                    claims.data = Some(map.next_value_seed(DataSeed { text: self.text })?);
+                    claims.data_is_last = true;
+                }
                 name if REGISTERED.contains(&name) => {
                     let value = map.next_value::<Value>()?;
                     claims.registered.insert(name.to_owned(), value);
@@ -403,26 +495,38 @@ impl<'de> Visitor<'de> for DataSeed<'_> {
             metadata: None,
             request: None,
         };
+        // Whether the member just read was the request, whose end this
+        // key then tells.
+        let mut after_request = false;
         while let Some(key) = map.next_key::<Key<'de>>()? {
+            if after_request {
+                after_request = false;
+                if let Some(request) = &mut data.request {
+                    request.end = key_start(self.text, &key)
+                        .and_then(|next| end_before(self.text, next, true, 0));
+                }
+            }
             match key.name() {
                 "metadata" => data.metadata = Some(map.next_value()?),
                 "request" => {
-                    let key_end = match key {
-                        // A pointer into `text` (serde_json reads keys
-                        // without escapes in place): where the key ends.
-                        Key::InPlace(name) => (name.as_ptr() as usize)
-                            .checked_sub(self.text.as_ptr() as usize)
-                            .map(|offset| offset + name.len() + 1)
-                            .filter(|end| self.text.as_bytes().get(end - 1) == Some(&b'"')),
-                        Key::Unescaped(_) => None,
-                    };
+                    let key_end =
+                        key_start(self.text, &key).map(|quote| quote + key.name().len() + 2);
                     let shape = map.next_value::<Shaped>()?.0;
-                    data.request = Some(ParsedRequest { shape, key_end });
+                    data.request = Some(ParsedRequest {
+                        shape,
+                        start: key_end.and_then(|key_end| value_start(self.text, key_end)),
+                        end: None,
+                        last_in_data: false,
+                    });
+                    after_request = true;
                 }
                 _ => {
                     map.next_value::<Strict>()?;
                 }
             }
+        }
+        if after_request && let Some(request) = &mut data.request {
+            request.last_in_data = true;
         }
         Ok(ParsedData::Object(data))
     }

@@ -344,3 +344,47 @@ fn data_text_reads_as_the_reference_reads_it() {
         assert_eq!(actual, expected, "{text}");
     }
 }
+
+#[test]
+fn the_request_is_pinned_by_the_pass_without_a_walk() {
+    let request = r#"{"collectionId":"c","items":[{"a":"}"}]}"#;
+    let metadata = r#"{"instanceId":"i"}"#;
+    for payload in [
+        // Wix's order: request, metadata; data first.
+        format!(r#"{{"data":{{"request":{request},"metadata":{metadata}}},"iss":"wix.com"}}"#),
+        // serde_json's sorted order (the signer's): metadata, request.
+        format!(r#"{{"aud":"a","data":{{"metadata":{metadata},"request":{request}}},"exp":1}}"#),
+        format!(r#"{{"aud":"a","data":{{"metadata":{metadata},"request":{request}}}}}"#),
+        // Spacing everywhere.
+        format!(
+            "{{ \"data\" : {{ \"request\" :\n{request}\r\n, \"metadata\":{metadata} }} ,\t\"iss\":1 }}\n"
+        ),
+        format!("{{\"data\":{{\"request\": {request} }} }} "),
+    ] {
+        let claims = one_pass_claims(&payload).expect("parses");
+        let Some(ParsedData::Object(ParsedDataObject {
+            request:
+                Some(ParsedRequest {
+                    start: Some(start),
+                    end: Some(end),
+                    ..
+                }),
+            ..
+        })) = claims.data
+        else {
+            panic!("not pinned: {payload}");
+        };
+        assert_eq!(&payload[start..end], request, "{payload}");
+    }
+    // An escaped key after the request: found by a walk, all the same.
+    let payload = format!(r#"{{"data":{{"request":{request},"met\u0061data":{{}}}}}}"#);
+    let claims = claims(payload.as_bytes()).expect("parses");
+    let Some(Data::Object(DataObject {
+        request: Some(Request::Object(found)),
+        ..
+    })) = claims.data
+    else {
+        panic!("no request");
+    };
+    assert_eq!(found.as_str(), request);
+}
