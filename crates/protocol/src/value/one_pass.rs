@@ -22,7 +22,7 @@ use extdb_contract::pb;
 use extdb_contract::pb::value::Kind;
 
 /// The one-pass decoder leaves this input to the `Value` path.
-pub(crate) fn refused<E: de::Error>() -> E {
+fn refused<E: de::Error>() -> E {
     E::custom("left to the Value path")
 }
 
