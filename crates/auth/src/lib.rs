@@ -5,7 +5,9 @@
 //! * [`V3Verifier`]: built once from it (keys parsed at load); its
 //!   [`V3Verifier::verify`] turns a request body into a
 //!   [`VerifiedRequest`] or an [`AuthFailure`] (the front turns it into a
-//!   401, or a 400 when [`AuthFailure::is_request_problem`]).
+//!   401, or a 400 when [`AuthFailure::is_request_problem`]). Its
+//!   `data.request` stays JSON text ([`RequestJson`]), parsed but not built
+//!   into a tree: the protocol stage reads it once, into the typed request.
 //! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
 //!   tests, the `sign` CLI and load generation (feature `sign`).
 //!
