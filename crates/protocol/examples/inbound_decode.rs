@@ -9,7 +9,8 @@
 //! whole into a `Map<String, Value>`, then `v3::decode` walking the
 //! request's `Value` tree. "After" is the sidecar's path now: `verify_jws`
 //! (signature and the one-pass claims), then `v3::decode_text`. Requests
-//! are the load generator's (a 100-book insert, one book, a page query).
+//! are the load generator's (a 100-book insert, one book, a page query)
+//! and a remove of 1,000 ids.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -106,6 +107,11 @@ fn main() {
             "insert, 1 book",
             Endpoint::ItemsInsert,
             json!({"collectionId": "books", "items": [book(7)]}),
+        ),
+        (
+            "remove, 1000 ids",
+            Endpoint::ItemsRemove,
+            json!({"collectionId": "books", "itemIds": (0..1000).map(|n| format!("b-{n:06}")).collect::<Vec<_>>()}),
         ),
         (
             "query, a page of 50",

@@ -77,8 +77,8 @@ pub fn collection_hint_text(request: &str) -> Option<String> {
 
 /// [`decode`] of the verified `data.request` given as its JSON text (as
 /// `extdb_auth::VerifiedRequest` hands it on): the same operation, or the
-/// same error. Inserts and updates, the requests with many items, are
-/// decoded in one pass straight into the typed request
+/// same error. Inserts, updates and removes, the requests with many items
+/// or ids, are decoded in one pass straight into the typed request
 /// (`items::one_pass`); everything else, and every request the one pass
 /// leaves (an error to word, an unusual input), through the `Value` tree.
 pub fn decode_text(
@@ -86,9 +86,7 @@ pub fn decode_text(
     request: &str,
     context: pb::CallContext,
 ) -> Result<Operation, ApiError> {
-    if matches!(endpoint, Endpoint::ItemsInsert | Endpoint::ItemsUpdate)
-        && let Some(operation) = super::items::one_pass::decode_write(endpoint, request, &context)
-    {
+    if let Some(operation) = super::items::one_pass::decode_write(endpoint, request, &context) {
         return Ok(operation);
     }
     let request: Value = serde_json::from_str(request)

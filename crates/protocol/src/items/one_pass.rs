@@ -1,9 +1,9 @@
-//! `/v3/items/insert` and `/v3/items/update` decoded in one pass from the
-//! request's JSON text (issue 14): the items go straight into `pb::Item`s
-//! (`value::one_pass`), with no `serde_json::Value` tree and no second
-//! walk. What this decoder does not accept it leaves to `items::decode`,
-//! which answers the same request exactly as before (see
-//! `value::one_pass`).
+//! The bulk writes, `/v3/items/insert`, `/v3/items/update` and
+//! `/v3/items/remove`, decoded in one pass from the request's JSON text
+//! (issue 14): items go straight into `pb::Item`s (`value::one_pass`), ids
+//! into strings, with no `serde_json::Value` tree and no second walk. What
+//! this decoder does not accept it leaves to `items::decode`, which answers
+//! the same request exactly as before (see `value::one_pass`).
 
 use std::fmt;
 
@@ -14,19 +14,31 @@ use crate::Operation;
 use crate::value::one_pass::{ItemSeed, Skip};
 use extdb_contract::pb;
 
-/// The operation of an insert or update request, or `None` when the
-/// `Value` path has to decode it (an error to word, or an input this
-/// decoder does not take). `endpoint` must be one of the two.
+/// The endpoints decoded here.
+fn decodes(endpoint: Endpoint) -> bool {
+    matches!(
+        endpoint,
+        Endpoint::ItemsInsert | Endpoint::ItemsUpdate | Endpoint::ItemsRemove
+    )
+}
+
+/// The operation of a bulk write request, or `None` when the `Value` path
+/// has to decode it (an error to word, an input this decoder does not
+/// take, an endpoint not decoded here).
 pub(crate) fn decode_write(
     endpoint: Endpoint,
     request: &str,
     context: &pb::CallContext,
 ) -> Option<Operation> {
+    if !decodes(endpoint) {
+        return None;
+    }
     let mut de = serde_json::Deserializer::from_str(request);
     let WriteRequest {
         collection_id,
         items,
-    } = de.deserialize_map(WriteVisitor).ok()?;
+        item_ids,
+    } = de.deserialize_map(WriteVisitor { endpoint }).ok()?;
     de.end().ok()?;
     // `required_string`: present, a string, not empty.
     let collection_id = collection_id.filter(|id| !id.is_empty())?;
@@ -42,17 +54,27 @@ pub(crate) fn decode_write(
             collection_id,
             items,
         })),
+        Endpoint::ItemsRemove => Some(Operation::RemoveItems(pb::RemoveItemsRequest {
+            context,
+            collection_id,
+            item_ids,
+        })),
         _ => None,
     }
 }
 
-/// What `items::decode` reads of an insert or update request.
+/// What `items::decode` reads of a bulk write request.
 struct WriteRequest {
     collection_id: Option<String>,
+    /// Of an insert or update.
     items: Vec<pb::Item>,
+    /// Of a remove.
+    item_ids: Vec<String>,
 }
 
-struct WriteVisitor;
+struct WriteVisitor {
+    endpoint: Endpoint,
+}
 
 impl<'de> Visitor<'de> for WriteVisitor {
     type Value = WriteRequest;
@@ -65,14 +87,22 @@ impl<'de> Visitor<'de> for WriteVisitor {
         let mut request = WriteRequest {
             collection_id: None,
             items: Vec::new(),
+            item_ids: Vec::new(),
         };
-        // A repeated member's last occurrence wins, as in a `Map`.
+        let removes = self.endpoint == Endpoint::ItemsRemove;
+        // A repeated member's last occurrence wins, as in a `Map`. A member
+        // the endpoint does not read is skipped, as `items::decode` ignores
+        // it.
         while let Some(member) = map.next_key::<Member>()? {
             match member {
                 // Anything but a string is an error to word.
                 Member::CollectionId => request.collection_id = Some(map.next_value()?),
-                Member::Items => request.items = map.next_value_seed(ItemsSeed)?,
-                Member::Other => {
+                Member::Items if !removes => request.items = map.next_value_seed(ItemsSeed)?,
+                // `string_elements`: `null` is none, else strings only.
+                Member::ItemIds if removes => {
+                    request.item_ids = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default();
+                }
+                Member::Items | Member::ItemIds | Member::Other => {
                     map.next_value::<Skip>()?;
                 }
             }
@@ -85,6 +115,7 @@ impl<'de> Visitor<'de> for WriteVisitor {
 enum Member {
     CollectionId,
     Items,
+    ItemIds,
     Other,
 }
 
@@ -102,6 +133,7 @@ impl<'de> de::Deserialize<'de> for Member {
                 Ok(match name {
                     "collectionId" => Member::CollectionId,
                     "items" => Member::Items,
+                    "itemIds" => Member::ItemIds,
                     _ => Member::Other,
                 })
             }
