@@ -5,6 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use self::payload::{Data, DataObject, Request};
+
 use super::clock::ClockSource;
 use super::config::V3AuthConfig;
 use super::keys::{JwsAlgorithm, KeyError, VerifyingKey};
@@ -19,11 +21,13 @@ const MAX_HEADER_SEGMENT_LEN: usize = 4096;
 /// Untrusted token strings shown in failure messages are cut to this length.
 const MAX_SHOWN_CHARS: usize = 64;
 
+mod payload;
+
 /// A verified v3 call: what the protocol stage needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedRequest {
-    /// `data.request`, `{}` when absent.
-    pub request: Value,
+    /// `data.request`, `{}` when absent, as JSON text.
+    pub request: RequestJson,
     /// `data.metadata` (an object: requestId, instanceId, identity, ...).
     pub metadata: Value,
     /// The configured audience that matched; `None` when no audience is
@@ -32,6 +36,65 @@ pub struct VerifiedRequest {
     /// The configured key that verified the signature, as named in logs
     /// (e.g. `keys[1] (id "2025-06")`): shows when a rotation takes effect.
     pub key: String,
+}
+
+/// The verified `data.request`: a JSON object as its text, left unparsed
+/// so that the protocol stage reads it once, straight into the typed
+/// request (issue 14). The verifier parsed all of it as strictly as before
+/// (depth, numbers, escapes), building no tree of it, so it holds no
+/// surprise for a reader.
+#[derive(Clone)]
+pub struct RequestJson(Box<str>);
+
+impl RequestJson {
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The request as a `Value` tree, for tools and tests; the request path
+    /// reads the text instead.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    fn empty() -> Self {
+        RequestJson("{}".into())
+    }
+}
+
+impl std::ops::Deref for RequestJson {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RequestJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for RequestJson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Equal when the JSON is (member order and spacing aside).
+impl PartialEq for RequestJson {
+    fn eq(&self, other: &Self) -> bool {
+        let parsed = |json: &Self| serde_json::from_str::<Value>(&json.0).ok();
+        self.0 == other.0 || parsed(self).is_some_and(|value| Some(value) == parsed(other))
+    }
+}
+
+impl PartialEq<Value> for RequestJson {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_value() == *other
+    }
 }
 
 /// Why a v3 request was refused. The message is for operators (logs); the
@@ -282,19 +345,10 @@ impl V3Verifier {
         };
 
         // Only now, with the signature checked, is the payload parsed.
-        let malformed = AuthFailure::MalformedToken("payload is not a base64url JSON object");
         let payload = URL_SAFE_NO_PAD
             .decode(payload_b64)
-            .map_err(|_| malformed.clone())?;
-        let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
-            // A deep filter or item is a client error on an authentic
-            // request; everything else stays a malformed token.
-            if e.to_string().starts_with("recursion limit exceeded") {
-                AuthFailure::PayloadTooDeep
-            } else {
-                malformed
-            }
-        })?;
+            .map_err(|_| AuthFailure::MalformedToken("payload is not a base64url JSON object"))?;
+        let claims = payload::claims(&payload)?;
         self.check_claims(claims, key, now_unix)
     }
 
@@ -334,10 +388,14 @@ impl V3Verifier {
     /// Spec §2.7 steps 7-10, on the verified payload.
     fn check_claims(
         &self,
-        mut claims: Map<String, Value>,
+        claims: payload::Claims,
         key: &VerifyingKey,
         now: u64,
     ) -> Result<VerifiedRequest, AuthFailure> {
+        let payload::Claims {
+            registered: claims,
+            data,
+        } = claims;
         match claims.get("iss") {
             Some(Value::String(iss)) if iss == WIX_ISSUER => {}
             other => {
@@ -387,17 +445,15 @@ impl V3Verifier {
             });
         }
 
-        let mut data = match claims.remove("data") {
-            Some(Value::Object(data)) => data,
+        let DataObject { metadata, request } = match data {
+            Some(Data::Object(data)) => data,
             // Webhook-style tokens carry `data` as a JSON string.
-            Some(Value::String(text)) => match serde_json::from_str(&text) {
-                Ok(Value::Object(data)) => data,
-                _ => return Err(AuthFailure::MissingData("data string is not a JSON object")),
-            },
-            Some(_) => return Err(AuthFailure::MissingData("data is not an object")),
+            Some(Data::Text(text)) => payload::data_from_text(&text)
+                .ok_or(AuthFailure::MissingData("data string is not a JSON object"))?,
+            Some(Data::Other) => return Err(AuthFailure::MissingData("data is not an object")),
             None => return Err(AuthFailure::MissingData("token has no data claim")),
         };
-        let metadata = match data.remove("metadata") {
+        let metadata = match metadata {
             Some(metadata @ Value::Object(_)) => metadata,
             _ => {
                 return Err(AuthFailure::MissingData(
@@ -405,10 +461,12 @@ impl V3Verifier {
                 ));
             }
         };
-        let request = match data.remove("request") {
-            None | Some(Value::Null) => Value::Object(Map::new()),
-            Some(request @ Value::Object(_)) => request,
-            Some(_) => return Err(AuthFailure::MissingData("data.request is not an object")),
+        let request = match request {
+            None | Some(Request::Null) => RequestJson::empty(),
+            Some(Request::Object(request)) => request,
+            Some(Request::NotObject) => {
+                return Err(AuthFailure::MissingData("data.request is not an object"));
+            }
         };
 
         if !self.allowed_instance_ids.is_empty() {

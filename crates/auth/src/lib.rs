@@ -5,7 +5,9 @@
 //! * [`V3Verifier`]: built once from it (keys parsed at load); its
 //!   [`V3Verifier::verify`] turns a request body into a
 //!   [`VerifiedRequest`] or an [`AuthFailure`] (the front turns it into a
-//!   401, or a 400 when [`AuthFailure::is_request_problem`]).
+//!   401, or a 400 when [`AuthFailure::is_request_problem`]). Its
+//!   `data.request` stays JSON text ([`RequestJson`]), parsed but not built
+//!   into a tree: the protocol stage reads it once, into the typed request.
 //! * [`RequestSigner`] / [`sign_request`]: produce tokens as Wix does, for
 //!   tests, the `sign` CLI and load generation (feature `sign`).
 //!
@@ -26,7 +28,9 @@ mod sign;
 
 pub use clock::{Clock, ClockSource, FixedClock, SystemClock};
 pub use config::{DEFAULT_LEEWAY_SECONDS, KeyConfig, V3AuthConfig};
-pub use jws::{AuthFailure, MAX_PAYLOAD_DEPTH, V3Verifier, VerifiedRequest, WIX_ISSUER};
+pub use jws::{
+    AuthFailure, MAX_PAYLOAD_DEPTH, RequestJson, V3Verifier, VerifiedRequest, WIX_ISSUER,
+};
 pub use keys::{JwsAlgorithm, KeyError, KeyProblem, public_key_spki};
 pub use secret::{SecretKeyFailure, SecretKeys};
 #[cfg(feature = "sign")]

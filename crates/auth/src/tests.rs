@@ -1143,3 +1143,74 @@ fn spki_of_a_key_is_the_same_in_every_encoding() {
     );
     assert!(public_key_spki(EC_A_PRIVATE).is_err());
 }
+
+/// A token over `payload` as written (not re-serialised), signed with EC A.
+fn token_over(payload: &str) -> String {
+    let header = json!({"alg": "ES256", "typ": "JWT"});
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = RequestSigner::from_pem(EC_A_PRIVATE)
+        .unwrap()
+        .sign_bytes(input.as_bytes())
+        .unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn payload_with_data(data: &str) -> String {
+    format!(
+        r#"{{"iss":"wix.com","aud":"{AUD}","exp":{},"data":{data}}}"#,
+        NOW + 100
+    )
+}
+
+#[test]
+fn the_request_is_handed_on_as_the_signed_text() {
+    let v = verifier(vec![key(EC_A_PUBLIC)], &[AUD]);
+    // Spacing, escapes, a repeated key and braces inside strings: the text
+    // is the last `request` exactly as signed, no tree built and written.
+    let request = r#"{ "collectionId" : "c\u0041", "items": [ {"t": "} ] {"} ] }"#;
+    let payload = payload_with_data(&format!(
+        r#"{{"request":{{"old":1}}, "metadata":{{"instanceId":"{INSTANCE}"}}, "requ\u0065st" : {{"older":1}},"request"  :  {request} }}"#
+    ));
+    let verified = v.verify_jws(token_over(&payload).as_bytes(), NOW).unwrap();
+    assert_eq!(verified.request.as_str(), request);
+    assert_eq!(
+        verified.request,
+        json!({"collectionId": "cA", "items": [{"t": "} ] {"}]})
+    );
+    // An escaped key is found too.
+    let payload = payload_with_data(r#"{"metadata":{},"requ\u0065st":{"a":[1]}}"#);
+    let verified = v.verify_jws(token_over(&payload).as_bytes(), NOW).unwrap();
+    assert_eq!(verified.request.as_str(), r#"{"a":[1]}"#);
+}
+
+#[test]
+fn the_request_is_parsed_as_strictly_as_before() {
+    let v = verifier(vec![key(EC_A_PUBLIC)], &[AUD]);
+    let check = |request: &str| {
+        let payload = payload_with_data(&format!(r#"{{"metadata":{{}},"request":{request}}}"#));
+        v.verify_jws(token_over(&payload).as_bytes(), NOW)
+    };
+    // serde_json opens 127 levels: claims, data, request and 124 more.
+    let nested = |levels: usize| format!("{{\"a\":{}1{}}}", "[".repeat(levels), "]".repeat(levels));
+    assert!(check(&nested(124)).is_ok());
+    assert_eq!(check(&nested(125)), Err(AuthFailure::PayloadTooDeep));
+    // What a Value refuses, the one pass refuses, as a malformed token.
+    for bad in [
+        r#"{"n":1e400}"#,
+        r#"{"s":"\ud800"}"#,
+        r#"{"s":"\udc00\ud800"}"#,
+        "{\"s\":\"\u{1}\"}",
+    ] {
+        assert_eq!(reason(check(bad)), "malformed_token", "{bad}");
+    }
+    // Even in a request that a later one replaces.
+    let payload = payload_with_data(r#"{"metadata":{},"request":{"n":-1e999},"request":{}}"#);
+    assert_eq!(
+        reason(v.verify_jws(token_over(&payload).as_bytes(), NOW)),
+        "malformed_token"
+    );
+}

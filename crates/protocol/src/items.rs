@@ -706,5 +706,7 @@ fn push_js_text(out: &mut String, value: &Value) {
     }
 }
 
+pub(crate) mod one_pass;
+
 #[cfg(test)]
 mod tests;

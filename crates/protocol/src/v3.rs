@@ -66,6 +66,34 @@ pub fn collection_hint(request: &Value) -> Option<&str> {
     request.get("collectionId").and_then(Value::as_str)
 }
 
+/// [`collection_hint`] of a request given as JSON text (see
+/// [`decode_text`]); only the `collectionId` member is kept.
+pub fn collection_hint_text(request: &str) -> Option<String> {
+    // A tree, but only for a failed decode or an operation without a
+    // collection (small requests): it reads exactly as before.
+    let request: Value = serde_json::from_str(request).ok()?;
+    collection_hint(&request).map(str::to_owned)
+}
+
+/// [`decode`] of the verified `data.request` given as its JSON text (as
+/// `extdb_auth::VerifiedRequest` hands it on): the same operation, or the
+/// same error. Inserts, updates and removes, the requests with many items
+/// or ids, are decoded in one pass straight into the typed request
+/// (`items::one_pass`); everything else, and every request the one pass
+/// leaves (an error to word, an unusual input), through the `Value` tree.
+pub fn decode_text(
+    endpoint: Endpoint,
+    request: &str,
+    context: pb::CallContext,
+) -> Result<Operation, ApiError> {
+    if let Some(operation) = super::items::one_pass::decode_write(endpoint, request, &context) {
+        return Ok(operation);
+    }
+    let request: Value = serde_json::from_str(request)
+        .map_err(|_| ApiError::bad_request("request must be a JSON object"))?;
+    decode(endpoint, &request, context)
+}
+
 /// Decodes the verified `data.request` object of a v3 call.
 pub fn decode(
     endpoint: Endpoint,

@@ -111,16 +111,47 @@ pub fn item_at(json: &Value, path: &Path<'_>) -> Result<pb::Item, ApiError> {
     };
     let mut fields = std::collections::BTreeMap::new();
     for (key, value) in object {
-        let kind = kind_at(value, &path.key(key), 1)?;
+        let kind = kind_at(value, &path.key(key), ITEM_FIELD_DEPTH)?;
         fields.insert(key.clone(), pb::Value { kind: Some(kind) });
     }
     Ok(pb::Item { fields })
 }
 
+// The rules below, one definition each, are shared with the one-pass
+// decoder (`one_pass`), which reads request text straight into the same
+// values without a `Value` tree.
+
+/// The depth of an item's fields: the item object is the first level.
+pub(crate) const ITEM_FIELD_DEPTH: usize = 1;
+
+/// JSON `null`.
+pub(crate) fn null_kind() -> Kind {
+    Kind::NullValue(prost_types::NullValue::NullValue as i32)
+}
+
+/// Whether an array or (non-date) object may open at `depth` (arrays and
+/// objects already entered above it).
+pub(crate) fn depth_allowed(depth: usize) -> bool {
+    depth < MAX_VALUE_DEPTH
+}
+
+/// A JSON number as the contract's double. Always `Some` without
+/// serde_json's arbitrary_precision.
+pub(crate) fn number_value(n: &Number) -> Option<f64> {
+    n.as_f64()
+}
+
+/// The `{"$date": ...}` rule on any map of members: the date member of an
+/// object with `len` members whose `$date` member is `date`, if it is a
+/// date literal (an object whose only key is `$date`).
+pub(crate) fn sole_date_member<V>(len: usize, date: Option<&V>) -> Option<&V> {
+    if len == 1 { date } else { None }
+}
+
 /// `depth` = arrays/objects already entered above `json`.
 fn kind_at(json: &Value, path: &Path<'_>, depth: usize) -> Result<Kind, ApiError> {
     Ok(match json {
-        Value::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        Value::Null => null_kind(),
         Value::Bool(b) => Kind::BoolValue(*b),
         Value::Number(n) => Kind::NumberValue(number_from_json(n, path, json)?),
         Value::String(s) => Kind::StringValue(s.clone()),
@@ -149,7 +180,7 @@ fn kind_at(json: &Value, path: &Path<'_>, depth: usize) -> Result<Kind, ApiError
 }
 
 fn check_depth(depth: usize, path: &Path<'_>) -> Result<(), ApiError> {
-    if depth >= MAX_VALUE_DEPTH {
+    if !depth_allowed(depth) {
         // Echoing a 64-level value back would be noise: name the place only.
         return Err(ApiError::validation(
             path.to_string(),
@@ -161,19 +192,13 @@ fn check_depth(depth: usize, path: &Path<'_>) -> Result<(), ApiError> {
 }
 
 fn number_from_json(n: &Number, path: &Path<'_>, json: &Value) -> Result<f64, ApiError> {
-    // Always `Some` without serde_json's arbitrary_precision; kept total.
-    n.as_f64()
-        .ok_or_else(|| invalid(path, json, "number is out of range"))
+    number_value(n).ok_or_else(|| invalid(path, json, "number is out of range"))
 }
 
 /// The date string of a `{"$date": ...}` literal: an object whose only key
 /// is `$date`. Its value is checked by `date_operand`.
 pub fn date_literal(object: &Map<String, Value>) -> Option<&Value> {
-    if object.len() == 1 {
-        object.get(DATE_KEY)
-    } else {
-        None
-    }
+    sole_date_member(object.len(), object.get(DATE_KEY))
 }
 
 /// Whether `json` is a `{"$date": ...}` literal.
@@ -413,6 +438,8 @@ impl serde::Serialize for FieldsJson<'_> {
         s.collect_map(self.0.iter().map(|(k, v)| (k, ValueJson(v))))
     }
 }
+
+pub(crate) mod one_pass;
 
 #[cfg(test)]
 mod tests;

@@ -349,13 +349,18 @@ impl Sidecar {
         drop(body);
         let context = protocol::v3::call_context(&verified.metadata, verified.audience.as_deref());
         facts.request_id = Some(context.request_id.clone());
-        // Known even when decoding fails below, for logs and metrics.
-        facts.collection = protocol::v3::collection_hint(&verified.request).map(str::to_owned);
 
-        let operation = protocol::v3::decode(endpoint, &verified.request, context)?;
-        if let Some(id) = operation.collection_id() {
-            facts.collection = Some(id.to_owned());
-        }
+        // The request text is read once, into the typed request; the
+        // collection it names is known even when decoding fails, for logs
+        // and metrics.
+        let operation = protocol::v3::decode_text(endpoint, &verified.request, context)
+            .inspect_err(|_| {
+                facts.collection = protocol::v3::collection_hint_text(&verified.request);
+            })?;
+        facts.collection = match operation.collection_id() {
+            Some(id) => Some(id.to_owned()),
+            None => protocol::v3::collection_hint_text(&verified.request),
+        };
         drop(verified);
         let echo = operation.reply_echo();
         let reply = self.router.dispatch_json(operation).await?;
