@@ -8,6 +8,12 @@ use extdb_bridge::config::{Config, ProcessEnv};
 use extdb_bridge::devtools;
 use extdb_bridge::introspect::IntrospectSource;
 
+/// mimalloc instead of glibc's allocator: per-thread free lists without
+/// the arena locking and consolidation that were ~8 % of a call's CPU
+/// (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

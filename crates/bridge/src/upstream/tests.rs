@@ -148,7 +148,10 @@ async fn a_copy_for_another_runtime_calls_on_a_connection_of_its_own() {
     .await
     .unwrap();
     assert!(
-        matches!(copy, Ok(Reply::Count(pb::CountItemsResponse { total_count: 3 }))),
+        matches!(
+            copy,
+            Ok(Reply::Count(pb::CountItemsResponse { total_count: 3 }))
+        ),
         "{copy:?}"
     );
     let peers: Vec<_> = backend.received().iter().map(|r| r.peer).collect();

@@ -236,7 +236,11 @@ fn four_digit_years_are_written_as_chrono_writes_them() {
         let millis = (n % 1000) as u32;
         let fast = iso_date_four_digit_year(s, millis);
         assert!(fast.is_some(), "{s} is in the four-digit range");
-        assert_eq!(fast, iso_date_with_chrono(s, millis), "at {s} s, {millis} ms");
+        assert_eq!(
+            fast,
+            iso_date_with_chrono(s, millis),
+            "at {s} s, {millis} ms"
+        );
     }
     // Just outside, the signed six-digit form is chrono's.
     assert_eq!(iso_date_four_digit_year(first - 1, 0), None);
