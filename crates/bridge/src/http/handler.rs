@@ -65,6 +65,9 @@ pub struct BodyLimits {
     budget_bytes: usize,
 }
 
+/// How long [`discard_rest`] waits for more of a refused body.
+const LINGER_IDLE: Duration = Duration::from_secs(1);
+
 /// Budget unit: a permit per KiB keeps permit counts within `u32`.
 const BUDGET_UNIT: usize = 1024;
 
@@ -129,6 +132,9 @@ impl BodyLimits {
             };
             total += data.len();
             if total > self.max_bytes {
+                // What was kept, and the budget it held, go first.
+                drop((chunks, held, own));
+                discard_rest(&mut body, self.max_bytes).await;
                 return Err(ApiError::PayloadTooLarge {
                     limit: self.max_bytes,
                 });
@@ -182,6 +188,25 @@ impl BodyLimits {
                 joined.freeze()
             }
         })
+    }
+}
+
+/// Reads and drops what is left of a refused body, up to `max_bytes` more,
+/// before the 413 is sent and the connection closed: closing with a
+/// client's bytes unread makes the kernel reset the connection, and a
+/// client still writing would see the reset instead of the answer.
+/// Nothing is kept (it costs time within the body read timeout, never
+/// memory or body budget); a client that stops sending for
+/// [`LINGER_IDLE`] is not waited for.
+async fn discard_rest(body: &mut Incoming, max_bytes: usize) {
+    let mut left = max_bytes;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(LINGER_IDLE, body.frame()).await {
+        if let Some(data) = frame.data_ref() {
+            let Some(rest) = left.checked_sub(data.len()) else {
+                return;
+            };
+            left = rest;
+        }
     }
 }
 
@@ -402,7 +427,15 @@ impl Sidecar {
             Some(len) => len.to_str().ok().and_then(|s| s.parse::<u64>().ok()),
             None => None,
         };
-        if declared.is_some_and(|n| n > limit as u64) {
+        if let Some(declared) = declared.filter(|&n| n > limit as u64) {
+            // Refused before any of it is kept; up to twice the limit is
+            // read and dropped so the client sees the 413 (`discard_rest`),
+            // a larger one is closed on at once.
+            if declared <= 2 * limit as u64 {
+                let mut body = req.into_body();
+                let drain = discard_rest(&mut body, declared as usize);
+                let _ = tokio::time::timeout(limits.read_timeout, drain).await;
+            }
             return Err(ApiError::PayloadTooLarge { limit });
         }
         let consumed = req.extensions().get::<BodyConsumed>().cloned();

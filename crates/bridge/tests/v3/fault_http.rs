@@ -827,3 +827,19 @@ async fn small_requests_are_served_while_the_budget_is_held() {
     assert_eq!(small.status, 401, "{}", small.body);
     drop(held);
 }
+
+/// With the sidecar on threads of its own (`per_core`), the refusal races
+/// the client still sending: the rest of the body is read and dropped
+/// before the 413, so the client reads the answer instead of a reset.
+/// (Serial: its large bodies would disturb the memory scenarios.)
+#[tokio::test]
+async fn an_oversize_body_still_being_sent_gets_its_413() {
+    let _serial = SERIAL.lock().await;
+    let (backend, sidecar) = sidecar("  runtime: per_core\n").await;
+    for size in [8 * MIB + 1, 12 * MIB] {
+        let r = sidecar.post("/v3/items/insert", vec![b'a'; size]).await;
+        assert_eq!(r.status, 413, "{size} bytes");
+        assert_eq!(r.body["errorCode"], "PAYLOAD_TOO_LARGE");
+    }
+    assert!(backend.received().is_empty());
+}
