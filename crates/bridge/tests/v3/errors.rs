@@ -523,9 +523,10 @@ impl DroppingProxy {
                     if drop_it {
                         let mut buf = vec![0u8; 65536];
                         let _ = inbound.read(&mut buf).await;
-                        // Let the request's frames arrive, then vanish.
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        let _ = inbound.read(&mut buf).await;
+                        // Let the request's frames arrive (in one piece or
+                        // not), then vanish.
+                        let more = inbound.read(&mut buf);
+                        let _ = tokio::time::timeout(Duration::from_millis(50), more).await;
                         return;
                     }
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
