@@ -263,6 +263,15 @@ struct Process {
     lines: std::sync::mpsc::Receiver<String>,
 }
 
+/// A test that fails (or ends) before stopping its sidecar does not leave
+/// the process running after the test binary exits.
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Process {
     /// Logging JSON lines.
     fn start(config_text: &str, dir: &tempfile::TempDir) -> Process {
