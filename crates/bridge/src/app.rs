@@ -79,14 +79,11 @@ pub async fn start(
     let front = FrontLimits::protocol(&config.http);
     let slots = ConnectionSlots::new(&front, Some(addr));
     let sidecar = Arc::new(sidecar);
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
     let serving = match config.http.runtime {
         ServingRuntime::Shared => Serving::Shared(listener),
         ServingRuntime::PerCore => Serving::PerCore(PerCoreServers::start(
-            listener,
-            &sidecar,
-            &front,
-            &slots,
-            Duration::from_millis(config.shutdown_grace_ms),
+            listener, &sidecar, &front, &slots, grace,
         )?),
     };
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -108,7 +105,6 @@ pub async fn start(
     } else {
         None
     };
-    let grace = Duration::from_millis(config.shutdown_grace_ms);
     let delay = Duration::from_millis(config.http.shutdown_delay_ms);
     let task = tokio::spawn(async move {
         let drain_started = {
