@@ -67,8 +67,9 @@ pub async fn start(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningSidecar, StartError> {
-    let metrics = Arc::new(Metrics::new(metrics_seed(config)));
-    let sidecar = build_sidecar(config, metrics.clone()).await?;
+    let body = BodyLimits::new(&config.http);
+    let metrics = Arc::new(Metrics::new(metrics_seed(config, &body)));
+    let sidecar = build_sidecar(config, metrics.clone(), body).await?;
     let admin = Arc::new(AdminState {
         metrics,
         upstreams: sidecar.router.upstreams().cloned().collect(),
@@ -240,7 +241,7 @@ impl PerCoreServers {
 }
 
 /// The label values known from the config, so their series start at 0.
-fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
+fn metrics_seed(config: &Config, body: &BodyLimits) -> MetricsSeed<'static> {
     let legacy_on = config.auth.legacy.is_some();
     let legacy_endpoints: &[LegacyEndpoint] = if legacy_on { &LegacyEndpoint::ALL } else { &[] };
     let legacy_reasons: &[&str] = if legacy_on {
@@ -249,6 +250,7 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
         &[]
     };
     MetricsSeed {
+        body_budget: Some(Box::new(body.held_bytes_source())),
         collections: config
             .collections
             .keys()
@@ -279,7 +281,11 @@ fn metrics_seed(config: &Config) -> MetricsSeed<'static> {
     }
 }
 
-async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar, StartError> {
+async fn build_sidecar(
+    config: &Config,
+    metrics: Arc<Metrics>,
+    body: BodyLimits,
+) -> Result<Sidecar, StartError> {
     let v3 = match &config.auth.v3 {
         Some(v3) => {
             let verifier = V3Verifier::new(v3).map_err(|e| StartError::Keys(e.to_string()))?;
@@ -335,7 +341,7 @@ async fn build_sidecar(config: &Config, metrics: Arc<Metrics>) -> Result<Sidecar
         metrics,
         v3,
         legacy,
-        body: BodyLimits::new(&config.http),
+        body,
         tracer: RequestTracer::new(&config.tracing),
     };
     Ok(sidecar)

@@ -122,10 +122,10 @@ pub enum ServingRuntime {
     /// that accepts connections and serves them start to finish, with its
     /// own connection to each gRPC upstream: a request never waits for a
     /// wake-up on another thread.
+    #[default]
     PerCore,
     /// Every connection on the process's multi-threaded runtime (work
     /// stealing; one connection per gRPC upstream).
-    #[default]
     Shared,
 }
 

@@ -114,16 +114,16 @@ fn unknown_keys_are_rejected_with_their_name() {
     assert!(e.to_string().contains("timeout"), "{e}");
 }
 
-/// `http.runtime`: shared unless told, both names read from the file
+/// `http.runtime`: per_core unless told, both names read from the file
 /// and the environment, anything else refused by its path.
 #[test]
-fn the_serving_runtime_is_shared_unless_told() {
+fn the_serving_runtime_is_per_core_unless_told() {
     let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+    assert_eq!(c.http.runtime, ServingRuntime::PerCore);
+    let c = Config::from_yaml(&yaml("http:\n  runtime: shared\n"), &env(&[])).unwrap();
     assert_eq!(c.http.runtime, ServingRuntime::Shared);
-    let c = Config::from_yaml(&yaml("http:\n  runtime: per_core\n"), &env(&[])).unwrap();
-    assert_eq!(c.http.runtime, ServingRuntime::PerCore);
-    let c = Config::from_yaml(&yaml(""), &env(&[("EXTDB_HTTP__RUNTIME", "per_core")])).unwrap();
-    assert_eq!(c.http.runtime, ServingRuntime::PerCore);
+    let c = Config::from_yaml(&yaml(""), &env(&[("EXTDB_HTTP__RUNTIME", "shared")])).unwrap();
+    assert_eq!(c.http.runtime, ServingRuntime::Shared);
     let e = Config::from_yaml(&yaml("http:\n  runtime: bogus\n"), &env(&[])).unwrap_err();
     assert!(e.to_string().contains("http.runtime"), "{e}");
     assert!(e.to_string().contains("bogus"), "{e}");

@@ -71,6 +71,13 @@ const LINGER_IDLE: Duration = Duration::from_secs(1);
 /// Budget unit: a permit per KiB keeps permit counts within `u32`.
 const BUDGET_UNIT: usize = 1024;
 
+/// The shared budget's permits for `budget_bytes`.
+fn budget_permits(budget_bytes: usize) -> usize {
+    budget_bytes
+        .div_ceil(BUDGET_UNIT)
+        .min(Semaphore::MAX_PERMITS)
+}
+
 /// Body bytes each connection may receive outside the shared budget (in
 /// [`BUDGET_UNIT`]s), shared by its concurrent requests: a Wix call is a
 /// few KiB, so callers that hold the whole shared budget with large
@@ -97,13 +104,17 @@ impl BodyLimits {
             read_timeout: Duration::from_millis(http.body_read_timeout_ms),
             // Rounded up like each body's share, so a budget equal to
             // `max_body_bytes` (the least allowed) fits one such body.
-            budget: Arc::new(Semaphore::new(
-                budget_bytes
-                    .div_ceil(BUDGET_UNIT)
-                    .min(Semaphore::MAX_PERMITS),
-            )),
+            budget: Arc::new(Semaphore::new(budget_permits(budget_bytes))),
             budget_bytes,
         }
+    }
+
+    /// Reads the bytes of the shared budget held right now, for the
+    /// metrics (whole [`BUDGET_UNIT`]s, as they are taken).
+    pub fn held_bytes_source(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
+        let budget = self.budget.clone();
+        let permits = budget_permits(self.budget_bytes);
+        move || (permits.saturating_sub(budget.available_permits()) * BUDGET_UNIT) as u64
     }
 
     /// Receives `body`, taking budget as its bytes arrive; the budget is
@@ -163,12 +174,18 @@ impl BodyLimits {
             if units > held_units {
                 // Refuse at once rather than queue: a waiting body would
                 // hold its connection and buffers while it waits.
-                let more = u32::try_from(units - held_units)
+                let Some(more) = u32::try_from(units - held_units)
                     .ok()
                     .and_then(|n| self.budget.clone().try_acquire_many_owned(n).ok())
-                    .ok_or(ApiError::BodyBudgetExhausted {
+                else {
+                    // Dropped like an oversize body's, so the client reads
+                    // the 503 rather than a reset.
+                    drop((chunks, held, own));
+                    discard_rest(&mut body, self.max_bytes - total).await;
+                    return Err(ApiError::BodyBudgetExhausted {
                         budget_bytes: self.budget_bytes,
-                    })?;
+                    });
+                };
                 match held.as_mut() {
                     Some(permit) => permit.merge(more),
                     None => held = Some(more),
@@ -192,7 +209,7 @@ impl BodyLimits {
 }
 
 /// Reads and drops what is left of a refused body, up to `max_bytes` more,
-/// before the 413 is sent and the connection closed: closing with a
+/// before the 413 (or 503) is sent and the connection closed: closing with a
 /// client's bytes unread makes the kernel reset the connection, and a
 /// client still writing would see the reset instead of the answer.
 /// Nothing is kept (it costs time within the body read timeout, never

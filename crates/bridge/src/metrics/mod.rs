@@ -68,13 +68,22 @@ pub struct Metrics {
     connections_open: IntGauge,
     connections_refused: IntCounter,
     requests_shed: IntCounterVec,
+    body_budget_held: IntGauge,
+    /// Reads the body budget in use when the metrics are rendered (the
+    /// request path never touches the gauge).
+    body_budget_source: Option<BodyBudgetSource>,
     readiness_checks: IntCounterVec,
     known_collections: HashSet<String>,
 }
 
+/// Reads how many bytes of the shared body budget are held right now.
+pub type BodyBudgetSource = Box<dyn Fn() -> u64 + Send + Sync>;
+
 /// What the metrics know in advance, so their series start at 0.
 #[derive(Default)]
 pub struct MetricsSeed<'a> {
+    /// Where `extdb_http_body_budget_bytes_held` is read from.
+    pub body_budget: Option<BodyBudgetSource>,
     /// Collection ids named in the config (exact routes).
     pub collections: Vec<String>,
     /// (protocol, endpoint) pairs served.
@@ -155,6 +164,11 @@ impl Metrics {
             &["reason"],
         )
         .expect("valid metric definition");
+        let body_budget_held = IntGauge::new(
+            "extdb_http_body_budget_bytes_held",
+            "Request body bytes being received that count against http.max_body_bytes_in_flight.",
+        )
+        .expect("valid metric definition");
         let readiness_checks = IntCounterVec::new(
             Opts::new(
                 "extdb_readiness_checks_total",
@@ -193,6 +207,7 @@ impl Metrics {
             Box::new(connections_open.clone()),
             Box::new(connections_refused.clone()),
             Box::new(requests_shed.clone()),
+            Box::new(body_budget_held.clone()),
             Box::new(readiness_checks.clone()),
             Box::new(upstream_timeout.clone()),
             Box::new(build_info),
@@ -234,6 +249,8 @@ impl Metrics {
             connections_open,
             connections_refused,
             requests_shed,
+            body_budget_held,
+            body_budget_source: seed.body_budget,
             readiness_checks,
             known_collections: seed.collections.into_iter().collect(),
         }
@@ -307,6 +324,10 @@ impl Metrics {
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
+        if let Some(source) = &self.body_budget_source {
+            self.body_budget_held
+                .set(i64::try_from(source()).unwrap_or(i64::MAX));
+        }
         let mut out = Vec::new();
         // Encoding our own registry into memory cannot fail.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);

@@ -2,6 +2,7 @@ use super::*;
 
 fn metrics() -> Metrics {
     Metrics::new(MetricsSeed {
+        body_budget: None,
         collections: vec!["books".into()],
         endpoints: vec![("v3", "items/query")],
         upstreams: vec!["store".into()],
@@ -90,4 +91,27 @@ fn inflight_guard_counts_down_on_drop() {
     drop(a);
     drop(b);
     assert!(m.render().contains("extdb_inflight_requests 0"));
+}
+
+/// The body budget gauge is read from its source when rendered, each time.
+#[test]
+fn the_body_budget_gauge_reads_its_source_at_render() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let held = Arc::new(AtomicU64::new(0));
+    let source = held.clone();
+    let m = Metrics::new(MetricsSeed {
+        body_budget: Some(Box::new(move || source.load(Ordering::Relaxed))),
+        ..MetricsSeed::default()
+    });
+    assert!(
+        m.render()
+            .contains("\nextdb_http_body_budget_bytes_held 0\n")
+    );
+    held.store(3 * 1024, Ordering::Relaxed);
+    let text = m.render();
+    assert!(
+        text.contains("\nextdb_http_body_budget_bytes_held 3072\n"),
+        "{text}"
+    );
 }
