@@ -110,7 +110,7 @@ impl BodyLimits {
     }
 
     /// Reads the bytes of the shared budget held right now, for the
-    /// metrics (whole [`BUDGET_UNIT`]s, as they are taken).
+    /// metrics (in whole KiB, as they are taken).
     pub fn held_bytes_source(&self) -> impl Fn() -> u64 + Send + Sync + 'static {
         let budget = self.budget.clone();
         let permits = budget_permits(self.budget_bytes);
