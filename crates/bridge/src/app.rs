@@ -97,6 +97,7 @@ pub async fn start(
             admin.clone(),
             admin_limits,
             admin_slots,
+            None,
             async {
                 let _ = admin_stopped.await;
             },
@@ -130,7 +131,7 @@ pub async fn start(
         };
         match serving {
             Serving::Shared(listener) => {
-                http::serve(listener, sidecar, front, slots, drain_started, grace).await;
+                http::serve(listener, sidecar, front, slots, None, drain_started, grace).await;
             }
             Serving::PerCore(servers) => servers.serve_until(drain_started).await,
         }
@@ -155,8 +156,9 @@ enum Serving {
 /// One thread per CPU, each with a single-threaded runtime that accepts on
 /// the same listening socket and runs its connections' requests start to
 /// finish, with its own connection to each remote upstream
-/// ([`Sidecar::for_this_runtime`]). The kernel hands each new connection to
-/// whichever thread accepts first, so an idle thread takes the next one.
+/// ([`Sidecar::for_this_runtime`]). A new connection goes to the thread
+/// with the fewest open ([`http::AcceptBalance`]); among those tied, to
+/// whichever accepts first.
 struct PerCoreServers {
     stop: tokio::sync::watch::Sender<bool>,
     stopped: Vec<tokio::sync::oneshot::Receiver<()>>,
@@ -184,6 +186,7 @@ impl PerCoreServers {
             .map_err(|e| failed("share the listener", e))?;
         let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let balance = http::AcceptBalance::new(threads);
         let mut stopped = Vec::with_capacity(threads);
         for index in 0..threads {
             // The same socket: one accept queue, shared by every thread.
@@ -196,6 +199,7 @@ impl PerCoreServers {
                 .map_err(|e| failed("build a runtime", e))?;
             let (done, done_rx) = tokio::sync::oneshot::channel();
             let (sidecar, front, slots) = (sidecar.clone(), front.clone(), slots.clone());
+            let turn = balance.turn(index);
             let mut stop_rx = stop_rx.clone();
             // Logs and spans go where the starting thread's go (the
             // process's subscriber; a test's scoped one).
@@ -216,7 +220,8 @@ impl PerCoreServers {
                         let drain = async move {
                             let _ = stop_rx.wait_for(|stop| *stop).await;
                         };
-                        http::serve(listener, sidecar, front, slots, drain, grace).await;
+                        http::serve(listener, sidecar, front, slots, Some(turn), drain, grace)
+                            .await;
                     });
                     // Dropping the runtime ends what the drain left behind.
                     drop(runtime);

@@ -4,11 +4,13 @@
 
 pub mod admin;
 mod auth;
+mod balance;
 mod conn;
 mod handler;
 
 pub use admin::AdminState;
 pub use auth::{LEGACY_FAILURE_REASONS, LegacyFront, v3_failure};
+pub use balance::{AcceptBalance, AcceptTurn};
 pub use handler::{BodyLimits, Sidecar};
 
 use std::convert::Infallible;
@@ -167,6 +169,7 @@ pub async fn serve<H: Handler>(
     handler: Arc<H>,
     limits: FrontLimits,
     slots: ConnectionSlots,
+    turn: Option<AcceptTurn>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) {
@@ -199,7 +202,16 @@ pub async fn serve<H: Handler>(
     let mut backoff = Duration::ZERO;
     tokio::pin!(shutdown);
     loop {
+        // A thread with more connections than another waits for its turn,
+        // and gives up an `accept` it was waiting in once it has lost it.
+        if let Some(turn) = &turn {
+            tokio::select! {
+                () = turn.mine() => {}
+                () = &mut shutdown => break,
+            }
+        }
         let (stream, peer) = tokio::select! {
+            () = lost_turn(turn.as_ref()) => continue,
             accepted = listener.accept() => match accepted {
                 Ok(conn) => {
                     backoff = Duration::ZERO;
@@ -237,6 +249,10 @@ pub async fn serve<H: Handler>(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let counted = turn.as_ref().map(|turn| {
+            tracing::debug!(%peer, serving_thread = turn.index(), "connection accepted");
+            turn.opened()
+        });
         let activity = Activity::new();
         let service = {
             let handler = handler.clone();
@@ -260,6 +276,7 @@ pub async fn serve<H: Handler>(
         let events = handler.clone();
         tokio::spawn(async move {
             let _slot = slot;
+            let _counted = counted;
             let _closed = OnDrop(move || events.connection_event(ConnectionEvent::Closed));
             tokio::pin!(conn);
             let mut graceful_sent = false;
@@ -313,6 +330,14 @@ pub async fn serve<H: Handler>(
         );
         let _ = phase.send(Phase::Closing);
         let _ = tokio::time::timeout(CLOSE_GRACE, slots.acquire_many(all)).await;
+    }
+}
+
+/// Resolves once `turn` is lost; never without one.
+async fn lost_turn(turn: Option<&AcceptTurn>) {
+    match turn {
+        Some(turn) => turn.lost().await,
+        None => std::future::pending().await,
     }
 }
 

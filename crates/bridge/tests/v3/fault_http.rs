@@ -717,6 +717,19 @@ impl SidecarProcess {
             .count()
     }
 
+    /// The lines logged with `message` once there are at least `count`
+    /// (the log is read as the process writes it), or after 5 s.
+    async fn logged_at_least(&self, message: &str, count: usize) -> Vec<serde_json::Value> {
+        for _ in 0..100 {
+            let lines = self.logged(message);
+            if lines.len() >= count {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.logged(message)
+    }
+
     fn logged(&self, message: &str) -> Vec<serde_json::Value> {
         self.lines
             .lock()
@@ -886,4 +899,73 @@ async fn an_oversize_body_still_being_sent_gets_its_413() {
         assert_eq!(r.body["errorCode"], "PAYLOAD_TOO_LARGE");
     }
     assert!(backend.received().is_empty());
+}
+
+/// `per_core`: keep-alive connections opened one after another are spread
+/// evenly over the serving threads (the one with the fewest takes the
+/// next), not left to whichever thread wakes first, so no thread serves
+/// most of a client pool for the pool's lifetime.
+#[tokio::test]
+async fn per_core_threads_take_connections_in_turn() {
+    let backend = ScriptedBackend::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}log:\n  level: \"info,extdb_bridge::http=debug\"\n",
+        yaml(&backend, "  runtime: per_core\n")
+    );
+    let process = SidecarProcess::start(&config, &dir, 1024);
+    let addr = process.addr().await;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    const PER_THREAD: usize = 8;
+    let mut open = Vec::new();
+    for _ in 0..threads * PER_THREAD {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(CHEAP_REQUEST).await.unwrap();
+        let (head, _) = read_response(&mut stream).await;
+        assert!(head.starts_with("http/1.1 404"), "{head}");
+        open.push(stream);
+    }
+    let mut by_thread = BTreeMap::<u64, usize>::new();
+    let accepted = process
+        .logged_at_least("connection accepted", threads * PER_THREAD)
+        .await;
+    for line in &accepted {
+        *by_thread
+            .entry(line["serving_thread"].as_u64().expect("serving_thread"))
+            .or_default() += 1;
+    }
+    assert_eq!(by_thread.len(), threads, "{by_thread:?}");
+    assert!(
+        by_thread.values().all(|n| *n == PER_THREAD),
+        "{by_thread:?}"
+    );
+    // Connections that end make room on their thread: the next ones go
+    // there (the other threads, now with more, wait).
+    let thread_of = |stream: &TcpStream| {
+        let me = stream.local_addr().unwrap().to_string();
+        accepted
+            .iter()
+            .find(|l| l["peer"] == me.as_str())
+            .and_then(|l| l["serving_thread"].as_u64())
+            .expect("each connection's thread is logged")
+    };
+    let before = accepted.len();
+    let (closed, kept): (Vec<_>, Vec<_>) = open.into_iter().partition(|s| thread_of(s) == 0);
+    drop(closed);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut reopened = Vec::new();
+    for _ in 0..PER_THREAD / 2 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(CHEAP_REQUEST).await.unwrap();
+        read_response(&mut stream).await;
+        reopened.push(stream);
+    }
+    let later: Vec<u64> = process
+        .logged_at_least("connection accepted", before + PER_THREAD / 2)
+        .await[before..]
+        .iter()
+        .map(|l| l["serving_thread"].as_u64().unwrap())
+        .collect();
+    assert_eq!(later, vec![0; PER_THREAD / 2]);
+    drop((kept, reopened));
 }
