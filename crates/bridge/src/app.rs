@@ -84,7 +84,12 @@ pub async fn start(
     let serving = match config.http.runtime {
         ServingRuntime::Shared => Serving::Shared(listener),
         ServingRuntime::PerCore => Serving::PerCore(PerCoreServers::start(
-            listener, &sidecar, &front, &slots, grace,
+            listener,
+            config.http.serving_threads(),
+            &sidecar,
+            &front,
+            &slots,
+            grace,
         )?),
     };
     let (admin_stop, admin_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -153,7 +158,8 @@ enum Serving {
     PerCore(PerCoreServers),
 }
 
-/// One thread per CPU, each with a single-threaded runtime that accepts on
+/// One thread per CPU (or `http.serving_threads`), each with a
+/// single-threaded runtime that accepts on
 /// the same listening socket and runs its connections' requests start to
 /// finish, with its own connection to each remote upstream
 /// ([`Sidecar::for_this_runtime`]). A new connection goes to the thread
@@ -169,6 +175,7 @@ impl PerCoreServers {
     /// tells them to drain.
     fn start(
         listener: TcpListener,
+        threads: usize,
         sidecar: &Arc<Sidecar>,
         front: &FrontLimits,
         slots: &ConnectionSlots,
@@ -184,7 +191,6 @@ impl PerCoreServers {
         let listener = listener
             .into_std()
             .map_err(|e| failed("share the listener", e))?;
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let balance = http::AcceptBalance::new(threads);
         let mut stopped = Vec::with_capacity(threads);

@@ -112,7 +112,14 @@ pub struct HttpConfig {
     pub shutdown_delay_ms: u64,
     /// Which threads serve requests (BENCHMARKS.md, "A runtime per core").
     pub runtime: ServingRuntime,
+    /// `per_core` only: how many serving threads; unset, one per CPU the
+    /// process may use (`available_parallelism`, which follows cgroup CPU
+    /// limits). Fewer leave cores to a backend in the same pod.
+    pub serving_threads: Option<usize>,
 }
+
+/// More serving threads than this is a typo, not a machine.
+const MAX_SERVING_THREADS: usize = 1024;
 
 /// How the protocol listener's requests are run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -141,11 +148,19 @@ impl Default for HttpConfig {
             h2_max_concurrent_streams: 64,
             shutdown_delay_ms: 0,
             runtime: ServingRuntime::default(),
+            serving_threads: None,
         }
     }
 }
 
 impl HttpConfig {
+    /// The number of `per_core` serving threads.
+    pub fn serving_threads(&self) -> usize {
+        self.serving_threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        })
+    }
+
     /// Problems with the `http` section, each named by its path.
     fn problems(&self) -> Vec<ConfigProblem> {
         let mut problems = Vec::new();
@@ -178,6 +193,19 @@ impl HttpConfig {
                     self.max_body_bytes_in_flight, self.max_body_bytes
                 ),
             );
+        }
+        match (self.serving_threads, self.runtime) {
+            (Some(n), ServingRuntime::PerCore) if n == 0 || n > MAX_SERVING_THREADS => problem(
+                "serving_threads",
+                format!(
+                    "{n} is not between 1 and {MAX_SERVING_THREADS} (leave it out for one per CPU)"
+                ),
+            ),
+            (Some(_), ServingRuntime::Shared) => problem(
+                "serving_threads",
+                "applies to http.runtime: per_core only (the shared runtime's threads follow TOKIO_WORKER_THREADS)".into(),
+            ),
+            _ => {}
         }
         if self.shutdown_delay_ms > 60_000 {
             problem(

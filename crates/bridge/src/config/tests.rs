@@ -129,6 +129,38 @@ fn the_serving_runtime_is_per_core_unless_told() {
     assert!(e.to_string().contains("bogus"), "{e}");
 }
 
+/// `http.serving_threads`: one per CPU unless told; a count from the file
+/// or the environment; 0, absurd counts and a count for the shared
+/// runtime are refused by path.
+#[test]
+fn serving_threads_are_one_per_cpu_unless_told() {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let c = Config::from_yaml(&yaml(""), &env(&[])).unwrap();
+    assert_eq!(c.http.serving_threads, None);
+    assert_eq!(c.http.serving_threads(), cpus);
+    let c = Config::from_yaml(&yaml("http:\n  serving_threads: 3\n"), &env(&[])).unwrap();
+    assert_eq!(c.http.serving_threads(), 3);
+    let c = Config::from_yaml(&yaml(""), &env(&[("EXTDB_HTTP__SERVING_THREADS", "5")])).unwrap();
+    assert_eq!(c.http.serving_threads(), 5);
+    for (http, expected) in [
+        (
+            "  serving_threads: 0\n",
+            "http.serving_threads: 0 is not between 1 and 1024 (leave it out for one per CPU)",
+        ),
+        (
+            "  serving_threads: 5000\n",
+            "http.serving_threads: 5000 is not between 1 and 1024 (leave it out for one per CPU)",
+        ),
+        (
+            "  runtime: shared\n  serving_threads: 2\n",
+            "http.serving_threads: applies to http.runtime: per_core only (the shared runtime's threads follow TOKIO_WORKER_THREADS)",
+        ),
+    ] {
+        let p = problems(&yaml(&format!("http:\n{http}")));
+        assert!(p.iter().any(|p| p == expected), "{p:?}");
+    }
+}
+
 #[test]
 fn semantic_problems_are_named_by_path() {
     let p = problems(&yaml(

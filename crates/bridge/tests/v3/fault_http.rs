@@ -904,18 +904,22 @@ async fn an_oversize_body_still_being_sent_gets_its_413() {
 /// `per_core`: keep-alive connections opened one after another are spread
 /// evenly over the serving threads (the one with the fewest takes the
 /// next), not left to whichever thread wakes first, so no thread serves
-/// most of a client pool for the pool's lifetime.
+/// most of a client pool for the pool's lifetime. Three threads, whatever
+/// the machine (`http.serving_threads`).
 #[tokio::test]
 async fn per_core_threads_take_connections_in_turn() {
     let backend = ScriptedBackend::start().await;
     let dir = tempfile::tempdir().unwrap();
+    let threads = 3;
     let config = format!(
         "{}log:\n  level: \"info,extdb_bridge::http=debug\"\n",
-        yaml(&backend, "  runtime: per_core\n")
+        yaml(
+            &backend,
+            &format!("  runtime: per_core\n  serving_threads: {threads}\n")
+        )
     );
     let process = SidecarProcess::start(&config, &dir, 1024);
     let addr = process.addr().await;
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     const PER_THREAD: usize = 8;
     let mut open = Vec::new();
     for _ in 0..threads * PER_THREAD {
