@@ -222,6 +222,8 @@ impl PerCoreServers {
                                 return;
                             }
                         };
+                        // Ends with the runtime.
+                        tokio::spawn(timer_heartbeat());
                         let sidecar = Arc::new(sidecar.for_this_runtime());
                         let drain = async move {
                             let _ = stop_rx.wait_for(|stop| *stop).await;
@@ -248,6 +250,25 @@ impl PerCoreServers {
             // An error means the thread ended early (it logged why).
             let _ = stopped.await;
         }
+    }
+}
+
+/// How often [`timer_heartbeat`] wakes its runtime's timer driver.
+const TIMER_HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// Keeps a timer due within [`TIMER_HEARTBEAT`] on the runtime it runs
+/// on. tokio wakes its driver (a write to the runtime's eventfd, then an
+/// extra `epoll_wait` round) whenever a new timer is due before the
+/// driver's next planned wake. Without this, each request's deadlines (its
+/// upstream call's, and tonic's for the `grpc-timeout` it sends), seconds
+/// away, were each the earliest timer, and every upstream call cost two
+/// such wakes. With a timer always at most a second away, deadlines
+/// further than that wake nothing (BENCHMARKS.md, "Timer wake-ups").
+async fn timer_heartbeat() {
+    let mut tick = tokio::time::interval(TIMER_HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
     }
 }
 
