@@ -853,15 +853,7 @@ async fn small_requests_are_served_while_the_budget_is_held() {
     // Written is not yet read (loopback buffers hold megabytes): wait
     // until the sidecar holds both bodies, whole, in the shared budget.
     let full = format!("extdb_http_body_budget_bytes_held {}", 12 * MIB);
-    let mut last = String::new();
-    for _ in 0..100 {
-        last = sidecar.admin_get("/metrics").await.1;
-        if last.lines().any(|l| l == full) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(last.lines().any(|l| l == full), "{full}:\n{last}");
+    metrics_line_eventually(&sidecar, &full).await;
     // The shared budget (12 MiB) is taken: a larger body is refused, and
     // the client reads the 503 (not a reset) though it was still sending...
     let large = sidecar
@@ -874,15 +866,21 @@ async fn small_requests_are_served_while_the_budget_is_held() {
     assert_eq!(small.status, 401, "{}", small.body);
     drop(held);
     // Once the stalled bodies are gone, so is the budget they held.
-    let empty = "extdb_http_body_budget_bytes_held 0";
+    metrics_line_eventually(&sidecar, "extdb_http_body_budget_bytes_held 0").await;
+}
+
+/// Waits up to 2 s for `line` among the sidecar's metrics; fails the test
+/// with the last scrape otherwise.
+async fn metrics_line_eventually(sidecar: &TestSidecar, line: &str) {
+    let mut last = String::new();
     for _ in 0..100 {
         last = sidecar.admin_get("/metrics").await.1;
-        if last.lines().any(|l| l == empty) {
-            break;
+        if last.lines().any(|l| l == line) {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(last.lines().any(|l| l == empty), "{empty}:\n{last}");
+    panic!("{line} never showed:\n{last}");
 }
 
 /// With the sidecar on threads of its own (`per_core`), the refusal races
