@@ -159,9 +159,9 @@ enum Serving {
 }
 
 /// One thread per CPU (or `http.serving_threads`), each with a
-/// single-threaded runtime that accepts on
-/// the same listening socket and runs its connections' requests start to
-/// finish, with its own connection to each remote upstream
+/// single-threaded runtime that accepts on the same listening socket and
+/// runs its connections' requests start to finish, with its own
+/// connection to each remote upstream
 /// ([`Sidecar::for_this_runtime`]). A new connection goes to the thread
 /// with the fewest open ([`http::AcceptBalance`]); among those tied, to
 /// whichever accepts first.

@@ -106,6 +106,16 @@ fn status_of(response: &[u8]) -> Option<u16> {
 /// thing anyone may ask (404, no key needed).
 const CHEAP_REQUEST: &[u8] = b"POST /nope HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
 
+/// A new keep-alive connection that has been served [`CHEAP_REQUEST`]
+/// (so the sidecar has accepted it), left open.
+async fn served_connection(addr: std::net::SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(CHEAP_REQUEST).await.unwrap();
+    let (head, _) = read_response(&mut stream).await;
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    stream
+}
+
 /// The status [`CHEAP_REQUEST`] gets on a connection of its own.
 async fn cheap_request_status(addr: std::net::SocketAddr) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).await.ok()?;
@@ -527,7 +537,6 @@ async fn stalled_h2_streams_are_bounded_too() {
     let grown = peak
         .load(std::sync::atomic::Ordering::Relaxed)
         .saturating_sub(baseline_rss);
-
     assert!(
         grown <= RSS_BOUND,
         "RSS grew by {} MiB (bound {} MiB); statuses {statuses:?}",
@@ -651,7 +660,6 @@ async fn shutdown_delay_turns_readiness_off_and_keeps_serving() {
     assert!(TcpStream::connect(running.addr).await.is_err());
 }
 
-/// The sidecar binary under `ulimit -n 256`, its JSON log lines collected.
 /// The sidecar binary in a process of its own (its JSON log collected):
 /// what it holds is read from its own `/proc/<pid>`, undisturbed by the
 /// other tests running in this one.
@@ -921,11 +929,7 @@ async fn per_core_threads_take_connections_in_turn() {
     const PER_THREAD: usize = 8;
     let mut open = Vec::new();
     for _ in 0..threads * PER_THREAD {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(CHEAP_REQUEST).await.unwrap();
-        let (head, _) = read_response(&mut stream).await;
-        assert!(head.starts_with("http/1.1 404"), "{head}");
-        open.push(stream);
+        open.push(served_connection(addr).await);
     }
     let mut by_thread = BTreeMap::<u64, usize>::new();
     let accepted = process
@@ -957,10 +961,7 @@ async fn per_core_threads_take_connections_in_turn() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut reopened = Vec::new();
     for _ in 0..PER_THREAD / 2 {
-        let mut stream = TcpStream::connect(addr).await.unwrap();
-        stream.write_all(CHEAP_REQUEST).await.unwrap();
-        read_response(&mut stream).await;
-        reopened.push(stream);
+        reopened.push(served_connection(addr).await);
     }
     let later: Vec<u64> = process
         .logged_at_least("connection accepted", before + PER_THREAD / 2)
